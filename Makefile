@@ -1,0 +1,40 @@
+# Swapline — the two commands a fresh Debian 12 machine needs:
+#   make demo   set up (apt, ONNX Runtime, offline models, samples), build, run on the samples
+#   make test   set up (plus test tooling), build, run the test suite
+SWIFT ?= swift
+CONFIG ?= release
+BIN = .build/$(CONFIG)/swapline
+OUT ?= out
+
+.PHONY: setup setup-dev build build-debug demo test bench check-ort clean
+
+setup:
+	scripts/setup.sh all
+
+setup-dev: setup
+	scripts/setup.sh dev
+
+build: setup
+	$(SWIFT) build -c $(CONFIG) --product swapline
+
+demo: build
+	@mkdir -p $(OUT)
+	$(BIN) doctor || true
+	$(BIN) detect samples/grace_hopper.jpg --output $(OUT)/grace_hopper_faces.png
+	$(BIN) detect samples/astronaut.png --output $(OUT)/astronaut_faces.png
+	$(BIN) detect samples/solvay_conference_1927.jpg --output $(OUT)/solvay_faces.jpg | head -1
+	@echo "annotated images written to $(OUT)/"
+
+test: setup-dev
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: build
+	$(BIN) benchmark detect samples/solvay_conference_1927.jpg --iterations 30
+
+# Checks our OrtApi slot table against an upstream onnxruntime_c_api.h you have locally.
+check-ort:
+	python3 scripts/check_ort_slots.py $(ORT_HEADER) Sources/COnnxRuntime/include/swapline_ort.h
+
+clean:
+	rm -rf .build $(OUT)

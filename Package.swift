@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Dependencies are chosen for build time on small CI machines: argument parsing and
+// SHA-256 only. ONNX Runtime is loaded at run time (dlopen), image codecs are Debian's
+// C libraries, so `swift build` needs no network beyond the local package mirror.
+let package = Package(
+  name: "Swapline",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "swapline", targets: ["swapline"]),
+    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+  ],
+  targets: [
+    // Our own minimal declaration of the ONNX Runtime C API plus the dlopen loader.
+    .target(name: "COnnxRuntime", linkerSettings: [.linkedLibrary("dl")]),
+    .target(name: "OnnxRuntime", dependencies: ["COnnxRuntime"]),
+    // Thin C shim over libpng, libturbojpeg and libwebp (Debian -dev packages).
+    .target(
+      name: "CImageCodecs",
+      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("turbojpeg"), .linkedLibrary("webp")]
+    ),
+    .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+    .target(name: "Models", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+    .target(name: "FaceAnalysis", dependencies: ["OnnxRuntime", "Imaging", "Models"]),
+    .executableTarget(
+      name: "swapline",
+      dependencies: [
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "OnnxRuntimeTests", dependencies: ["OnnxRuntime"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models"]),
+    .testTarget(name: "FaceAnalysisTests", dependencies: ["FaceAnalysis", "OnnxRuntime", "Imaging", "Models"]),
+    .testTarget(name: "CLITests", dependencies: []),
+  ],
+  swiftLanguageModes: [.v6]
+)

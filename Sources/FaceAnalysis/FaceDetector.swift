@@ -1,0 +1,170 @@
+import Foundation
+import Imaging
+import OnnxRuntime
+
+/// Where detection time goes, in seconds (accumulated over angles and models).
+public struct DetectionTimings: Sendable, Equatable {
+  public var preprocess: Double = 0
+  public var inference: Double = 0
+  public var postprocess: Double = 0
+
+  public init() {}
+
+  public var total: Double { preprocess + inference + postprocess }
+}
+
+/// Finds faces with five keypoints, as FaceFusion's face_detector does: the frame is shrunk to
+/// fit the detector size keeping its aspect (never enlarged), placed top-left on a zero canvas,
+/// normalised per model family and fed in BGR channel order (OpenCV's), then decoded, mapped
+/// back to frame pixels, run again per extra angle, and merged with NMS.
+public struct FaceDetector: Sendable {
+  public struct Backend: Sendable {
+    public let family: FaceDetectorModel
+    public let session: InferenceSession
+
+    public init(family: FaceDetectorModel, session: InferenceSession) {
+      self.family = family
+      self.session = session
+    }
+  }
+
+  public let backends: [Backend]
+  public let options: FaceDetectorOptions
+
+  public init(backends: [Backend], options: FaceDetectorOptions) {
+    self.backends = backends
+    self.options = options
+  }
+
+  /// All faces in `image`, best score first.
+  public func detect(_ image: Image) throws -> [DetectedFace] {
+    var timings = DetectionTimings()
+    return try detect(image, timings: &timings)
+  }
+
+  public func detect(_ image: Image, timings: inout DetectionTimings) throws -> [DetectedFace] {
+    var candidates: [DetectedFace] = []
+    for angle in options.angles {
+      // FaceFusion's angles turn the frame counter-clockwise; rotated(quarterTurns:) turns clockwise.
+      let turns = ((360 - angle % 360) % 360) / 90
+      let rotated = turns == 0 ? image : image.rotated(quarterTurns: turns)
+      for backend in backends {
+        let faces = try detectUpright(rotated, backend: backend, timings: &timings)
+        candidates += turns == 0 ? faces : faces.map { Self.unrotate($0, turns: turns, width: image.width, height: image.height) }
+      }
+    }
+    let started = ContinuousClock.now
+    let kept = nonMaximumSuppression(candidates, scoreThreshold: options.scoreThreshold, iouThreshold: options.nmsThreshold)
+    timings.postprocess += (ContinuousClock.now - started).seconds
+    return kept
+  }
+
+  /// One model pass on an upright frame.
+  func detectUpright(_ image: Image, backend: Backend, timings: inout DetectionTimings) throws -> [DetectedFace] {
+    var clock = ContinuousClock.now
+    let prepared = Self.prepareInput(image, size: options.size, family: backend.family)
+    timings.preprocess += lap(&clock)
+    let outputs = try backend.session.run([backend.session.inputs[0].name: prepared.tensor])
+    timings.inference += lap(&clock)
+    let faces = try Self.decode(outputs, family: backend.family, size: options.size, scoreThreshold: options.scoreThreshold)
+      .map { $0.scaled(x: prepared.ratioX, y: prepared.ratioY) }
+    timings.postprocess += lap(&clock)
+    return faces
+  }
+
+  /// The detector input tensor [1, 3, size, size] and the factors mapping its pixels back to the frame.
+  public static func prepareInput(_ image: Image, size: Int, family: FaceDetectorModel) -> (tensor: Tensor, ratioX: Float, ratioY: Float) {
+    var fitted = image
+    if image.width > size || image.height > size {
+      let scale = min(Double(size) / Double(image.height), Double(size) / Double(image.width))
+      fitted = image.resizedBilinear(width: max(1, Int(Double(image.width) * scale)),
+                                     height: max(1, Int(Double(image.height) * scale)))
+    }
+    let (offset, scale) = family.normalisation
+    let plane = size * size
+    // The zero canvas is normalised too, exactly as FaceFusion pads before normalising.
+    var values = [Float](repeating: (0 - offset) * scale, count: 3 * plane)
+    let channels = fitted.channels
+    values.withUnsafeMutableBufferPointer { out in
+      fitted.pixels.withUnsafeBufferPointer { pixels in
+        for y in 0..<fitted.height {
+          var source = y * fitted.width * channels
+          let row = y * size
+          for x in 0..<fitted.width {
+            // Planes in B, G, R order (FaceFusion feeds OpenCV's BGR frames).
+            out[row + x] = (Float(pixels[source + 2]) - offset) * scale
+            out[plane + row + x] = (Float(pixels[source + 1]) - offset) * scale
+            out[2 * plane + row + x] = (Float(pixels[source]) - offset) * scale
+            source += channels
+          }
+        }
+      }
+    }
+    return (Tensor(shape: [1, 3, size, size], floats: values),
+            Float(image.width) / Float(fitted.width), Float(image.height) / Float(fitted.height))
+  }
+
+  /// Decodes one model's outputs (in the model's output order, as FaceFusion indexes them).
+  public static func decode(_ outputs: [Tensor], family: FaceDetectorModel, size: Int, scoreThreshold: Float) throws -> [DetectedFace] {
+    func require(_ count: Int) throws {
+      guard outputs.count >= count else {
+        throw OnnxRuntimeError(.invalidInput, "\(family.rawValue) detector expects \(count) outputs, model has \(outputs.count)")
+      }
+    }
+    switch family {
+    case .retinaface, .scrfd, .many:
+      try require(9)
+      let flat = outputs.map { $0.floats() }
+      return DetectorDecoding.anchorDistance(
+        scores: Array(flat[0..<3]), boxes: Array(flat[3..<6]), keypoints: Array(flat[6..<9]),
+        inputWidth: size, inputHeight: size, scoreThreshold: scoreThreshold)
+    case .yoloFace:
+      try require(1)
+      let output = outputs[0]
+      guard output.shape.count == 3, output.shape[1] == 20 else {
+        throw OnnxRuntimeError(.invalidInput, "yolo_face output must be [1, 20, N], got \(output.shape)")
+      }
+      return DetectorDecoding.yoloFace(output: output.floats(), candidates: output.shape[2], scoreThreshold: scoreThreshold)
+    case .yunet:
+      try require(12)
+      let flat = outputs.map { $0.floats() }
+      return DetectorDecoding.yunet(
+        classScores: Array(flat[0..<3]), objectness: Array(flat[3..<6]), boxes: Array(flat[6..<9]),
+        keypoints: Array(flat[9..<12]), inputWidth: size, inputHeight: size, scoreThreshold: scoreThreshold)
+    }
+  }
+
+  /// Maps a face found on the frame turned `turns` quarter turns clockwise back onto the upright
+  /// frame of `width` x `height`. Undoes one quarter turn at a time: a point (u, v) on the turned
+  /// image came from (v, h - u) on the image before the turn, whose height is h.
+  static func unrotate(_ face: DetectedFace, turns: Int, width: Int, height: Int) -> DetectedFace {
+    func back(_ point: Point2) -> Point2 {
+      var point = point
+      for step in stride(from: turns, to: 0, by: -1) {
+        let previousHeight = Float((step - 1) % 2 == 0 ? height : width)
+        point = Point2(point.y, previousHeight - point.x)
+      }
+      return point
+    }
+    let corners = [Point2(face.box.x1, face.box.y1), Point2(face.box.x2, face.box.y1),
+                   Point2(face.box.x2, face.box.y2), Point2(face.box.x1, face.box.y2)].map(back)
+    return DetectedFace(box: BoundingBox(enclosing: corners), score: face.score, landmarks: face.landmarks.map(back))
+  }
+}
+
+extension DetectedFace {
+  func scaled(x: Float, y: Float) -> DetectedFace {
+    DetectedFace(box: BoundingBox(x1: box.x1 * x, y1: box.y1 * y, x2: box.x2 * x, y2: box.y2 * y), score: score,
+                 landmarks: landmarks.map { Point2($0.x * x, $0.y * y) })
+  }
+}
+
+extension Duration {
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+private func lap(_ clock: inout ContinuousClock.Instant) -> Double {
+  let now = ContinuousClock.now
+  defer { clock = now }
+  return (now - clock).seconds
+}

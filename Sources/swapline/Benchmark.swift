@@ -1,0 +1,87 @@
+import ArgumentParser
+import FaceAnalysis
+import Foundation
+import Imaging
+import OnnxRuntime
+
+struct Benchmark: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure performance on fixed workloads (build with -c release for meaningful figures).",
+    subcommands: [DetectBenchmark.self])
+}
+
+/// Detection latency from Swift against the same ONNX session run alone on the same prepared
+/// tensor, interleaved in one run so machine noise hits both alike; the difference is what our
+/// pre/post-processing costs.
+struct DetectBenchmark: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "detect",
+    abstract: "Face detection latency: full Swift path vs. the bare ONNX session on the same input.")
+
+  @Argument(help: "Image to detect on.")
+  var image: String
+
+  @Option(help: "Timed iterations of each variant.")
+  var iterations = 30
+
+  @Option(help: "Untimed warm-up iterations.")
+  var warmup = 3
+
+  @OptionGroup(title: "Face detector") var detector: FaceDetectorArguments
+  @OptionGroup(title: "Models") var models: ModelsDirectoryArguments
+  @OptionGroup(title: "Execution") var execution: ExecutionArguments
+
+  func run() async throws {
+    try await reportingErrors {
+      guard iterations > 0, warmup >= 0 else { throw CLIError.badInput("--iterations must be positive") }
+      let picture: Image
+      do { picture = try ImageIO.read(path: image).converted(toChannels: 3) } catch { throw CLIError.badInput("\(error)") }
+      let runtime = try execution.makeRuntime()
+      let pool = InferencePool(runtime: runtime, configuration: InferencePoolConfiguration(budgetBytes: .max, execution: execution.options))
+      let faceDetector = try detector.makeDetector(pool: pool, store: models.store)
+      guard faceDetector.backends.count == 1, detector.angles == [0] else {
+        throw CLIError.badInput("benchmark detect measures one model at one angle; pick a single --face-detector-model")
+      }
+      let backend = faceDetector.backends[0]
+      let prepared = FaceDetector.prepareInput(picture, size: detector.options.size, family: backend.family)
+      let inputName = backend.session.inputs[0].name
+
+      var full: [Double] = [], bare: [Double] = []
+      var stages = DetectionTimings()
+      var faceCount = 0
+      for iteration in 0..<(warmup + iterations) {
+        var timings = DetectionTimings()
+        let fullStart = ContinuousClock.now
+        faceCount = try faceDetector.detect(picture, timings: &timings).count
+        let fullTime = ContinuousClock.now - fullStart
+        let bareStart = ContinuousClock.now
+        _ = try backend.session.run([inputName: prepared.tensor])
+        let bareTime = ContinuousClock.now - bareStart
+        guard iteration >= warmup else { continue }
+        full.append(fullTime.milliseconds)
+        bare.append(bareTime.milliseconds)
+        stages.preprocess += timings.preprocess
+        stages.inference += timings.inference
+        stages.postprocess += timings.postprocess
+      }
+      let n = Double(iterations)
+      print("benchmark detect: \(image) \(picture.width)x\(picture.height), model \(backend.session.modelPath)")
+      print("  size \(detector.options.size), \(runtime.threading.intraOpThreads) intra-op threads, \(iterations) iterations after \(warmup) warm-up, \(faceCount) faces")
+      print(String(format: "  full Swift detect     median %8.2f ms  mean %8.2f ms", median(full), full.reduce(0, +) / n))
+      print(String(format: "  bare ONNX session run median %8.2f ms  mean %8.2f ms", median(bare), bare.reduce(0, +) / n))
+      print(String(format: "  stages (mean): preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms",
+                   stages.preprocess * 1000 / n, stages.inference * 1000 / n, stages.postprocess * 1000 / n))
+      print(String(format: "  overhead: %.2f ms per image, full/bare ratio %.3f", median(full) - median(bare), median(full) / median(bare)))
+    }
+  }
+}
+
+func median(_ values: [Double]) -> Double {
+  let sorted = values.sorted()
+  guard !sorted.isEmpty else { return 0 }
+  return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+extension Duration {
+  var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}

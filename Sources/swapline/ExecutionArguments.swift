@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import OnnxRuntime
+
+extension ExecutionProviderKind: ExpressibleByArgument {}
+extension VideoMemoryStrategy: ExpressibleByArgument {}
+
+/// FaceFusion's execution group: providers, devices, threads.
+struct ExecutionArguments: ParsableArguments {
+  @Option(name: .customLong("execution-providers"), parsing: .upToNextOption,
+          help: "Execution providers in preference order: cpu, cuda, tensorrt. One that cannot attach falls back to the next (CPU last).")
+  var providers: [ExecutionProviderKind] = [.cpu]
+
+  @Option(name: .customLong("execution-device-ids"), parsing: .upToNextOption, help: "GPU device ids to use.")
+  var deviceIDs: [Int] = [0]
+
+  @Option(name: .customLong("execution-thread-count"),
+          help: "Threads for ONNX Runtime's global intra-op pool (default: number of cores).")
+  var threadCount: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  @Flag(name: .customLong("execution-strict"), help: "Fail instead of falling back when a requested provider cannot attach.")
+  var strict = false
+
+  @Option(name: .customLong("cuda-memory-limit"), help: "CUDA arena limit in MiB (default: no limit).")
+  var cudaMemoryLimitMiB: Int?
+
+  @Option(name: .customLong("cuda-conv-algo-search"), help: "cuDNN convolution algorithm search: EXHAUSTIVE, HEURISTIC or DEFAULT.")
+  var cudaConvAlgoSearch: String = "EXHAUSTIVE"
+
+  @Option(name: .customLong("cuda-arena-extend-strategy"), help: "CUDA arena growth: kNextPowerOfTwo or kSameAsRequested.")
+  var cudaArenaStrategy: String = "kSameAsRequested"
+
+  @Flag(name: .customLong("tensorrt-fp32"), help: "Build TensorRT engines in fp32 (default fp16).")
+  var tensorrtFP32 = false
+
+  @Option(name: .customLong("tensorrt-cache-dir"), help: "Folder for TensorRT engine and timing caches (default: .swapline/tensorrt).")
+  var tensorrtCacheDirectory: String = ".swapline/tensorrt"
+
+  func validate() throws {
+    guard threadCount >= 1 else { throw ValidationError("--execution-thread-count must be at least 1") }
+    guard CUDAProviderOptions.ConvAlgoSearch(rawValue: cudaConvAlgoSearch) != nil else {
+      throw ValidationError("--cuda-conv-algo-search must be EXHAUSTIVE, HEURISTIC or DEFAULT")
+    }
+    guard CUDAProviderOptions.ArenaExtendStrategy(rawValue: cudaArenaStrategy) != nil else {
+      throw ValidationError("--cuda-arena-extend-strategy must be kNextPowerOfTwo or kSameAsRequested")
+    }
+  }
+
+  var options: ExecutionOptions {
+    ExecutionOptions(
+      providers: providers, deviceIDs: deviceIDs, strictProviders: strict,
+      cuda: CUDAProviderOptions(gpuMemoryLimit: cudaMemoryLimitMiB.map { Int64($0) << 20 },
+                                arenaExtendStrategy: .init(rawValue: cudaArenaStrategy) ?? .sameAsRequested,
+                                convAlgoSearch: .init(rawValue: cudaConvAlgoSearch) ?? .exhaustive),
+      tensorrt: TensorRTProviderOptions(fp16: !tensorrtFP32, cacheDirectory: tensorrtCacheDirectory))
+  }
+
+  func makeRuntime() throws -> OrtRuntime {
+    do {
+      return try OrtRuntime(threading: ThreadingOptions(intraOpThreads: threadCount))
+    } catch {
+      throw CLIError.failure("\(error)")
+    }
+  }
+}
+
+/// FaceFusion's memory group plus our session budget.
+struct MemoryArguments: ParsableArguments {
+  @Option(name: .customLong("video-memory-strategy"),
+          help: "When model sessions are released: strict (after each stage), moderate (the stage's own), tolerant (keep).")
+  var strategy: VideoMemoryStrategy = .tolerant
+
+  @Option(name: .customLong("memory-budget"),
+          help: "Byte budget for resident model sessions, e.g. 2G or 512M (default: half of RAM; on GPU 80% of device memory).")
+  var budget: String?
+
+  func validate() throws {
+    if let budget, Self.parseBytes(budget) == nil {
+      throw ValidationError("--memory-budget must be a size like 512M, 2G or 1073741824")
+    }
+  }
+
+  static func parseBytes(_ text: String) -> Int64? {
+    let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    var digits = text.uppercased()
+    if digits.hasSuffix("B") { digits.removeLast() }
+    var factor: Int64 = 1
+    if let unit = digits.last, let value = units[unit] {
+      factor = value
+      digits.removeLast()
+    }
+    guard let number = Double(digits), number > 0 else { return nil }
+    return Int64(number * Double(factor))
+  }
+
+  func configuration(execution: ExecutionOptions) -> InferencePoolConfiguration {
+    let budgetBytes = budget.flatMap(Self.parseBytes)
+      ?? InferencePoolConfiguration.defaultBudget(deviceMemory: execution.providers.first == .cpu ? nil : GPUInfo.totalMemory())
+    return InferencePoolConfiguration(budgetBytes: budgetBytes, strategy: strategy, execution: execution)
+  }
+}
+
+/// Device memory from nvidia-smi when present; nil on machines without an NVIDIA driver.
+enum GPUInfo {
+  static func totalMemory(deviceID: Int = 0) -> UInt64? {
+    guard let output = try? runTool("nvidia-smi", ["--query-gpu=memory.total", "--format=csv,noheader,nounits", "-i", String(deviceID)]),
+      let mib = UInt64(output.trimmingCharacters(in: .whitespacesAndNewlines))
+    else { return nil }
+    return mib << 20
+  }
+}
+
+/// Runs a tool found on PATH and returns its stdout; throws when it is missing or fails.
+func runTool(_ name: String, _ arguments: [String]) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [name] + arguments
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else { throw CLIError.failure("\(name) exited with \(process.terminationStatus)") }
+  return String(decoding: data, as: UTF8.self)
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import FaceAnalysis
+import Foundation
+import Models
+import OnnxRuntime
+
+extension FaceDetectorModel: ExpressibleByArgument {}
+
+/// Where model files live (`--models-dir`).
+struct ModelsDirectoryArguments: ParsableArguments {
+  @Option(name: .customLong("models-dir"),
+          help: "Folder with model files (default: $SWAPLINE_MODELS_DIR, else ./models, else ~/.local/share/swapline/models). FaceFusion's .assets/models works as is.")
+  var modelsDirectory: String?
+
+  var resolved: String {
+    ModelsDirectory.resolve(explicit: modelsDirectory, environment: ProcessInfo.processInfo.environment,
+                            currentDirectory: FileManager.default.currentDirectoryPath, home: NSHomeDirectory())
+  }
+
+  var store: ModelStore { ModelStore(directory: resolved) }
+}
+
+/// FaceFusion's face detector group.
+struct FaceDetectorArguments: ParsableArguments {
+  @Option(name: .customLong("face-detector-model"), help: "many, retinaface, scrfd, yolo_face or yunet.")
+  var model: FaceDetectorModel = .scrfd
+
+  @Option(name: .customLong("face-detector-size"), help: "Detector input size, e.g. 640 or 640x640 (square).")
+  var size: String = "640x640"
+
+  @Option(name: .customLong("face-detector-score"), help: "Minimum detection confidence, 0 to 1.")
+  var score: Float = 0.5
+
+  @Option(name: .customLong("face-detector-angles"), parsing: .upToNextOption,
+          help: "Also detect on the frame turned by these angles: 0, 90, 180, 270.")
+  var angles: [Int] = [0]
+
+  var side: Int? {
+    let parts = size.lowercased().split(separator: "x").map(String.init)
+    guard let first = parts.first.flatMap(Int.init), parts.count <= 2, parts.allSatisfy({ Int($0) == first }) else { return nil }
+    return first
+  }
+
+  func validate() throws {
+    guard let side else { throw ValidationError("--face-detector-size must be square, like 640 or 640x640 (got '\(size)')") }
+    let allowed = model.families.map { Set($0.supportedSizes) }.reduce(Set(model.families[0].supportedSizes)) { $0.intersection($1) }
+    guard allowed.contains(side) else {
+      throw ValidationError("--face-detector-size \(side) is not offered for \(model.rawValue); choose one of \(allowed.sorted().map(String.init).joined(separator: ", "))")
+    }
+    guard (0...1).contains(score) else { throw ValidationError("--face-detector-score must be between 0 and 1") }
+    for angle in angles where ![0, 90, 180, 270].contains(angle) {
+      throw ValidationError("--face-detector-angles accepts 0, 90, 180 and 270 (got \(angle))")
+    }
+  }
+
+  var options: FaceDetectorOptions {
+    FaceDetectorOptions(model: model, size: side ?? 640, scoreThreshold: score, angles: angles)
+  }
+
+  /// Model file for each family, from the store; a clear error names what is missing.
+  func modelPaths(store: ModelStore) throws -> [(FaceDetectorModel, String)] {
+    try model.families.map { family in
+      guard let path = family.catalogNames.lazy.compactMap({ store.locate($0) }).first else {
+        throw CLIError.badInput(
+          "no model file for face detector '\(family.rawValue)' in \(store.directory) (looked for "
+            + family.catalogNames.map { "\($0).onnx" }.joined(separator: " or ")
+            + "); run `make setup` for the offline pack or `swapline models fetch \(family.catalogNames[0])`")
+      }
+      return (family, path)
+    }
+  }
+
+  func makeDetector(pool: InferencePool, store: ModelStore) throws -> FaceDetector {
+    let backends = try modelPaths(store: store).map { family, path in
+      do {
+        return FaceDetector.Backend(family: family, session: try pool.session(for: path, owner: "face_detector"))
+      } catch {
+        throw CLIError.failure("cannot load \(path): \(error)")
+      }
+    }
+    return FaceDetector(backends: backends, options: options)
+  }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import OnnxRuntime
+import Testing
+
+@Suite struct InferencePoolTests {
+  /// Two distinct real model files; the pool's size estimate is replaced so the budget is exact.
+  let first = Fixtures.scrfdModel
+  let second = Fixtures.testModel("yoloface_8n_synthetic.onnx")
+
+  func pool(budget: Int64, strategy: VideoMemoryStrategy = .tolerant) -> InferencePool {
+    InferencePool(runtime: Fixtures.runtime,
+                  configuration: InferencePoolConfiguration(budgetBytes: budget, strategy: strategy),
+                  sizeEstimate: { _ in 100 })
+  }
+
+  @Test func reusesSessionsLazily() throws {
+    let pool = pool(budget: 1_000)
+    #expect(pool.counters.loads == 0)
+    let a = try pool.session(for: first, owner: "face_detector")
+    let b = try pool.session(for: first, owner: "face_detector")
+    #expect(a === b)
+    #expect(pool.counters.loads == 1)
+    #expect(pool.counters.hits == 1)
+    #expect(pool.counters.residentBytes == 100)
+    #expect(pool.counters.loadSeconds > 0)
+  }
+
+  @Test func aBudgetSmallerThanTwoModelsEvictsTheOlderOne() throws {
+    let pool = pool(budget: 150)
+    let old = try pool.session(for: first, owner: "face_detector")
+    _ = try pool.session(for: second, owner: "face_detector")
+    #expect(pool.residentModels == [second])
+    #expect(pool.counters.evictions == 1)
+    #expect(pool.counters.residentBytes == 100)
+    // The evicted session still works for whoever holds it.
+    let input = Tensor(shape: [1, 3, 640, 640], floats: [Float](repeating: 0, count: 3 * 640 * 640))
+    #expect(try old.run([old.inputs[0].name: input]).count == 9)
+    // Asking again reloads it and now evicts the other one.
+    _ = try pool.session(for: first, owner: "face_detector")
+    #expect(pool.counters.loads == 3)
+    #expect(pool.residentModels == [first])
+  }
+
+  @Test func leastRecentlyUsedGoesFirst() throws {
+    let pool = pool(budget: 250)
+    let third = Fixtures.testModel("yunet_2023_mar_synthetic.onnx")
+    _ = try pool.session(for: first, owner: "a")
+    _ = try pool.session(for: second, owner: "b")
+    _ = try pool.session(for: first, owner: "a")  // first is now the most recent
+    _ = try pool.session(for: third, owner: "c")
+    #expect(Set(pool.residentModels) == [first, third])
+  }
+
+  @Test func memoryStrategiesReleaseWhatFaceFusionReleases() throws {
+    let moderate = pool(budget: 1_000, strategy: .moderate)
+    try moderate.prefetch([(first, "face_detector"), (second, "face_swapper")])
+    moderate.stageFinished(owner: "face_swapper")
+    #expect(moderate.residentModels == [first])
+
+    let strict = pool(budget: 1_000, strategy: .strict)
+    try strict.prefetch([(first, "face_detector"), (second, "face_swapper")])
+    strict.stageFinished(owner: "face_swapper")
+    #expect(strict.residentModels.isEmpty)
+
+    let tolerant = pool(budget: 1_000, strategy: .tolerant)
+    try tolerant.prefetch([(first, "face_detector"), (second, "face_swapper")])
+    tolerant.stageFinished(owner: "face_swapper")
+    #expect(tolerant.residentModels.count == 2)
+  }
+
+  @Test func prefetchFailsUpFrontForAMissingModel() {
+    let pool = pool(budget: 1_000)
+    #expect(throws: OnnxRuntimeError.self) { try pool.prefetch([("/nonexistent.onnx", "x")]) }
+  }
+
+  @Test func defaultBudgetIsHalfOfMemoryOrMostOfTheDevice() {
+    #expect(InferencePoolConfiguration.defaultBudget(physicalMemory: 24 << 30) == 12 << 30)
+    #expect(InferencePoolConfiguration.defaultBudget(physicalMemory: 24 << 30, deviceMemory: 80 << 30) == 64 << 30)
+  }
+}

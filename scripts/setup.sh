@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Installs everything Swapline needs on a fresh Debian 12 machine, idempotently:
+#   system packages (apt), the ONNX Runtime shared library from the pinned PyPI wheel,
+#   the offline model pack and the public-domain sample photos.
+# Usage: scripts/setup.sh [runtime|models|samples|dev|all]   (default: all but dev)
+# Everything lands in git-ignored folders of the project: vendor/, models/, samples/, .venv/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CACHE="$ROOT/vendor/cache"
+PY=${PYTHON:-python3}
+
+ORT_VERSION=1.31.1
+ORT_WHEEL=onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl
+ORT_WHEEL_SHA256=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
+ORT_LIB_SHA256=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
+SCRFD_SDIST=scrfd-0.3.0.tar.gz
+SCRFD_SDIST_SHA256=35855c664d565492aab0068f1c64b4957a15ca6cd106b9c8b1642d67cfeeb5fc
+SCRFD_MODEL_SHA256=9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30
+DLIB_PATH=/usr/share/dlib/shape_predictor_68_face_landmarks.dat
+DLIB_SHA256=fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f
+SKIMAGE_WHEEL=scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+SKIMAGE_WHEEL_SHA256=24cc986e1f4187a12aa319f777b36008764e856e5013666a4a83f8df083c2641
+MPL_WHEEL=matplotlib-3.10.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+MPL_WHEEL_SHA256=fdfa07c0ec58035242bc8b2c8aae37037c9a886370eef6850703d7583e19964b
+ASTRONAUT_SHA256=88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5
+GRACE_HOPPER_SHA256=a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130
+SOLVAY_SHA256=ae76a5be54f53cca50074a0d1ac8653187154d264fc58ed928e1b92c27e17e2a
+
+APT_PACKAGES=(ffmpeg libpng-dev libturbojpeg0-dev libwebp-dev libdlib-data unzip python3-venv ca-certificates)
+
+log() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+
+# pip_download SPEC FILE SHA256 [extra pip args...]: fetch one distribution file into the cache.
+pip_download() {
+  local spec=$1 file=$2 sha=$3; shift 3
+  if sha_ok "$CACHE/$file" "$sha"; then return 0; fi
+  mkdir -p "$CACHE"
+  log "downloading $spec from PyPI"
+  "$PY" -m pip download --quiet --no-deps --disable-pip-version-check -d "$CACHE" "$@" "$spec" \
+    || die "pip could not download $spec"
+  sha_ok "$CACHE/$file" "$sha" || die "$file: sha256 mismatch (expected $sha)"
+}
+
+install_apt() {
+  local missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  command -v "$PY" >/dev/null || die "python3 is required (apt-get install python3 python3-pip)"
+  "$PY" -m pip --version >/dev/null 2>&1 || die "pip is required (apt-get install python3-pip)"
+}
+
+install_runtime() {
+  local target="$ROOT/vendor/onnxruntime"
+  if sha_ok "$target/libonnxruntime.so.$ORT_VERSION" "$ORT_LIB_SHA256" && [ -e "$target/libonnxruntime.so.1" ]; then
+    return 0
+  fi
+  pip_download "onnxruntime==$ORT_VERSION" "$ORT_WHEEL" "$ORT_WHEEL_SHA256" \
+    --only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp
+  log "unpacking ONNX Runtime $ORT_VERSION into vendor/onnxruntime"
+  rm -rf "$target" && mkdir -p "$target"
+  unzip -q -j -o "$CACHE/$ORT_WHEEL" 'onnxruntime/capi/libonnxruntime*.so*' -d "$target"
+  sha_ok "$target/libonnxruntime.so.$ORT_VERSION" "$ORT_LIB_SHA256" || die "libonnxruntime sha256 mismatch"
+  ln -sf "libonnxruntime.so.$ORT_VERSION" "$target/libonnxruntime.so.1"
+}
+
+scrfd_sdist() {
+  # --no-binary: the wheel has no model; the source tarball carries models/ and images/.
+  pip_download "scrfd==0.3.0" "$SCRFD_SDIST" "$SCRFD_SDIST_SHA256" --no-binary :all:
+}
+
+install_models() {
+  mkdir -p "$ROOT/models"
+  local scrfd="$ROOT/models/scrfd_2.5g_kps.onnx"
+  if ! sha_ok "$scrfd" "$SCRFD_MODEL_SHA256"; then
+    scrfd_sdist
+    log "extracting the SCRFD 2.5G-kps detector into models/"
+    tar -xzf "$CACHE/$SCRFD_SDIST" -O scrfd-0.3.0/models/scrfd.onnx > "$scrfd.part"
+    mv "$scrfd.part" "$scrfd"
+    sha_ok "$scrfd" "$SCRFD_MODEL_SHA256" || die "scrfd model sha256 mismatch"
+  fi
+  local dlib="$ROOT/models/shape_predictor_68_face_landmarks.dat"
+  if [ ! -e "$dlib" ]; then
+    sha_ok "$DLIB_PATH" "$DLIB_SHA256" || die "$DLIB_PATH missing or changed (package libdlib-data)"
+    ln -sf "$DLIB_PATH" "$dlib"
+  fi
+}
+
+install_samples() {
+  mkdir -p "$ROOT/samples"
+  if ! sha_ok "$ROOT/samples/astronaut.png" "$ASTRONAUT_SHA256"; then
+    pip_download "scikit-image==0.25.2" "$SKIMAGE_WHEEL" "$SKIMAGE_WHEEL_SHA256" \
+      --only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp
+    unzip -q -j -o "$CACHE/$SKIMAGE_WHEEL" skimage/data/astronaut.png -d "$ROOT/samples"
+  fi
+  if ! sha_ok "$ROOT/samples/grace_hopper.jpg" "$GRACE_HOPPER_SHA256"; then
+    pip_download "matplotlib==3.10.3" "$MPL_WHEEL" "$MPL_WHEEL_SHA256" \
+      --only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp
+    unzip -q -j -o "$CACHE/$MPL_WHEEL" matplotlib/mpl-data/sample_data/grace_hopper.jpg -d "$ROOT/samples"
+  fi
+  if ! sha_ok "$ROOT/samples/solvay_conference_1927.jpg" "$SOLVAY_SHA256"; then
+    scrfd_sdist
+    tar -xzf "$CACHE/$SCRFD_SDIST" -C "$ROOT/samples" --strip-components=2 \
+      scrfd-0.3.0/images/solvay_conference_1927.jpg scrfd-0.3.0/images/newton.png scrfd-0.3.0/images/gauss.png
+  fi
+  sha_ok "$ROOT/samples/astronaut.png" "$ASTRONAUT_SHA256" || die "astronaut.png sha256 mismatch"
+  sha_ok "$ROOT/samples/grace_hopper.jpg" "$GRACE_HOPPER_SHA256" || die "grace_hopper.jpg sha256 mismatch"
+  sha_ok "$ROOT/samples/solvay_conference_1927.jpg" "$SOLVAY_SHA256" || die "solvay_conference_1927.jpg sha256 mismatch"
+}
+
+# Test tooling: a private venv with the onnx package, and the synthetic test models it generates.
+install_dev() {
+  local stamp="$ROOT/.venv/.requirements"
+  if ! cmp -s "$ROOT/scripts/requirements-dev.txt" "$stamp" 2>/dev/null; then
+    log "creating .venv with $(tr '\n' ' ' < "$ROOT/scripts/requirements-dev.txt")"
+    "$PY" -m venv "$ROOT/.venv"
+    "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-dev.txt"
+    cp "$ROOT/scripts/requirements-dev.txt" "$stamp"
+  fi
+  local models="$ROOT/vendor/test-models"
+  if [ ! -f "$models/expectations.json" ] || [ "$ROOT/scripts/make_test_models.py" -nt "$models/expectations.json" ]; then
+    log "generating synthetic test models into vendor/test-models"
+    "$ROOT/.venv/bin/python" "$ROOT/scripts/make_test_models.py" "$models"
+  fi
+}
+
+case "${1:-all}" in
+  runtime) install_apt; install_runtime ;;
+  models) install_apt; install_models ;;
+  samples) install_apt; install_samples ;;
+  dev) install_apt; install_dev ;;
+  all) install_apt; install_runtime; install_models; install_samples ;;
+  *) die "unknown step '$1' (runtime|models|samples|dev|all)" ;;
+esac
