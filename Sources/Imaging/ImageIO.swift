@@ -53,6 +53,12 @@ public enum ImageIO {
   }
 
   static func headerSize(_ bytes: [UInt8], format: ImageFormat) throws(ImageError) -> (Int, Int) {
+    // PNG's size is in IHDR, the first chunk; read it directly because libpng's reader wants
+    // more of the file before it reports anything.
+    if format == .png, bytes.count >= 24, Array(bytes[12..<16]) == Array("IHDR".utf8) {
+      let field = { (at: Int) in bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+      return (field(16), field(20))
+    }
     var width: Int32 = 0, height: Int32 = 0, alpha: Int32 = 0
     try withErrorBuffer { error, size in
       bytes.withUnsafeBufferPointer { buffer in

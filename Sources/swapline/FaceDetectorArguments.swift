@@ -72,11 +72,19 @@ struct FaceDetectorArguments: ParsableArguments {
 
   func makeDetector(pool: InferencePool, store: ModelStore) throws -> FaceDetector {
     let backends = try modelPaths(store: store).map { family, path in
+      let session: InferenceSession
       do {
-        return FaceDetector.Backend(family: family, session: try pool.session(for: path, owner: "face_detector"))
+        session = try pool.session(for: path, owner: "face_detector")
       } catch {
         throw CLIError.failure("cannot load \(path): \(error)")
       }
+      // Some exports (the offline SCRFD among them) fix their input size.
+      let shape = session.inputs.first?.shape ?? []
+      if shape.count == 4, shape[2] > 0, shape[3] > 0, shape[2] != options.size || shape[3] != options.size {
+        throw CLIError.badInput(
+          "\((path as NSString).lastPathComponent) only accepts --face-detector-size \(shape[3])x\(shape[2])")
+      }
+      return FaceDetector.Backend(family: family, session: session)
     }
     return FaceDetector(backends: backends, options: options)
   }

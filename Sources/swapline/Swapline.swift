@@ -16,4 +16,22 @@ struct Swapline: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [Detect.self, Models.self, Doctor.self, Benchmark.self]
   )
+
+  /// ArgumentParser exits 64 on bad arguments; FaceFusion's convention (and ours) is 2.
+  static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        printError(fullMessage(for: error))
+        exit(withError: ExitCode(2))
+      }
+      exit(withError: error)
+    }
+  }
 }

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+/// The `swapline` executable as a user runs it: real models, real photos, exit codes.
+@Suite struct CLITests {
+  static let root: String = {
+    var directory = (#filePath as NSString).deletingLastPathComponent
+    while !FileManager.default.fileExists(atPath: directory + "/Package.swift") {
+      directory = (directory as NSString).deletingLastPathComponent
+    }
+    return directory
+  }()
+
+  struct Result {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+  }
+
+  /// Runs the debug build of swapline in the project root.
+  static func swapline(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: root + "/.build/debug/swapline")
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: root)
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes before waiting so a chatty child cannot block on a full pipe.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                  stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  static func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "swapline-cli-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }
+
+  struct Report: Decodable {
+    struct Face: Decodable {
+      let score: Float
+      let box: [Float]
+      let landmarks: [String: [Float]]
+    }
+    let width: Int
+    let height: Int
+    let faces: [Face]
+  }
+
+  @Test func detectPrintsOneFaceForGraceHopperAsJSON() throws {
+    let result = try Self.swapline(["detect", "samples/grace_hopper.jpg", "--json"])
+    #expect(result.status == 0)
+    let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+    #expect(report.width == 512 && report.height == 600)
+    #expect(report.faces.count == 1)
+    let points = try #require(report.faces.first?.landmarks)
+    #expect(points["left_eye"]![0] < points["right_eye"]![0])
+    #expect(points["left_eye"]![1] < points["nose"]![1] && points["nose"]![1] < points["left_mouth"]![1])
+  }
+
+  @Test func detectWritesAnAnnotatedImage() throws {
+    let output = Self.temporaryDirectory() + "/faces.png"
+    let result = try Self.swapline(["detect", "samples/astronaut.png", "--output", output])
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("1 face"))
+    #expect(FileManager.default.fileExists(atPath: output))
+  }
+
+  @Test func badInputsExitWithTwoAndOneClearLine() throws {
+    let folder = Self.temporaryDirectory()
+    FileManager.default.createFile(atPath: folder + "/empty.jpg", contents: Data())
+    FileManager.default.createFile(atPath: folder + "/notes.png", contents: Data("not an image\n".utf8))
+    let cases: [([String], String)] = [
+      (["detect", folder + "/missing.jpg"], "no such file"),
+      (["detect", folder + "/empty.jpg"], "empty"),
+      (["detect", folder + "/notes.png"], "not a PNG, JPEG or WebP"),
+      (["detect", "samples/grace_hopper.jpg", "--output", folder + "/out.gif"], "unsupported extension"),
+      (["detect", "samples/grace_hopper.jpg", "--face-detector-size", "333"], "not offered"),
+      (["detect", "samples/grace_hopper.jpg", "--face-detector-angles", "45"], "0, 90, 180 and 270"),
+      (["detect", "samples/grace_hopper.jpg", "--face-detector-size", "320"], "only accepts --face-detector-size 640x640"),
+      (["detect", "samples/grace_hopper.jpg", "--models-dir", folder], "no model file for face detector 'scrfd'"),
+      (["models", "fetch", "no_such_model"], "unknown model"),
+    ]
+    for (arguments, message) in cases {
+      let result = try Self.swapline(arguments)
+      #expect(result.status == 2, "\(arguments): exit \(result.status), \(result.stderr)")
+      #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+      #expect(!result.stderr.contains("Fatal error"))
+    }
+    #expect(!FileManager.default.fileExists(atPath: folder + "/out.gif"))
+  }
+
+  @Test func modelsListShowsLicencesAndPresence() throws {
+    let result = try Self.swapline(["models", "list"])
+    #expect(result.status == 0)
+    let lines = result.stdout.split(separator: "\n")
+    let scrfd = try #require(lines.first { $0.hasPrefix("scrfd_2.5g_kps ") })
+    #expect(scrfd.contains("present") && scrfd.contains("InsightFace-NonCommercial"))
+    let inswapper = try #require(lines.first { $0.hasPrefix("inswapper_128 ") })
+    #expect(inswapper.contains("missing") && inswapper.contains("Non-Commercial"))
+    #expect(lines.contains { $0.hasPrefix("real_esrgan_x4 ") && $0.contains("BSD-3-Clause") })
+  }
+
+  @Test func modelsVerifyDetectsACorruptedFile() throws {
+    let folder = Self.temporaryDirectory()
+    let good = try Self.swapline(["models", "verify", "scrfd_2.5g_kps"])
+    #expect(good.status == 0 && good.stdout.contains("scrfd_2.5g_kps: ok (sha256)"))
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: Self.root + "/models/scrfd_2.5g_kps.onnx"))
+    bytes[bytes.count / 2] ^= 0xFF
+    try bytes.write(to: URL(fileURLWithPath: folder + "/scrfd_2.5g_kps.onnx"))
+    let bad = try Self.swapline(["models", "verify", "--models-dir", folder])
+    #expect(bad.status == 1)
+    #expect(bad.stdout.contains("scrfd_2.5g_kps: MISMATCH"))
+  }
+
+  @Test func modelsFetchDownloadsFromALocalServerAndFailsCleanlyOffline() throws {
+    let served = Self.temporaryDirectory(), destination = Self.temporaryDirectory()
+    try FileManager.default.copyItem(atPath: Self.root + "/models/scrfd_2.5g_kps.onnx", toPath: served + "/scrfd_2.5g_kps.onnx")
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    server.arguments = ["python3", Self.root + "/scripts/range_http_server.py", served, served + "/requests.log"]
+    let pipe = Pipe()
+    server.standardOutput = pipe
+    try server.run()
+    defer {
+      kill(server.processIdentifier, SIGKILL)
+      var status: Int32 = 0
+      waitpid(server.processIdentifier, &status, 0)
+    }
+    let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let fetched = try Self.swapline(["models", "fetch", "scrfd_2.5g_kps", "--from", "http://127.0.0.1:\(port)/", "--models-dir", destination])
+    #expect(fetched.status == 0, "\(fetched.stderr)")
+    #expect(FileManager.default.contentsEqual(atPath: destination + "/scrfd_2.5g_kps.onnx", andPath: served + "/scrfd_2.5g_kps.onnx"))
+
+    let offline = try Self.swapline(["models", "fetch", "inswapper_128", "--from", "http://nonexistent.invalid/models/",
+                                     "--models-dir", destination])
+    #expect(offline.status == 1)
+    #expect(offline.stderr.contains("cannot reach nonexistent.invalid"))
+    #expect(!FileManager.default.fileExists(atPath: destination + "/inswapper_128.onnx"))
+  }
+
+  @Test func doctorReportsCpuWorkingAndGpuProvidersWithTheirReason() throws {
+    let result = try Self.swapline(["doctor"])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("onnxruntime: 1.31.1"))
+    #expect(result.stdout.contains("cpu: attached"))
+    #expect(result.stdout.contains("cuda: not attachable: CUDAExecutionProvider is not compiled"))
+    #expect(result.stdout.contains("tensorrt: not attachable: TensorrtExecutionProvider is not compiled"))
+    #expect(result.stdout.contains("ffmpeg: ffmpeg version"))
+  }
+
+  @Test func gpuRequestsFallBackToCpuWithAWarningUnlessStrict() throws {
+    let fallback = try Self.swapline(["detect", "samples/grace_hopper.jpg", "--execution-providers", "cuda", "cpu"])
+    #expect(fallback.status == 0)
+    #expect(fallback.stderr.contains("warning: cuda unavailable"))
+    #expect(fallback.stdout.contains("1 face"))
+    let strict = try Self.swapline(["detect", "samples/grace_hopper.jpg", "--execution-providers", "cuda", "--execution-strict"])
+    #expect(strict.status == 1)
+    #expect(strict.stderr.contains("CUDAExecutionProvider"))
+  }
+
+  @Test func missingRuntimeLibraryIsAClearFailure() throws {
+    let result = try Self.swapline(["detect", "samples/grace_hopper.jpg"], environment: ["SWAPLINE_ORT_LIBRARY": "/nonexistent/libonnxruntime.so"])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("ONNX Runtime library not found or not loadable"))
+  }
+}

@@ -1,0 +1,191 @@
+"""Synthetic ONNX models with the exact input/output signatures of FaceFusion's detector exports.
+
+Each model's outputs are constants (plus zero times the mean of the input, so the graph really
+consumes its input), chosen so that known faces decode from them. expectations.json holds the
+faces a correct decoder must return at score threshold 0.5 with NMS IoU 0.4, in 640x640 input
+pixels, computed here by an independent numpy decoder written from FaceFusion's formulas.
+
+Swapline's tests run these through the real ONNX Runtime to check the Swift decoders, tensor
+plumbing and coordinate mapping without needing the (downloaded) zoo files.
+
+Usage: python scripts/make_test_models.py OUTDIR
+"""
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+SIZE = 640
+STRIDES = (8, 16, 32)
+
+
+def constant_model(path, input_name, outputs):
+    """outputs: list of (name, numpy array). Each output = array + 0 * mean(input)."""
+    nodes = [
+        helper.make_node("ReduceMean", [input_name], ["input_mean"], keepdims=0),
+        helper.make_node("Mul", ["input_mean", "zero"], ["input_zero"]),
+    ]
+    initializers = [numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero")]
+    graph_outputs = []
+    for name, array in outputs:
+        array = array.astype(np.float32)
+        initializers.append(numpy_helper.from_array(array, name + "_constant"))
+        nodes.append(helper.make_node("Add", [name + "_constant", "input_zero"], [name]))
+        graph_outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(array.shape)))
+    graph = helper.make_graph(
+        nodes, os.path.basename(path), [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
+        graph_outputs, initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    with open(path, "wb") as handle:
+        handle.write(model.SerializeToString())
+
+
+def anchors(stride, per_cell):
+    cells = SIZE // stride
+    ys, xs = np.mgrid[:cells, :cells]
+    points = np.stack([xs.ravel(), ys.ravel()], axis=-1).astype(np.float32) * stride
+    return np.repeat(points, per_cell, axis=0)
+
+
+def nms(faces, iou_threshold=0.4, score_threshold=0.5):
+    faces = sorted([f for f in faces if f["score"] >= score_threshold], key=lambda f: -f["score"])
+    kept = []
+    for face in faces:
+        x1, y1, x2, y2 = face["box"]
+        ok = True
+        for other in kept:
+            a1, b1, a2, b2 = other["box"]
+            w, h = min(x2, a2) - max(x1, a1), min(y2, b2) - max(y1, b1)
+            inter = w * h if w > 0 and h > 0 else 0.0
+            union = (x2 - x1) * (y2 - y1) + (a2 - a1) * (b2 - b1) - inter
+            if union > 0 and inter / union > iou_threshold:
+                ok = False
+        if ok:
+            kept.append(face)
+    return kept
+
+
+def face(box, score, points):
+    return {"box": [float(v) for v in box], "score": float(score), "landmarks": [[float(x), float(y)] for x, y in points]}
+
+
+def yoloface(out_dir):
+    candidates = sum((SIZE // s) ** 2 for s in STRIDES)
+    table = np.zeros((1, 20, candidates), dtype=np.float32)
+
+    def put(column, cx, cy, w, h, score, kps):
+        table[0, 0:5, column] = [cx, cy, w, h, score]
+        for k, (x, y, c) in enumerate(kps):
+            table[0, 5 + 3 * k:8 + 3 * k, column] = [x, y, c]
+
+    eyes_mouth = [(290, 220, .9), (350, 220, .9), (320, 250, .9), (295, 275, .9), (345, 275, .9)]
+    put(1000, 320, 240, 100, 120, 0.9, eyes_mouth)
+    put(2000, 326, 240, 100, 120, 0.8, eyes_mouth)  # overlaps the first: NMS removes it
+    put(3000, 500, 500, 60, 60, 0.7, [(485, 490, .8), (515, 490, .8), (500, 500, .8), (488, 512, .8), (512, 512, .8)])
+    put(4000, 100, 100, 50, 50, 0.3, [(90, 95, .5)] * 5)  # below the threshold
+    constant_model(os.path.join(out_dir, "yoloface_8n_synthetic.onnx"), "input", [("output0", table)])
+
+    rows = table[0].T  # decode as FaceFusion: transpose, split 4/1/15, keep score > threshold
+    faces = []
+    for row in rows[rows[:, 4] > 0.5]:
+        cx, cy, w, h = row[:4]
+        faces.append(face([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], row[4], row[5:].reshape(5, 3)[:, :2]))
+    expected = nms(faces)
+    assert len(expected) == 2 and expected[0]["score"] == np.float32(0.9), expected
+    return expected
+
+
+def yunet(out_dir):
+    cls, obj, bbox, kps = {}, {}, {}, {}
+    for s in STRIDES:
+        n = (SIZE // s) ** 2
+        cls[s], obj[s] = np.zeros((1, n, 1)), np.zeros((1, n, 1))
+        bbox[s], kps[s] = np.zeros((1, n, 4)), np.zeros((1, n, 10))
+    # Stride 16, cell row 10 col 20 -> anchor (320, 160); centre (324, 168), size (96, 120).
+    i = 10 * 40 + 20
+    cls[16][0, i, 0], obj[16][0, i, 0] = 0.9, 1.0
+    bbox[16][0, i] = [0.25, 0.5, math.log(6), math.log(7.5)]
+    kps[16][0, i] = [-1.5, -1.0, 1.5, -1.0, 0.0, 0.75, -1.0, 2.0, 1.0, 2.0]
+    # Stride 8, row 60 col 10 -> anchor (80, 480); score 0.8 * 0.8.
+    j = 60 * 80 + 10
+    cls[8][0, j, 0], obj[8][0, j, 0] = 0.8, 0.8
+    bbox[8][0, j] = [0.0, 0.0, math.log(5), math.log(6)]
+    kps[8][0, j] = [-1.2, -1.0, 1.2, -1.0, 0.0, 0.5, -1.0, 1.5, 1.0, 1.5]
+    # Stride 32: score 0.6 * 0.5 = 0.3, below the threshold.
+    cls[32][0, 5, 0], obj[32][0, 5, 0] = 0.6, 0.5
+    bbox[32][0, 5] = [0, 0, 0, 0]
+    outputs = ([(f"cls_{s}", cls[s]) for s in STRIDES] + [(f"obj_{s}", obj[s]) for s in STRIDES]
+               + [(f"bbox_{s}", bbox[s]) for s in STRIDES] + [(f"kps_{s}", kps[s]) for s in STRIDES])
+    constant_model(os.path.join(out_dir, "yunet_2023_mar_synthetic.onnx"), "input", outputs)
+
+    faces = []
+    for s in STRIDES:
+        c, o = cls[s].astype(np.float32), obj[s].astype(np.float32)
+        b, k = bbox[s].astype(np.float32)[0], kps[s].astype(np.float32)[0]
+        scores = (c * o).reshape(-1)
+        a = anchors(s, 1)
+        for idx in np.where(scores >= 0.5)[0]:
+            centre = b[idx, :2] * s + a[idx]
+            size = np.exp(b[idx, 2:4]) * s
+            points = [k[idx, 2 * p:2 * p + 2] * s + a[idx] for p in range(5)]
+            faces.append(face([*(centre - size / 2), *(centre + size / 2)], scores[idx], points))
+    expected = nms(faces)
+    assert len(expected) == 2, expected
+    return expected
+
+
+def scrfd(out_dir):
+    score, bbox, kps = {}, {}, {}
+    for s in STRIDES:
+        n = (SIZE // s) ** 2 * 2
+        score[s], bbox[s], kps[s] = np.zeros((1, n, 1)), np.zeros((1, n, 4)), np.zeros((1, n, 10))
+    # Stride 16, row 12 col 25, second anchor -> anchor point (400, 192).
+    i = (12 * 40 + 25) * 2 + 1
+    score[16][0, i, 0] = 0.85
+    bbox[16][0, i] = [3, 4, 3, 4]
+    kps[16][0, i] = [-1.2, -1.5, 1.2, -1.5, 0, 0, -1, 1.8, 1, 1.8]
+    # Stride 32, row 4 col 3, first anchor -> (96, 128).
+    j = (4 * 20 + 3) * 2
+    score[32][0, j, 0] = 0.75
+    bbox[32][0, j] = [1.5, 2, 1.5, 2]
+    kps[32][0, j] = [-0.6, -0.8, 0.6, -0.8, 0, 0, -0.5, 0.9, 0.5, 0.9]
+    outputs = ([(f"score_{s}", score[s]) for s in STRIDES] + [(f"bbox_{s}", bbox[s]) for s in STRIDES]
+               + [(f"kps_{s}", kps[s]) for s in STRIDES])
+    constant_model(os.path.join(out_dir, "scrfd_2.5g_signature.onnx"), "input.1", outputs)
+
+    faces = []
+    for s in STRIDES:
+        a = anchors(s, 2)
+        sc, bb, kp = score[s][0, :, 0].astype(np.float32), bbox[s][0].astype(np.float32) * s, kps[s][0].astype(np.float32) * s
+        for idx in np.where(sc >= 0.5)[0]:
+            x, y = a[idx]
+            points = [(x + kp[idx, 2 * p], y + kp[idx, 2 * p + 1]) for p in range(5)]
+            faces.append(face([x - bb[idx, 0], y - bb[idx, 1], x + bb[idx, 2], y + bb[idx, 3]], sc[idx], points))
+    expected = nms(faces)
+    assert len(expected) == 2, expected
+    return expected
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    expectations = {
+        "yoloface_8n_synthetic.onnx": yoloface(out_dir),
+        "yunet_2023_mar_synthetic.onnx": yunet(out_dir),
+        "scrfd_2.5g_signature.onnx": scrfd(out_dir),
+    }
+    with open(os.path.join(out_dir, "expectations.json"), "w") as handle:
+        json.dump(expectations, handle, indent=1)
+    print(f"wrote {len(expectations)} synthetic models to {out_dir}")
+
+
+if __name__ == "__main__":
+    main()
