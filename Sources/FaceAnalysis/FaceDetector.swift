@@ -87,14 +87,15 @@ public struct FaceDetector: Sendable {
     let channels = fitted.channels
     values.withUnsafeMutableBufferPointer { out in
       fitted.pixels.withUnsafeBufferPointer { pixels in
+        let blue = out.baseAddress!, green = blue + plane, red = green + plane
         for y in 0..<fitted.height {
           var source = y * fitted.width * channels
           let row = y * size
           for x in 0..<fitted.width {
             // Planes in B, G, R order (FaceFusion feeds OpenCV's BGR frames).
-            out[row + x] = (Float(pixels[source + 2]) - offset) * scale
-            out[plane + row + x] = (Float(pixels[source + 1]) - offset) * scale
-            out[2 * plane + row + x] = (Float(pixels[source]) - offset) * scale
+            red[row + x] = (Float(pixels[source]) - offset) * scale
+            green[row + x] = (Float(pixels[source + 1]) - offset) * scale
+            blue[row + x] = (Float(pixels[source + 2]) - offset) * scale
             source += channels
           }
         }

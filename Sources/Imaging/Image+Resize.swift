@@ -1,31 +1,40 @@
 extension Image {
-  /// Bilinear resize with OpenCV's INTER_LINEAR conventions (half-pixel centres, edge clamp),
-  /// so detector inputs match FaceFusion's cv2.resize.
+  /// Bilinear resize with OpenCV's INTER_LINEAR conventions (half-pixel centres, edge clamp,
+  /// 11-bit fixed-point weights), so detector inputs match FaceFusion's cv2.resize.
   public func resizedBilinear(width outWidth: Int, height outHeight: Int) -> Image {
     precondition(outWidth > 0 && outHeight > 0)
     if outWidth == width && outHeight == height { return self }
-    let columns = Self.linearTaps(source: width, destination: outWidth)
-    let rows = Self.linearTaps(source: height, destination: outHeight)
-    var result = Image(width: outWidth, height: outHeight, channels: channels)
     let c = channels
+    // Per column: byte offsets of the two taps and the fixed-point weight of the second.
+    let columns = Self.linearTaps(source: width, destination: outWidth)
+    let columnLeft = columns.map { Int32($0.0 * c) }, columnRight = columns.map { Int32($0.1 * c) }
+    let columnWeight = columns.map { Int32(($0.2 * 2048).rounded()) }
+    let rows = Self.linearTaps(source: height, destination: outHeight)
+    var result = Image(width: outWidth, height: outHeight, channels: c)
     let sourceRow = width * c
-    // One horizontal pass per needed source row into a float buffer would save work for big
-    // downscales; for detector inputs the direct form is within noise and simpler.
     pixels.withUnsafeBufferPointer { source in
       result.pixels.withUnsafeMutableBufferPointer { destination in
-        var d = 0
-        for y in 0..<outHeight {
-          let (y0, y1, wy) = rows[y]
-          let row0 = y0 * sourceRow, row1 = y1 * sourceRow
-          for x in 0..<outWidth {
-            let (x0, x1, wx) = columns[x]
-            let a = row0 + x0 * c, b = row0 + x1 * c, e = row1 + x0 * c, f = row1 + x1 * c
-            for k in 0..<c {
-              let top = Float(source[a + k]) + (Float(source[b + k]) - Float(source[a + k])) * wx
-              let bottom = Float(source[e + k]) + (Float(source[f + k]) - Float(source[e + k])) * wx
-              destination[d + k] = UInt8(clamping: Int((top + (bottom - top) * wy).rounded()))
+        columnLeft.withUnsafeBufferPointer { left in
+          columnRight.withUnsafeBufferPointer { right in
+            columnWeight.withUnsafeBufferPointer { weights in
+              var d = 0
+              for y in 0..<outHeight {
+                let (y0, y1, wyFloat) = rows[y]
+                let wy = Int32((wyFloat * 2048).rounded())
+                let top = source.baseAddress! + y0 * sourceRow, bottom = source.baseAddress! + y1 * sourceRow
+                for x in 0..<outWidth {
+                  let a = Int(left[x]), b = Int(right[x]), wx = weights[x]
+                  for k in 0..<c {
+                    let upper = Int32(top[a + k]) * (2048 - wx) + Int32(top[b + k]) * wx
+                    let lower = Int32(bottom[a + k]) * (2048 - wx) + Int32(bottom[b + k]) * wx
+                    // Both weights are 11-bit: the sum carries 22 fractional bits; round half up.
+                    let value = (Int64(upper) * Int64(2048 - wy) + Int64(lower) * Int64(wy) + (1 << 21)) >> 22
+                    destination[d + k] = UInt8(truncatingIfNeeded: value)
+                  }
+                  d += c
+                }
+              }
             }
-            d += c
           }
         }
       }
@@ -52,30 +61,52 @@ extension Image {
     }
   }
 
-  /// Box-average resize (OpenCV's INTER_AREA for integer-free ratios): every source pixel
-  /// contributes by its covered area. Use it for strong downscales where bilinear aliases.
+  /// Box-average resize (OpenCV's INTER_AREA idea): every source pixel contributes by its
+  /// covered area. Use it for strong downscales where bilinear aliases. Separable: each output
+  /// row sums horizontally filtered source rows.
   public func resizedArea(width outWidth: Int, height outHeight: Int) -> Image {
     precondition(outWidth > 0 && outHeight > 0)
     if outWidth == width && outHeight == height { return self }
-    let columnWeights = Self.areaWeights(source: width, destination: outWidth)
-    let rowWeights = Self.areaWeights(source: height, destination: outHeight)
-    var result = Image(width: outWidth, height: outHeight, channels: channels)
     let c = channels
-    var accumulator = [Float](repeating: 0, count: c)
+    let columnTaps = Self.areaWeights(source: width, destination: outWidth)
+    let rowTaps = Self.areaWeights(source: height, destination: outHeight)
+    // Flattened column taps: for output column x, taps[first[x] ..< first[x + 1]].
+    var first = [0], tapOffsets: [Int] = [], tapWeights: [Float] = []
+    for taps in columnTaps {
+      for (index, weight) in taps {
+        tapOffsets.append(index * c)
+        tapWeights.append(weight)
+      }
+      first.append(tapOffsets.count)
+    }
+    var result = Image(width: outWidth, height: outHeight, channels: c)
+    var accumulator = [Float](repeating: 0, count: outWidth * c)
+    let rowBytes = width * c
     pixels.withUnsafeBufferPointer { source in
       result.pixels.withUnsafeMutableBufferPointer { destination in
-        for y in 0..<outHeight {
-          for x in 0..<outWidth {
-            for k in 0..<c { accumulator[k] = 0 }
-            for (sy, wy) in rowWeights[y] {
-              for (sx, wx) in columnWeights[x] {
-                let weight = wy * wx
-                let s = (sy * width + sx) * c
-                for k in 0..<c { accumulator[k] += Float(source[s + k]) * weight }
+        accumulator.withUnsafeMutableBufferPointer { sum in
+          for y in 0..<outHeight {
+            for index in 0..<sum.count { sum[index] = 0 }
+            for (sourceY, rowWeight) in rowTaps[y] {
+              let row = source.baseAddress! + sourceY * rowBytes
+              for x in 0..<outWidth {
+                var channelSums: (Float, Float, Float, Float) = (0, 0, 0, 0)
+                for tap in first[x]..<first[x + 1] {
+                  let pixel = row + tapOffsets[tap], weight = tapWeights[tap]
+                  channelSums.0 += Float(pixel[0]) * weight
+                  channelSums.1 += Float(pixel[1]) * weight
+                  channelSums.2 += Float(pixel[2]) * weight
+                  if c == 4 { channelSums.3 += Float(pixel[3]) * weight }
+                }
+                let d = x * c
+                sum[d] += channelSums.0 * rowWeight
+                sum[d + 1] += channelSums.1 * rowWeight
+                sum[d + 2] += channelSums.2 * rowWeight
+                if c == 4 { sum[d + 3] += channelSums.3 * rowWeight }
               }
             }
-            let d = (y * outWidth + x) * c
-            for k in 0..<c { destination[d + k] = UInt8(clamping: Int(accumulator[k].rounded())) }
+            let outRow = y * outWidth * c
+            for index in 0..<sum.count { destination[outRow + index] = UInt8(clamping: Int(sum[index] + 0.5)) }
           }
         }
       }

@@ -7,7 +7,7 @@ import OnnxRuntime
 struct Benchmark: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure performance on fixed workloads (build with -c release for meaningful figures).",
-    subcommands: [DetectBenchmark.self])
+    subcommands: [DetectBenchmark.self, KernelBenchmark.self])
 }
 
 /// Detection latency from Swift against the same ONNX session run alone on the same prepared
@@ -84,4 +84,48 @@ func median(_ values: [Double]) -> Double {
 
 extension Duration {
   var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+/// Throughput of the image kernels on a real photo, in megapixels per second of output.
+struct KernelBenchmark: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "kernels",
+    abstract: "Image kernel throughput (resize, rotate, detector input preparation) in megapixels/s.")
+
+  @Argument(help: "Image to work on.")
+  var image: String
+
+  @Option(help: "Timed repetitions per kernel.")
+  var iterations = 20
+
+  func run() async throws {
+    try await reportingErrors {
+      let picture: Image
+      do { picture = try ImageIO.read(path: image).converted(toChannels: 3) } catch { throw CLIError.badInput("\(error)") }
+      guard iterations > 0 else { throw CLIError.badInput("--iterations must be positive") }
+      let fit = min(640.0 / Double(picture.width), 640.0 / Double(picture.height))
+      let (smallWidth, smallHeight) = (Int(Double(picture.width) * fit), Int(Double(picture.height) * fit))
+      let kernels: [(String, Int, () -> Void)] = [
+        ("resize bilinear to 640", smallWidth * smallHeight, { _ = picture.resizedBilinear(width: smallWidth, height: smallHeight) }),
+        ("resize area to 640", smallWidth * smallHeight, { _ = picture.resizedArea(width: smallWidth, height: smallHeight) }),
+        ("resize bilinear x2 up", picture.width * picture.height * 4,
+         { _ = picture.resizedBilinear(width: picture.width * 2, height: picture.height * 2) }),
+        ("rotate quarter turn", picture.width * picture.height, { _ = picture.rotated(quarterTurns: 1) }),
+        ("detector input 640 (resize + planar float)", 640 * 640,
+         { _ = FaceDetector.prepareInput(picture, size: 640, family: .scrfd) }),
+      ]
+      print("benchmark kernels: \(image) \(picture.width)x\(picture.height), \(iterations) iterations (median)")
+      for (name, outputPixels, body) in kernels {
+        body()
+        var times: [Double] = []
+        for _ in 0..<iterations {
+          let started = ContinuousClock.now
+          body()
+          times.append((ContinuousClock.now - started).milliseconds)
+        }
+        let ms = median(times)
+        print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: " %8.2f ms  %8.1f MP/s", ms, Double(outputPixels) / 1e6 / (ms / 1000)))
+      }
+    }
+  }
 }
