@@ -22,7 +22,8 @@ demo: build
 	$(BIN) doctor || true
 	$(BIN) detect samples/grace_hopper.jpg --output $(OUT)/grace_hopper_faces.png
 	$(BIN) detect samples/astronaut.png --output $(OUT)/astronaut_faces.png
-	$(BIN) detect samples/solvay_conference_1927.jpg --output $(OUT)/solvay_faces.jpg | head -1
+	$(BIN) detect samples/solvay_conference_1927.jpg --output $(OUT)/solvay_faces.jpg > $(OUT)/solvay_faces.txt
+	@head -1 $(OUT)/solvay_faces.txt
 	@echo "annotated images written to $(OUT)/"
 
 test: setup-dev
