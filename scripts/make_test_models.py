@@ -172,6 +172,26 @@ def scrfd(out_dir):
     return expected
 
 
+def typed_models(out_dir):
+    """Plumbing models for the tensor types: fp16 with dynamic spatial dimensions, and int64."""
+    half = helper.make_graph(
+        [helper.make_node("Mul", ["image", "two"], ["doubled"])], "fp16_double",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT16, [1, 3, "height", "width"])],
+        [helper.make_tensor_value_info("doubled", TensorProto.FLOAT16, [1, 3, "height", "width"])],
+        [numpy_helper.from_array(np.array(2.0, dtype=np.float16), "two")])
+    integer = helper.make_graph(
+        [helper.make_node("Add", ["ids", "one"], ["next_ids"])], "int64_increment",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["count"])],
+        [helper.make_tensor_value_info("next_ids", TensorProto.INT64, ["count"])],
+        [numpy_helper.from_array(np.array(1, dtype=np.int64), "one")])
+    for graph, name in ((half, "fp16_double.onnx"), (integer, "int64_increment.onnx")):
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
+        model.ir_version = 7
+        onnx.checker.check_model(model)
+        with open(os.path.join(out_dir, name), "wb") as handle:
+            handle.write(model.SerializeToString())
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -182,9 +202,10 @@ def main():
         "yunet_2023_mar_synthetic.onnx": yunet(out_dir),
         "scrfd_2.5g_signature.onnx": scrfd(out_dir),
     }
+    typed_models(out_dir)
     with open(os.path.join(out_dir, "expectations.json"), "w") as handle:
         json.dump(expectations, handle, indent=1)
-    print(f"wrote {len(expectations)} synthetic models to {out_dir}")
+    print(f"wrote {len(expectations) + 2} synthetic models to {out_dir}")
 
 
 if __name__ == "__main__":

@@ -70,3 +70,23 @@ import Testing
     #expect(Tensor(shape: [3], int64s: [1, 2, 3]).floats() == [1, 2, 3])
   }
 }
+
+/// Tensor types and dynamic dimensions through the real runtime (models from make_test_models.py).
+@Suite struct TensorTypeTests {
+  @Test func float16ModelsTakeFloatInputWithDynamicDimensions() throws {
+    let session = try InferenceSession(runtime: Fixtures.runtime, modelPath: Fixtures.testModel("fp16_double.onnx"))
+    #expect(session.inputs[0].elementType == .float16)
+    #expect(session.inputs[0].shape == [1, 3, -1, -1])
+    let input = Tensor(shape: [1, 3, 2, 5], floats: (0..<30).map { Float($0) * 0.5 })
+    let output = try session.run(["image": input])[0]
+    #expect(output.elementType == .float16)
+    #expect(output.shape == [1, 3, 2, 5])
+    #expect(output.floats() == (0..<30).map { Float($0) })
+  }
+
+  @Test func int64TensorsRoundTrip() throws {
+    let session = try InferenceSession(runtime: Fixtures.runtime, modelPath: Fixtures.testModel("int64_increment.onnx"))
+    let output = try session.run(["ids": Tensor(shape: [4], int64s: [-1, 0, 41, 1 << 40])])[0]
+    #expect(output == Tensor(shape: [4], int64s: [0, 1, 42, (1 << 40) + 1]))
+  }
+}
