@@ -105,12 +105,18 @@ struct KernelBenchmark: AsyncParsableCommand {
       guard iterations > 0 else { throw CLIError.badInput("--iterations must be positive") }
       let fit = min(640.0 / Double(picture.width), 640.0 / Double(picture.height))
       let (smallWidth, smallHeight) = (Int(Double(picture.width) * fit), Int(Double(picture.height) * fit))
+      let angle = 10.0 * Double.pi / 180
+      let tilt = AffineTransform(a: cos(angle), b: -sin(angle), tx: 200, c: sin(angle), d: cos(angle), ty: -150)
+      let crop = AffineTransform(a: 2, b: 0.3, tx: -2000, c: -0.3, d: 2, ty: -1200)
       let kernels: [(String, Int, () -> Void)] = [
         ("resize bilinear to 640", smallWidth * smallHeight, { _ = picture.resizedBilinear(width: smallWidth, height: smallHeight) }),
         ("resize area to 640", smallWidth * smallHeight, { _ = picture.resizedArea(width: smallWidth, height: smallHeight) }),
         ("resize bilinear x2 up", picture.width * picture.height * 4,
          { _ = picture.resizedBilinear(width: picture.width * 2, height: picture.height * 2) }),
         ("rotate quarter turn", picture.width * picture.height, { _ = picture.rotated(quarterTurns: 1) }),
+        ("warp affine full frame (10 degrees)", picture.width * picture.height,
+         { _ = picture.warpedAffine(tilt, width: picture.width, height: picture.height) }),
+        ("warp affine 512x512 face crop", 512 * 512, { _ = picture.warpedAffine(crop, width: 512, height: 512) }),
         ("detector input 640 (resize + planar float)", 640 * 640,
          { _ = FaceDetector.prepareInput(picture, size: 640, family: .scrfd) }),
       ]
