@@ -97,7 +97,8 @@ def yoloface(out_dir):
         cx, cy, w, h = row[:4]
         faces.append(face([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], row[4], row[5:].reshape(5, 3)[:, :2]))
     expected = nms(faces)
-    assert len(expected) == 2 and expected[0]["score"] == np.float32(0.9), expected
+    columns = [int(np.flatnonzero(table[0, 4] == np.float32(f["score"]))[0]) for f in expected]
+    assert columns == [1000, 3000], (columns, expected)  # column 2000 lost to NMS, 4000 to the threshold
     return expected
 
 
