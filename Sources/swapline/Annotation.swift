@@ -5,7 +5,7 @@ import Imaging
 enum Annotation {
   static let colours: [(UInt8, UInt8, UInt8)] = [(0, 255, 0), (255, 64, 64), (64, 160, 255), (255, 200, 0), (255, 0, 255)]
 
-  static func draw(_ faces: [DetectedFace], on image: Image) -> Image {
+  static func draw(_ faces: [DetectedFace], shapes: [[Point2]] = [], on image: Image) -> Image {
     var pixels = image.pixels
     let width = image.width, height = image.height
     let thickness = max(1, min(width, height) / 300)
@@ -36,6 +36,11 @@ enum Annotation {
             plot(Int(point.x) + dx, Int(point.y) + dy, colour)
           }
         }
+      }
+    }
+    for shape in shapes {
+      for point in shape {
+        for dy in -1...1 { for dx in -1...1 { plot(Int(point.x) + dx, Int(point.y) + dy, (255, 255, 255)) } }
       }
     }
     return try! Image(width: width, height: height, channels: 3, pixels: pixels)

@@ -22,6 +22,10 @@ struct Detect: AsyncParsableCommand {
   @Option(name: [.short, .long], help: "Also write an annotated copy of the image here (.png, .jpg or .webp).")
   var output: String?
 
+  @Flag(name: .customLong("landmarks-68"),
+        help: "Also fit dlib's 68-point shape predictor (offline pack) inside each face box.")
+  var landmarks68 = false
+
   @OptionGroup(title: "Face detector") var detector: FaceDetectorArguments
   @OptionGroup(title: "Models") var models: ModelsDirectoryArguments
   @OptionGroup(title: "Execution") var execution: ExecutionArguments
@@ -44,10 +48,24 @@ struct Detect: AsyncParsableCommand {
           printError("swapline: warning: \(fallback.provider.rawValue) unavailable, using the next provider: \(fallback.failure ?? "")")
         }
       }
-      let faces = try faceDetector.detect(picture.converted(toChannels: 3))
+      let rgb = picture.converted(toChannels: 3)
+      let faces = try faceDetector.detect(rgb)
+      var shapes: [[Point2]] = []
+      if landmarks68 {
+        guard let path = store.locate("shape_predictor_68_face_landmarks") else {
+          throw CLIError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
+        }
+        let predictor: ShapePredictor
+        do { predictor = try ShapePredictor(contentsOf: path) } catch { throw CLIError.failure("\(error)") }
+        shapes = faces.map {
+          predictor.predict(in: rgb, left: Int($0.box.x1.rounded()), top: Int($0.box.y1.rounded()),
+                            right: Int($0.box.x2.rounded()), bottom: Int($0.box.y2.rounded()))
+        }
+      }
       if json {
         let report = DetectionReport(image: image, width: picture.width, height: picture.height,
-                                     models: paths.map { $0.1 }, faces: faces.map(DetectionReport.Face.init))
+                                     models: paths.map { $0.1 },
+                                     faces: faces.enumerated().map { DetectionReport.Face($1, shape: shapes.isEmpty ? nil : shapes[$0]) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -59,10 +77,11 @@ struct Detect: AsyncParsableCommand {
           for (name, point) in zip(DetectedFace.landmarkNames, face.landmarks) {
             print(String(format: "    %-12@ (%.1f, %.1f)", name as NSString, point.x, point.y))
           }
+          if !shapes.isEmpty { print("    68 points: " + shapes[index].map { String(format: "(%.0f,%.0f)", $0.x, $0.y) }.joined(separator: " ")) }
         }
       }
       if let output {
-        let annotated = Annotation.draw(faces, on: picture.converted(toChannels: 3))
+        let annotated = Annotation.draw(faces, shapes: shapes, on: rgb)
         do {
           try ImageIO.write(annotated, to: output, quality: 90, textMetadata: [("swapline:detections", String(faces.count))])
         } catch { throw CLIError.failure("\(error)") }
@@ -77,8 +96,11 @@ struct DetectionReport: Codable {
     var score: Float
     var box: [Float]
     var landmarks: [String: [Float]]
+    /// dlib's 68 points (iBUG order) when --landmarks-68 was given.
+    var landmarks68: [[Float]]?
 
-    init(_ face: DetectedFace) {
+    init(_ face: DetectedFace, shape: [Point2]?) {
+      landmarks68 = shape?.map { [$0.x, $0.y] }
       score = face.score
       box = [face.box.x1, face.box.y1, face.box.x2, face.box.y2]
       landmarks = Dictionary(uniqueKeysWithValues: zip(DetectedFace.landmarkNames, face.landmarks.map { [$0.x, $0.y] }))
