@@ -108,6 +108,9 @@ struct KernelBenchmark: AsyncParsableCommand {
       let angle = 10.0 * Double.pi / 180
       let tilt = AffineTransform(a: cos(angle), b: -sin(angle), tx: 200, c: sin(angle), d: cos(angle), ty: -150)
       let crop = AffineTransform(a: 2, b: 0.3, tx: -2000, c: -0.3, d: 2, ty: -1200)
+      let frameMask = Mask(width: picture.width, height: picture.height, fill: 0.5)
+      let faceCrop = picture.warpedAffine(crop, width: 512, height: 512)
+      let cropMask = Mask.box(width: 512, height: 512)
       let kernels: [(String, Int, () -> Void)] = [
         ("resize bilinear to 640", smallWidth * smallHeight, { _ = picture.resizedBilinear(width: smallWidth, height: smallHeight) }),
         ("resize area to 640", smallWidth * smallHeight, { _ = picture.resizedArea(width: smallWidth, height: smallHeight) }),
@@ -117,6 +120,10 @@ struct KernelBenchmark: AsyncParsableCommand {
         ("warp affine full frame (10 degrees)", picture.width * picture.height,
          { _ = picture.warpedAffine(tilt, width: picture.width, height: picture.height) }),
         ("warp affine 512x512 face crop", 512 * 512, { _ = picture.warpedAffine(crop, width: 512, height: 512) }),
+        ("gaussian blur 512x512 mask (sigma 32, box 0.5)", 512 * 512, { _ = Mask.box(width: 512, height: 512, blur: 0.5) }),
+        ("gaussian blur full-frame mask (sigma 8)", picture.width * picture.height, { _ = frameMask.gaussianBlurred(sigma: 8) }),
+        ("paste back 512x512 crop (warp + blend)", 512 * 512,
+         { _ = picture.pastingBack(faceCrop, mask: cropMask, transform: crop) }),
         ("detector input 640 (resize + planar float)", 640 * 640,
          { _ = FaceDetector.prepareInput(picture, size: 640, family: .scrfd) }),
       ]
