@@ -1,5 +1,5 @@
 # Swapline — the two commands a fresh Debian 12 machine needs:
-#   make demo   set up (apt, ONNX Runtime, offline models, samples), build, run on the samples
+#   make demo   set up (apt, ONNX Runtime, offline models, samples), build, swap grace_hopper into astronaut
 #   make test   set up (plus test tooling), build, run the test suite
 SWIFT ?= swift
 CONFIG ?= release
@@ -20,8 +20,8 @@ build: setup
 demo: build
 	@mkdir -p $(OUT)
 	$(BIN) doctor || true
-	$(BIN) detect samples/grace_hopper.jpg --output $(OUT)/grace_hopper_faces.png
-	$(BIN) detect samples/astronaut.png --output $(OUT)/astronaut_faces.png
+	$(BIN) swap -s samples/grace_hopper.jpg -t samples/astronaut.png -o $(OUT)/astronaut_with_grace_hopper.png --profile
+	$(BIN) detect samples/astronaut.png --landmarks-68 --output $(OUT)/astronaut_faces.png > $(OUT)/astronaut_faces.txt
 	$(BIN) detect samples/solvay_conference_1927.jpg --output $(OUT)/solvay_faces.jpg > $(OUT)/solvay_faces.txt
 	@head -1 $(OUT)/solvay_faces.txt
 	@echo "annotated images written to $(OUT)/"

@@ -9,7 +9,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "swapline", targets: ["swapline"]),
-    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis"]),
+    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,10 +27,11 @@ let package = Package(
     .target(name: "Imaging", dependencies: ["CImageCodecs"]),
     .target(name: "Models", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     .target(name: "FaceAnalysis", dependencies: ["OnnxRuntime", "Imaging", "Models"]),
+    .target(name: "Processors", dependencies: ["FaceAnalysis", "Imaging"]),
     .executableTarget(
       name: "swapline",
       dependencies: [
-        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis",
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -38,7 +39,8 @@ let package = Package(
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models"]),
     .testTarget(name: "FaceAnalysisTests", dependencies: ["FaceAnalysis", "OnnxRuntime", "Imaging", "Models"]),
-    .testTarget(name: "CLITests", dependencies: []),
+    .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "FaceAnalysis", "Imaging", "OnnxRuntime"]),
+    .testTarget(name: "CLITests", dependencies: ["Imaging"]),
   ],
   swiftLanguageModes: [.v6]
 )

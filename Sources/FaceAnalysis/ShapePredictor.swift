@@ -26,6 +26,9 @@ public struct ShapePredictor: Sendable {
 
   public var pointCount: Int { initialShape.count / 2 }
 
+  /// The model's mean shape in face-box units (0...1): a neutral frontal reference shape.
+  public var meanShape: [Point2] { (0..<pointCount).map { Point2(initialShape[$0 * 2], initialShape[$0 * 2 + 1]) } }
+
   public init(contentsOf path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DlibDeserializer.Failure(description: "cannot read shape predictor \(path)")

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 
 /// The `swapline` executable as a user runs it: real models, real photos, exit codes.
@@ -169,5 +170,52 @@ import Testing
     let result = try Self.swapline(["detect", "samples/grace_hopper.jpg"], environment: ["SWAPLINE_ORT_LIBRARY": "/nonexistent/libonnxruntime.so"])
     #expect(result.status == 1)
     #expect(result.stderr.contains("ONNX Runtime library not found or not loadable"))
+  }
+}
+
+/// `swapline swap` with the offline classic swapper.
+@Suite struct SwapCommandTests {
+  @Test func swapsGraceHopperIntoTheAstronautWithAProvenanceLabel() throws {
+    let output = CLITests.temporaryDirectory() + "/swapped.png"
+    let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", output, "--profile"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("swapped 1 face"))
+    #expect(result.stdout.contains("landmark") && result.stdout.contains("encode"))
+    let text = try ImageIO.readTextMetadata(path: output)
+    #expect(text["swapline.provenance"]?.contains("face-swapped by swapline") == true)
+    let swapped = try ImageIO.read(path: output), original = try ImageIO.read(path: CLITests.root + "/samples/astronaut.png")
+    #expect(swapped.width == original.width && swapped.height == original.height)
+    #expect(swapped != original)
+  }
+
+  @Test func aSourceWithoutAFaceIsBadInputAndWritesNothing() throws {
+    let folder = CLITests.temporaryDirectory()
+    try ImageIO.write(Image(width: 200, height: 200, channels: 3, fill: 120), to: folder + "/blank.png")
+    let result = try CLITests.swapline(["swap", "-s", folder + "/blank.png", "-t", "samples/astronaut.png", "-o", folder + "/out.png"])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("no face found in the source"))
+    #expect(!FileManager.default.fileExists(atPath: folder + "/out.png"))
+  }
+
+  @Test func aTargetWithoutAFaceIsWrittenUnchangedWithAWarning() throws {
+    let folder = CLITests.temporaryDirectory()
+    let blank = Image(width: 64, height: 48, channels: 3, fill: 77)
+    try ImageIO.write(blank, to: folder + "/blank.png")
+    let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", folder + "/blank.png", "-o", folder + "/out.png"])
+    #expect(result.status == 0)
+    #expect(result.stderr.contains("no face in target"))
+    #expect(try ImageIO.read(path: folder + "/out.png") == blank)
+  }
+
+  @Test func badArgumentsExitWithTwo() throws {
+    let folder = CLITests.temporaryDirectory()
+    for arguments in [["swap", "-t", "samples/astronaut.png", "-o", folder + "/a.png"],
+                      ["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", folder + "/a.bmp"],
+                      ["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", folder + "/a.png", "--face-swapper-model", "inswapper_128"],
+                      ["swap", "-s", folder + "/missing.jpg", "-t", "samples/astronaut.png", "-o", folder + "/a.png"]] {
+      let result = try CLITests.swapline(arguments)
+      #expect(result.status == 2, "\(arguments): \(result.stderr)")
+    }
+    #expect((try FileManager.default.contentsOfDirectory(atPath: folder)).isEmpty)
   }
 }
