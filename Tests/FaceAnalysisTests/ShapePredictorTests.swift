@@ -39,3 +39,35 @@ import Testing
     #expect(points[0].x < points[8].x && points[8].x < points[16].x)
   }
 }
+
+/// Our predictor against dlib's own output (Tests/Data/dlib_shape_reference.json, made once with
+/// the dlib PyPI package by scripts/make_dlib_reference.py) on the same boxes.
+@Suite(.serialized) struct ShapePredictorReferenceTests {
+  struct Reference: Decodable {
+    struct Face: Decodable {
+      let image: String
+      let box: [Int]
+      let points: [[Float]]
+    }
+    let faces: [Face]
+  }
+
+  @Test func matchesDlibWithinOnePixel() throws {
+    let data = try #require(FileManager.default.contents(atPath: Fixtures.root + "/Tests/Data/dlib_shape_reference.json"))
+    let reference = try JSONDecoder().decode(Reference.self, from: data)
+    #expect(reference.faces.count >= 8)
+    var images: [String: Image] = [:]
+    var worst: Float = 0
+    for face in reference.faces {
+      let image = try images[face.image] ?? Fixtures.sample(face.image)
+      images[face.image] = image
+      let points = ShapePredictorTests.predictor.predict(in: image, left: face.box[0], top: face.box[1], right: face.box[2], bottom: face.box[3])
+      for (ours, theirs) in zip(points, face.points) {
+        // dlib rounds its output to whole pixels; compare our rounded point.
+        let dx = abs((ours.x).rounded() - theirs[0]), dy = abs((ours.y).rounded() - theirs[1])
+        worst = max(worst, dx, dy)
+      }
+    }
+    #expect(worst <= 1, "largest difference \(worst) px")
+  }
+}
