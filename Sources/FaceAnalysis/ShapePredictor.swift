@@ -145,6 +145,12 @@ public struct ShapePredictor: Sendable {
     return (0..<pointCount).map { Point2(Float(left) + shape[$0 * 2] * spanX, Float(top) + shape[$0 * 2 + 1] * spanY) }
   }
 
+  /// The shape inside a detector's box (rounded to dlib's integer rectangle).
+  public func predict(in image: Image, box: BoundingBox) -> [Point2] {
+    predict(in: image, left: Int(box.x1.rounded()), top: Int(box.y1.rounded()), right: Int(box.x2.rounded()),
+            bottom: Int(box.y2.rounded()))
+  }
+
   /// The 2x2 part of the least-squares similarity taking shape `from` onto shape `to`.
   static func similarityMatrix(from: [Float], to: [Float]) -> (Float, Float, Float, Float) {
     let count = from.count / 2

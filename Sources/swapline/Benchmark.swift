@@ -34,8 +34,7 @@ struct DetectBenchmark: AsyncParsableCommand {
   func run() async throws {
     try await reportingErrors {
       guard iterations > 0, warmup >= 0 else { throw CLIError.badInput("--iterations must be positive") }
-      let picture: Image
-      do { picture = try ImageIO.read(path: image).converted(toChannels: 3) } catch { throw CLIError.badInput("\(error)") }
+      let picture = try readInputImage(image).converted(toChannels: 3)
       let runtime = try execution.makeRuntime()
       let pool = InferencePool(runtime: runtime, configuration: InferencePoolConfiguration(budgetBytes: .max, execution: execution.options))
       let faceDetector = try detector.makeDetector(pool: pool, store: models.store)
@@ -100,8 +99,7 @@ struct KernelBenchmark: AsyncParsableCommand {
 
   func run() async throws {
     try await reportingErrors {
-      let picture: Image
-      do { picture = try ImageIO.read(path: image).converted(toChannels: 3) } catch { throw CLIError.badInput("\(error)") }
+      let picture = try readInputImage(image).converted(toChannels: 3)
       guard iterations > 0 else { throw CLIError.badInput("--iterations must be positive") }
       let fit = min(640.0 / Double(picture.width), 640.0 / Double(picture.height))
       let (smallWidth, smallHeight) = (Int(Double(picture.width) * fit), Int(Double(picture.height) * fit))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 
 /// An error the CLI reports as one line on stderr with FaceFusion's exit codes
 /// (1 failure, 2 bad input or arguments).
@@ -27,6 +28,11 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     FileHandle.standardError.write(Data("swapline: error: \(error)\n".utf8))
     throw ExitCode(1)
   }
+}
+
+/// Reads an input image; any problem with it is bad input (exit 2) with the reader's message.
+func readInputImage(_ path: String) throws -> Image {
+  do { return try ImageIO.read(path: path) } catch { throw CLIError.badInput("\(error)") }
 }
 
 func printError(_ line: String) {

@@ -36,8 +36,7 @@ struct Detect: AsyncParsableCommand {
       if let output, ImageFormat(pathExtension: (output as NSString).pathExtension) == nil {
         throw CLIError.badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .jpeg or .webp)")
       }
-      let picture: Image
-      do { picture = try ImageIO.read(path: image) } catch { throw CLIError.badInput("\(error)") }
+      let picture = try readInputImage(image)
       let store = models.store
       let paths = try detector.modelPaths(store: store)
       let runtime = try execution.makeRuntime()
@@ -52,15 +51,8 @@ struct Detect: AsyncParsableCommand {
       let faces = try faceDetector.detect(rgb)
       var shapes: [[Point2]] = []
       if landmarks68 {
-        guard let path = store.locate("shape_predictor_68_face_landmarks") else {
-          throw CLIError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
-        }
-        let predictor: ShapePredictor
-        do { predictor = try ShapePredictor(contentsOf: path) } catch { throw CLIError.failure("\(error)") }
-        shapes = faces.map {
-          predictor.predict(in: rgb, left: Int($0.box.x1.rounded()), top: Int($0.box.y1.rounded()),
-                            right: Int($0.box.x2.rounded()), bottom: Int($0.box.y2.rounded()))
-        }
+        let predictor = try loadShapePredictor(from: store)
+        shapes = faces.map { predictor.predict(in: rgb, box: $0.box) }
       }
       if json {
         let report = DetectionReport(image: image, width: picture.width, height: picture.height,

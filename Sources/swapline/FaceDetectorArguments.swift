@@ -89,3 +89,11 @@ struct FaceDetectorArguments: ParsableArguments {
     return FaceDetector(backends: backends, options: options)
   }
 }
+
+/// dlib's 68-point predictor from the offline pack; a missing file is bad input (exit 2).
+func loadShapePredictor(from store: ModelStore) throws -> ShapePredictor {
+  guard let path = store.locate("shape_predictor_68_face_landmarks") else {
+    throw CLIError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
+  }
+  do { return try ShapePredictor(contentsOf: path) } catch { throw CLIError.failure("\(error)") }
+}

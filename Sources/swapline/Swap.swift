@@ -66,25 +66,15 @@ struct Swap: AsyncParsableCommand {
       guard ImageFormat(pathExtension: (output as NSString).pathExtension) != nil else {
         throw CLIError.badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .jpeg or .webp)")
       }
-      let (sourceImages, targetImage) = try timed("decode") { () throws -> ([Image], Image) in
-        do {
-          return (try sources.map { try ImageIO.read(path: $0).converted(toChannels: 3) }, try ImageIO.read(path: target))
-        } catch { throw CLIError.badInput("\(error)") }
+      let (sourceImages, targetImage) = try timed("decode") {
+        (try sources.map { try readInputImage($0).converted(toChannels: 3) }, try readInputImage(target))
       }
       let store = models.store
-      guard let predictorPath = store.locate("shape_predictor_68_face_landmarks") else {
-        throw CLIError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
-      }
       let runtime = try execution.makeRuntime()
       let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution.options))
       let faceDetector = try timed("load models") { try detector.makeDetector(pool: pool, store: store) }
-      let predictor = try timed("load models") { () throws -> ShapePredictor in
-        do { return try ShapePredictor(contentsOf: predictorPath) } catch { throw CLIError.failure("\(error)") }
-      }
-      func shape(of face: DetectedFace, in image: Image) -> [Point2] {
-        predictor.predict(in: image, left: Int(face.box.x1.rounded()), top: Int(face.box.y1.rounded()),
-                          right: Int(face.box.x2.rounded()), bottom: Int(face.box.y2.rounded()))
-      }
+      let predictor = try timed("load models") { try loadShapePredictor(from: store) }
+      func shape(of face: DetectedFace, in image: Image) -> [Point2] { predictor.predict(in: image, box: face.box) }
 
       // The source face: the largest face of the first source image that has one.
       var sourceFace: (image: Image, shape: [Point2])?

@@ -31,10 +31,7 @@ import Testing
       let predictor = try ShapePredictor(contentsOf: root + "/models/shape_predictor_68_face_landmarks.dat")
       let source = try ImageIO.read(path: root + "/samples/grace_hopper.jpg").converted(toChannels: 3)
       let target = try ImageIO.read(path: root + "/samples/astronaut.png").converted(toChannels: 3)
-      func shape(_ face: DetectedFace, _ image: Image) -> [Point2] {
-        predictor.predict(in: image, left: Int(face.box.x1.rounded()), top: Int(face.box.y1.rounded()),
-                          right: Int(face.box.x2.rounded()), bottom: Int(face.box.y2.rounded()))
-      }
+      func shape(_ face: DetectedFace, _ image: Image) -> [Point2] { predictor.predict(in: image, box: face.box) }
       let sourceFace = try detector.detect(source)[0], targetFace = try detector.detect(target)[0]
       let targetShape = shape(targetFace, target)
       let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
@@ -137,8 +134,7 @@ import Testing
     let sticker = ClassicFaceSwapper(referenceShape: f.predictor.meanShape,
                                      options: ClassicSwapOptions(feather: 0.001, blendLevels: 1, colourTransfer: false))
     let sourceFace = try f.detector.detect(f.source)[0]
-    let sourceShape = f.predictor.predict(in: f.source, left: Int(sourceFace.box.x1.rounded()), top: Int(sourceFace.box.y1.rounded()),
-                                          right: Int(sourceFace.box.x2.rounded()), bottom: Int(sourceFace.box.y2.rounded()))
+    let sourceShape = f.predictor.predict(in: f.source, box: sourceFace.box)
     let hardPaste = try seam(sticker.swap(source: f.source, sourceShape: sourceShape, target: f.target, targetShape: f.targetShape))
     #expect(blended < 6, "seam step \(blended)")
     #expect(hardPaste > 1.5 * blended, "hard paste \(hardPaste) vs blended \(blended)")
