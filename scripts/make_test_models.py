@@ -193,6 +193,72 @@ def typed_models(out_dir):
             handle.write(model.SerializeToString())
 
 
+def swapper_models(out_dir):
+    """Swapper/recogniser plumbing models with FaceFusion's input names and shapes.
+
+    - inswapper_128_synthetic.onnx: inputs target [1,3,128,128] and source [1,512]; its output
+      carries the source vector it was fed in its first 512 values (channel 0, rows 0-3), so a
+      test can check the emap projection; the LAST initializer is a 512x512 emap, as in the
+      real inswapper. swapper_expectations.json["inswapper_source"] holds raw.emap/|raw| for
+      the raw embedding cos(0.1 i), computed here with numpy.
+    - hyperswap_1a_256_identity.onnx: inputs source [1,512], target [1,3,256,256]; output =
+      target (identity), for layout/normalisation and pixel-boost round trips.
+    - arcface_w600k_r50_synthetic.onnx: input [1,3,112,112] -> [1,512]: the channel means times
+      a fixed 3x512 matrix, so embeddings depend on the crop's colour.
+    """
+    rng = np.random.default_rng(7)
+    emap = rng.standard_normal((512, 512)).astype(np.float32) / 16
+    pad = np.zeros((1, 3 * 128 * 128 - 512), dtype=np.float32)
+    nodes = [
+        helper.make_node("Concat", ["source", "pad"], ["flat"], axis=1),
+        helper.make_node("Reshape", ["flat", "shape"], ["carried"]),
+        helper.make_node("Mul", ["target", "zero"], ["silent"]),
+        helper.make_node("Add", ["carried", "silent"], ["output"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "inswapper_synthetic",
+        [helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
+         helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
+        [numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero"),
+         numpy_helper.from_array(pad, "pad"),
+         numpy_helper.from_array(np.array([1, 3, 128, 128], dtype=np.int64), "shape"),
+         numpy_helper.from_array(emap, "emap")])
+    write(graph, os.path.join(out_dir, "inswapper_128_synthetic.onnx"))
+    raw = np.cos(0.1 * np.arange(512)).astype(np.float32).reshape(1, 512)
+    projected = (raw @ emap) / np.linalg.norm(raw)
+
+    identity = helper.make_graph(
+        [helper.make_node("ReduceSum", ["source"], ["source_sum"], keepdims=0),
+         helper.make_node("Mul", ["source_sum", "zero"], ["silent"]),
+         helper.make_node("Add", ["target", "silent"], ["output"])],
+        "hyperswap_identity",
+        [helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512]),
+         helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero")])
+    write(identity, os.path.join(out_dir, "hyperswap_1a_256_identity.onnx"))
+
+    weights = rng.standard_normal((3, 512)).astype(np.float32)
+    arcface = helper.make_graph(
+        [helper.make_node("ReduceMean", ["input"], ["means"], axes=[2, 3], keepdims=0),
+         helper.make_node("MatMul", ["means", "weights"], ["embedding"])],
+        "arcface_synthetic",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 112, 112])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [1, 512])],
+        [numpy_helper.from_array(weights, "weights")])
+    write(arcface, os.path.join(out_dir, "arcface_w600k_r50_synthetic.onnx"))
+    return [float(v) for v in projected.ravel()]
+
+
+def write(graph, path):
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    with open(path, "wb") as handle:
+        handle.write(model.SerializeToString())
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -204,9 +270,11 @@ def main():
         "scrfd_2.5g_signature.onnx": scrfd(out_dir),
     }
     typed_models(out_dir)
+    with open(os.path.join(out_dir, "swapper_expectations.json"), "w") as handle:
+        json.dump({"inswapper_source": swapper_models(out_dir)}, handle)
     with open(os.path.join(out_dir, "expectations.json"), "w") as handle:
         json.dump(expectations, handle, indent=1)
-    print(f"wrote {len(expectations) + 2} synthetic models to {out_dir}")
+    print(f"wrote {sum(name.endswith('.onnx') for name in os.listdir(out_dir))} synthetic models to {out_dir}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,137 @@
+import FaceAnalysis
+import Foundation
+import Imaging
+import Models
+import OnnxRuntime
+
+/// FaceFusion's swapper families; each prepares the source identity its own way.
+public enum SwapperType: String, Sendable, CaseIterable {
+  case inswapper, hyperswap, ghost, simswap, hififace, blendswap, uniface
+
+  /// Families whose output is de-normalised with the model's mean/std before clipping.
+  var denormalizesOutput: Bool { [.ghost, .hififace, .hyperswap, .uniface].contains(self) }
+  /// Families whose target embedding is L2-normalised before the identity weight mix.
+  var normalizesTargetForWeight: Bool { [.hififace, .hyperswap, .inswapper, .simswap].contains(self) }
+  /// Families that take a source face image instead of an embedding.
+  var takesSourceImage: Bool { self == .blendswap || self == .uniface }
+}
+
+/// Runs one of FaceFusion's zoo swappers unchanged: same crop template and size, input
+/// normalisation, source identity preparation (inswapper's emap projection, crossface
+/// converters, normalised embeddings, source face crops), identity weight and pixel boost.
+public struct NeuralFaceSwapper: Sendable {
+  public let type: SwapperType
+  public let template: WarpTemplate
+  public let size: Int
+  public let mean: [Float]
+  public let std: [Float]
+  let session: InferenceSession
+  /// crossface_* converter for ghost, simswap and hififace.
+  let converter: InferenceSession?
+  /// inswapper's 512x512 identity projection (the model file's last initializer), row-major.
+  let emap: [Float]?
+
+  public init(spec: ModelSpec, session: InferenceSession, converter: InferenceSession? = nil) throws {
+    guard let typeName = spec.swapperType, let type = SwapperType(rawValue: typeName), let contract = spec.contract,
+      let template = contract.template
+    else { throw OnnxRuntimeError(.invalidInput, "\(spec.name) is not a face swapper with a known contract") }
+    if [.ghost, .simswap, .hififace].contains(type), converter == nil {
+      throw OnnxRuntimeError(.invalidInput, "\(spec.name) needs its identity converter \(spec.companions.joined(separator: ", "))")
+    }
+    self.type = type
+    self.template = template
+    size = contract.width
+    mean = contract.mean
+    std = contract.std
+    self.session = session
+    self.converter = converter
+    if type == .inswapper {
+      let initializer = try OnnxInitializer.last(inModelAt: session.modelPath)
+      guard initializer.dimensions == [512, 512] else {
+        throw OnnxRuntimeError(.invalidInput, "\(session.modelPath): last initializer is \(initializer.dimensions), expected inswapper's 512x512 emap")
+      }
+      emap = initializer.values
+    } else {
+      emap = nil
+    }
+  }
+
+  /// FaceFusion's `--face-swapper-weight` (0...1, default 0.5) mapped to the mix factor
+  /// 0.35...-0.35: source * (1 - w') + target * w'. 0.5 is the pure source identity.
+  public static func mixFactor(weight: Float) -> Float { 0.35 - 0.7 * min(max(weight, 0), 1) }
+
+  /// The `source` input for embedding-driven families.
+  public func sourceIdentity(source: FaceEmbedding, target: FaceEmbedding, weight: Float = 0.5) throws -> Tensor {
+    var prepared: [Float]
+    switch type {
+    case .inswapper:
+      guard let emap else { throw OnnxRuntimeError(.invalidInput, "inswapper emap missing") }
+      let norm = source.raw.map { $0 * $0 }.reduce(0, +).squareRoot()
+      prepared = [Float](repeating: 0, count: 512)
+      for row in 0..<512 where source.raw[row] != 0 {
+        let value = source.raw[row] / norm
+        for column in 0..<512 { prepared[column] += value * emap[row * 512 + column] }
+      }
+    case .hyperswap:
+      prepared = source.normalized
+    case .ghost, .simswap, .hififace:
+      guard let converter else { throw OnnxRuntimeError(.invalidInput, "identity converter missing") }
+      let converted = try converter.run([converter.inputs[0].name: Tensor(shape: [1, 512], floats: source.raw)])[0].floats()
+      prepared = type == .ghost ? converted : FaceEmbedding(raw: converted).normalized
+    case .blendswap, .uniface:
+      throw OnnxRuntimeError(.invalidInput, "\(type.rawValue) takes a source image, not an embedding")
+    }
+    let mix = Self.mixFactor(weight: weight)
+    let targetVector = type.normalizesTargetForWeight ? target.normalized : target.raw
+    return Tensor(shape: [1, 512], floats: zip(prepared, targetVector).map { $0 * (1 - mix) + $1 * mix })
+  }
+
+  /// The `source` input for blendswap (arcface_112_v2 crop at 112) and uniface (ffhq_512 at 256):
+  /// RGB / 255.
+  public func sourceImage(_ frame: Image, landmarks: [Point2]) throws -> Tensor {
+    let (template, side) = type == .blendswap ? (WarpTemplate.arcface_112_v2, 112) : (WarpTemplate.ffhq_512, 256)
+    guard let aligned = FaceAlignment.crop(frame.converted(toChannels: 3), landmarks: landmarks, template: template, size: side) else {
+      throw OnnxRuntimeError(.invalidInput, "degenerate source landmarks")
+    }
+    return PlanarTensor.rgb(aligned.crop, mean: [0, 0, 0], std: [1, 1, 1])
+  }
+
+  /// One model run on a crop of the model's size: RGB, (x/255 - mean)/std, NCHW.
+  public func forward(crop: Tensor, source: Tensor) throws -> Tensor {
+    var inputs: [String: Tensor] = [:]
+    for input in session.inputs {
+      switch input.name {
+      case "source": inputs[input.name] = source
+      case "target": inputs[input.name] = crop
+      default: throw OnnxRuntimeError(.invalidInput, "\(session.modelPath) has an unexpected input '\(input.name)'")
+      }
+    }
+    return try session.run(inputs)[0]
+  }
+
+  /// Swaps one aligned crop (model size x boost factor); pixel boost splits it into model-size
+  /// tiles and interleaves the results back.
+  public func swapCrop(_ crop: Image, source: Tensor) throws -> Image {
+    let factor = crop.width / size
+    precondition(crop.width == crop.height && crop.width % size == 0, "crop must be a multiple of \(size)")
+    let parts = factor == 1 ? [crop] : PixelBoost.implode(crop, factor: factor)
+    let swapped = try parts.map { part in
+      let output = try forward(crop: PlanarTensor.rgb(part, mean: mean, std: std), source: source)
+      return PlanarTensor.image(output, mean: mean, std: std, denormalize: type.denormalizesOutput)
+    }
+    return factor == 1 ? swapped[0] : PixelBoost.explode(swapped, factor: factor)
+  }
+
+  /// Swaps the face with `landmarks` (5 points) in `frame`: crop to the template at
+  /// `pixelBoost` (a multiple of the model size; default the model size), swap, paste back
+  /// inside FaceFusion's box mask.
+  public func swap(frame: Image, landmarks: [Point2], source: Tensor, pixelBoost: Int? = nil,
+                   maskBlur: Float = 0.3) throws -> Image {
+    let side = pixelBoost ?? size
+    guard let aligned = FaceAlignment.crop(frame.converted(toChannels: 3), landmarks: landmarks, template: template, size: side) else {
+      return frame
+    }
+    let swapped = try swapCrop(aligned.crop, source: source)
+    return frame.pastingBack(swapped, mask: Mask.box(width: side, height: side, blur: maskBlur), transform: aligned.transform)
+  }
+}

@@ -1,0 +1,98 @@
+import FaceAnalysis
+import Foundation
+import Imaging
+import Models
+import OnnxRuntime
+import Processors
+import Testing
+
+/// Zoo swapper plumbing on synthetic models with FaceFusion's input/output signatures
+/// (scripts/make_test_models.py).
+@Suite struct NeuralSwapperTests {
+  static let runtime: OrtRuntime = {
+    do { return try OrtRuntime(locator: OrtLibraryLocator(currentDirectory: ClassicSwapperTests.root), threading: ThreadingOptions(intraOpThreads: 2)) }
+    catch { fatalError("\(error)") }
+  }()
+
+  static func model(_ name: String) -> String { ClassicSwapperTests.root + "/vendor/test-models/" + name }
+
+  static func swapper(_ spec: String, file: String) throws -> NeuralFaceSwapper {
+    let session = try InferenceSession(runtime: runtime, modelPath: model(file))
+    return try NeuralFaceSwapper(spec: try #require(ModelCatalog.spec(named: spec)), session: session)
+  }
+
+  @Test func readsInswappersEmapFromTheLastInitializer() throws {
+    let emap = try OnnxInitializer.last(inModelAt: Self.model("inswapper_128_synthetic.onnx"))
+    #expect(emap.name == "emap" && emap.dimensions == [512, 512] && emap.values.count == 512 * 512)
+    #expect(throws: OnnxRuntimeError.self) { _ = try OnnxInitializer.last(inModelAt: "/nonexistent.onnx") }
+  }
+
+  @Test func inswapperGetsRawTimesEmapOverNorm() throws {
+    let swapper = try Self.swapper("inswapper_128", file: "inswapper_128_synthetic.onnx")
+    let raw = (0..<512).map { Float(cos(0.1 * Double($0))) }
+    // Weight 0.5 mixes in none of the target: what the model sees is exactly the projection.
+    let source = try swapper.sourceIdentity(source: FaceEmbedding(raw: raw), target: FaceEmbedding(raw: [Float](repeating: 1, count: 512)))
+    let crop = Tensor(shape: [1, 3, 128, 128], floats: [Float](repeating: 0.5, count: 3 * 128 * 128))
+    let fed = Array(try swapper.forward(crop: crop, source: source).floats().prefix(512))
+    let data = try #require(FileManager.default.contents(atPath: Self.model("swapper_expectations.json")))
+    let expected = try #require((try JSONSerialization.jsonObject(with: data) as? [String: [Double]])?["inswapper_source"])
+    #expect(expected.count == 512)
+    let worst = zip(fed, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+    #expect(worst < 1e-4, "largest difference \(worst)")
+  }
+
+  @Test func identityWeightFollowsFaceFusionsMapping() throws {
+    #expect(NeuralFaceSwapper.mixFactor(weight: 0) == 0.35)
+    #expect(NeuralFaceSwapper.mixFactor(weight: 0.5) == 0)
+    #expect(abs(NeuralFaceSwapper.mixFactor(weight: 1) + 0.35) < 1e-6)
+    // hyperswap: normalised source, normalised target, mixed.
+    let swapper = try Self.swapper("hyperswap_1a_256", file: "hyperswap_1a_256_identity.onnx")
+    let source = FaceEmbedding(raw: [3, 4] + [Float](repeating: 0, count: 510))
+    let target = FaceEmbedding(raw: [0, 0, 2] + [Float](repeating: 0, count: 509))
+    let mixed = try swapper.sourceIdentity(source: source, target: target, weight: 0).floats()
+    #expect(abs(mixed[0] - 0.6 * 0.65) < 1e-6 && abs(mixed[1] - 0.8 * 0.65) < 1e-6 && abs(mixed[2] - 0.35) < 1e-6)
+  }
+
+  @Test func identityModelRoundTripsTheCropExactly() throws {
+    // hyperswap normalises (x/255 - .5)/.5 in RGB planes and de-normalises its output: an
+    // identity model must give back the very same pixels.
+    let swapper = try Self.swapper("hyperswap_1a_256", file: "hyperswap_1a_256_identity.onnx")
+    var crop = Image(width: 256, height: 256, channels: 3)
+    for index in 0..<crop.pixels.count { crop.pixels[index] = UInt8(truncatingIfNeeded: index &* 7 &+ index / 768) }
+    let source = Tensor(shape: [1, 512], floats: [Float](repeating: 0, count: 512))
+    #expect(try swapper.swapCrop(crop, source: source) == crop)
+  }
+
+  @Test func pixelBoostRoundTripIsLossless() throws {
+    var crop = Image(width: 512, height: 512, channels: 3)
+    for index in 0..<crop.pixels.count { crop.pixels[index] = UInt8(truncatingIfNeeded: index &* 31 &+ index >> 9) }
+    let parts = PixelBoost.implode(crop, factor: 2)
+    #expect(parts.count == 4 && parts.allSatisfy { $0.width == 256 })
+    // Tile (0, 1) holds the odd columns of the even rows.
+    #expect(Array(parts[1].pixels[0..<3]) == Array(crop.pixels[3..<6]))
+    #expect(PixelBoost.explode(parts, factor: 2) == crop)
+    let swapper = try Self.swapper("hyperswap_1a_256", file: "hyperswap_1a_256_identity.onnx")
+    #expect(try swapper.swapCrop(crop, source: Tensor(shape: [1, 512], floats: [Float](repeating: 0, count: 512))) == crop)
+  }
+
+  @Test func familiesThatNeedAConverterRefuseToStartWithoutIt() throws {
+    let session = try InferenceSession(runtime: Self.runtime, modelPath: Self.model("hyperswap_1a_256_identity.onnx"))
+    #expect(throws: OnnxRuntimeError.self) {
+      _ = try NeuralFaceSwapper(spec: try #require(ModelCatalog.spec(named: "simswap_256")), session: session)
+    }
+  }
+
+  @Test func arcfaceEmbeddingsAreUnitLengthAndTellFacesApart() throws {
+    let recognizer = FaceRecognizer(session: try InferenceSession(runtime: Self.runtime, modelPath: Self.model("arcface_w600k_r50_synthetic.onnx")))
+    let f = ClassicSwapperTests.fixture
+    let target = try recognizer.embedding(of: f.target, landmarks: f.targetFace.landmarks)
+    let sourceFace = try f.detector.detect(f.source)[0]
+    let source = try recognizer.embedding(of: f.source, landmarks: sourceFace.landmarks)
+    #expect(target.raw.count == 512)
+    #expect(abs(target.normalized.map { $0 * $0 }.reduce(0, +) - 1) < 1e-4)
+    #expect(target.distance(to: target) < 1e-6)
+    #expect(source.distance(to: target) > 0)
+    let average = try #require(FaceEmbedding.average([source, target]))
+    #expect(abs(average.raw[0] - (source.raw[0] + target.raw[0]) / 2) < 1e-5)
+  }
+}
