@@ -13,7 +13,7 @@ public enum SwapperType: String, Sendable, CaseIterable {
   /// Families whose target embedding is L2-normalised before the identity weight mix.
   var normalizesTargetForWeight: Bool { [.hififace, .hyperswap, .inswapper, .simswap].contains(self) }
   /// Families that take a source face image instead of an embedding.
-  var takesSourceImage: Bool { self == .blendswap || self == .uniface }
+  public var takesSourceImage: Bool { self == .blendswap || self == .uniface }
 }
 
 /// Runs one of FaceFusion's zoo swappers unchanged: same crop template and size, input

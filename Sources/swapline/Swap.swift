@@ -14,8 +14,10 @@ struct Swap: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Swap the face from the source image(s) into a target image.",
     discussion: """
-      With no neural swapper model (none is implemented yet), the offline classic swapper warps the
-      source face onto each target face's 68-point geometry, matches its colour and blends it in.
+      By default the offline classic swapper warps the source face onto each target face's
+      68-point geometry, matches its colour and blends it in. With --face-swapper-model NAME a
+      FaceFusion zoo swapper from --models-dir is used as FaceFusion uses it (it needs
+      arcface_w600k_r50.onnx, and crossface_* for simswap, ghost and hififace).
       The output format follows OUTPUT's extension (.png, .jpg, .webp) and carries a provenance
       label saying it was produced by face swapping. A target without faces is written unchanged
       with a warning; a source without a face is an error (exit 2).
@@ -30,8 +32,18 @@ struct Swap: AsyncParsableCommand {
   @Option(name: [.customShort("o"), .customLong("output")], help: "Output image path.")
   var output: String
 
-  @Option(name: .customLong("face-swapper-model"), help: "Swapper: classic (offline, the only one implemented so far).")
+  @Option(name: .customLong("face-swapper-model"),
+          help: "classic (offline default) or a FaceFusion zoo swapper present in --models-dir: inswapper_128(_fp16), hyperswap_1a/1b/1c_256, simswap_256, simswap_unofficial_512, ghost_1/2/3_256, hififace_unofficial_256, blendswap_256, uniface_256.")
   var swapperModel: String = "classic"
+
+  @Option(name: .customLong("face-swapper-weight"), help: "Identity weight 0-1 for neural swappers (0.5 = the source identity).")
+  var weight: Float = 0.5
+
+  @Option(name: .customLong("face-swapper-pixel-boost"), help: "Crop size for neural swappers, a multiple of the model size, e.g. 512x512 for a 128 or 256 model.")
+  var pixelBoost: String?
+
+  @Option(name: .customLong("face-mask-blur"), help: "Box mask blur 0-1 for neural swappers.")
+  var maskBlur: Float = 0.3
 
   @Option(name: .customLong("face-selector-mode"), help: "many: every target face; one: the left-most target face.")
   var selectorMode: FaceSelectorMode = .many
@@ -49,10 +61,37 @@ struct Swap: AsyncParsableCommand {
 
   func validate() throws {
     guard !sources.isEmpty else { throw ValidationError("give at least one source image with -s") }
-    guard swapperModel == "classic" else {
-      throw ValidationError("--face-swapper-model \(swapperModel) is not implemented yet; use classic")
+    if swapperModel != "classic" {
+      guard let spec = ModelCatalog.spec(named: swapperModel), spec.role == .faceSwapper, let size = spec.contract?.width else {
+        throw ValidationError("--face-swapper-model \(swapperModel) is not a known face swapper (see `swapline models list --role face_swapper`)")
+      }
+      if let pixelBoost {
+        let parts = pixelBoost.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard let side = parts.first, parts.allSatisfy({ $0 == side }), side % size == 0, side >= size else {
+          throw ValidationError("--face-swapper-pixel-boost must be a square multiple of \(size), like \(size * 2)x\(size * 2)")
+        }
+      }
     }
+    guard (0...1).contains(weight), (0...1).contains(maskBlur) else { throw ValidationError("--face-swapper-weight and --face-mask-blur take 0 to 1") }
     guard (0...100).contains(quality) else { throw ValidationError("--output-image-quality must be 0-100") }
+  }
+
+  /// The zoo swapper, its identity converter and (for embedding families) the recogniser, all
+  /// from the models folder; a missing file is bad input with the fetch command to run.
+  func makeNeuralSwapper(pool: InferencePool, store: ModelStore) throws -> (swapper: NeuralFaceSwapper, recognizer: FaceRecognizer?) {
+    let spec = ModelCatalog.spec(named: swapperModel)!
+    func session(_ name: String, owner: String) throws -> InferenceSession {
+      guard let path = store.locate(name) else {
+        throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)` or point --models-dir at FaceFusion's .assets/models")
+      }
+      do { return try pool.session(for: path, owner: owner) } catch { throw CLIError.failure("cannot load \(path): \(error)") }
+    }
+    let converter = try spec.companions.first.map { try session($0, owner: "face_swapper") }
+    let swapper: NeuralFaceSwapper
+    do { swapper = try NeuralFaceSwapper(spec: spec, session: try session(spec.name, owner: "face_swapper"), converter: converter) }
+    catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
+    let recognizer = swapper.type.takesSourceImage ? nil : FaceRecognizer(session: try session("arcface_w600k_r50", owner: "face_recognizer"))
+    return (swapper, recognizer)
   }
 
   func run() async throws {
@@ -88,12 +127,37 @@ struct Swap: AsyncParsableCommand {
       }
       guard let sourceFace else { throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))") }
 
+      let neural = try swapperModel == "classic" ? nil : makeNeuralSwapper(pool: pool, store: store)
+      var sourceEmbeddings: [FaceEmbedding] = []
+      if let neural, let recognizer = neural.recognizer {
+        for image in sourceImages {
+          if let face = try timed("detect", { try faceDetector.detect(image) }).max(by: { $0.box.area < $1.box.area }) {
+            sourceEmbeddings.append(try timed("embed") { try recognizer.embedding(of: image, landmarks: face.landmarks) })
+          }
+        }
+      }
       let rgbTarget = targetImage.converted(toChannels: 3)
       var targetFaces = try timed("detect") { try faceDetector.detect(rgbTarget) }
       if selectorMode == .one, let leftMost = targetFaces.min(by: { $0.box.x1 < $1.box.x1 }) { targetFaces = [leftMost] }
       var result = targetImage
       if targetFaces.isEmpty {
         printError("swapline: warning: no face in target \(target); writing it unchanged")
+      } else if let neural {
+        let boost = pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) }
+        for face in targetFaces {
+          let source: Tensor
+          if let recognizer = neural.recognizer {
+            guard let identity = FaceEmbedding.average(sourceEmbeddings) else { throw CLIError.badInput("no face found in the source image(s)") }
+            let targetIdentity = try timed("embed") { try recognizer.embedding(of: rgbTarget, landmarks: face.landmarks) }
+            source = try neural.swapper.sourceIdentity(source: identity, target: targetIdentity, weight: weight)
+          } else {
+            let sourceDetection = try faceDetector.detect(sourceFace.image).max(by: { $0.box.area < $1.box.area })!
+            source = try neural.swapper.sourceImage(sourceFace.image, landmarks: sourceDetection.landmarks)
+          }
+          result = try timed("swap") {
+            try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, maskBlur: maskBlur)
+          }
+        }
       } else {
         let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
         for face in targetFaces {

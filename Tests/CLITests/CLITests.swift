@@ -211,11 +211,43 @@ import Testing
     let folder = CLITests.temporaryDirectory()
     for arguments in [["swap", "-t", "samples/astronaut.png", "-o", folder + "/a.png"],
                       ["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", folder + "/a.bmp"],
-                      ["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", folder + "/a.png", "--face-swapper-model", "inswapper_128"],
+                      ["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", folder + "/a.png", "--face-swapper-model", "no_such_swapper"],
                       ["swap", "-s", folder + "/missing.jpg", "-t", "samples/astronaut.png", "-o", folder + "/a.png"]] {
       let result = try CLITests.swapline(arguments)
       #expect(result.status == 2, "\(arguments): \(result.stderr)")
     }
     #expect((try FileManager.default.contentsOfDirectory(atPath: folder)).isEmpty)
+  }
+}
+
+/// A zoo swapper through the whole CLI, with synthetic stand-ins for the model files:
+/// hyperswap_1a_256 as an identity model and a synthetic arcface. The swap must then give back
+/// the target (up to two bilinear resamplings) and leave everything outside the face untouched.
+@Suite struct NeuralSwapCommandTests {
+  @Test func identityZooSwapperGivesBackTheTarget() throws {
+    let models = CLITests.temporaryDirectory()
+    let fileManager = FileManager.default
+    for (from, to) in [("vendor/test-models/hyperswap_1a_256_identity.onnx", "hyperswap_1a_256.onnx"),
+                       ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
+                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")] {
+      try fileManager.createSymbolicLink(atPath: models + "/" + to, withDestinationPath: CLITests.root + "/" + from)
+    }
+    let output = models + "/out.png"
+    let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", output,
+                                        "--face-swapper-model", "hyperswap_1a_256", "--face-swapper-pixel-boost", "512x512",
+                                        "--models-dir", models])
+    #expect(result.status == 0, "\(result.stderr)")
+    let swapped = try ImageIO.read(path: output), original = try ImageIO.read(path: CLITests.root + "/samples/astronaut.png")
+    let difference = zip(swapped.pixels, original.pixels).map { abs(Int($0) - Int($1)) }
+    #expect(Double(difference.reduce(0, +)) / Double(difference.count) < 1)
+    #expect(difference.contains { $0 > 0 })  // the face was really pasted back
+    // Where the box mask is zero (most of the frame) the bytes are exactly the target's.
+    let unchanged = difference.filter { $0 == 0 }.count
+    #expect(unchanged > difference.count / 2, "only \(unchanged) of \(difference.count) bytes unchanged")
+
+    let missing = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", output,
+                                         "--face-swapper-model", "inswapper_128", "--models-dir", models])
+    #expect(missing.status == 2 && missing.stderr.contains("swapline models fetch inswapper_128"))
   }
 }
