@@ -251,6 +251,73 @@ def swapper_models(out_dir):
     return [float(v) for v in projected.ravel()]
 
 
+def mask_models(out_dir):
+    """Occluder/parser/swapper stand-ins that make occlusion testable without the real models.
+
+    - xseg_1_bluescarf.onnx: xseg signature, input [1,256,256,3] NHWC BGR/255 -> [1,256,256,1];
+      1 (face) everywhere except where the pixel is saturated blue (B > 0.8, G and R < 0.3),
+      which it calls an occluder - a blue scarf in the tests.
+    - bisenet_resnet_34_bluescarf.onnx: bisenet signature, input [1,3,512,512] RGB ImageNet-normalised
+      -> [1,19,512,512] logits: class 1 (skin) everywhere, class 0 (background) wins on blue.
+    - hyperswap_1a_256_negative.onnx: hyperswap signature whose output is -target, i.e. the
+      inverted face after de-normalisation, so every swapped pixel visibly changes.
+    """
+    def blue_from_nhwc():
+        return [
+            helper.make_node("Split", ["input"], ["b", "g", "r"], axis=3),
+            helper.make_node("Greater", ["b", "hi"], ["b_hi"]),
+            helper.make_node("Less", ["g", "lo"], ["g_lo"]),
+            helper.make_node("Less", ["r", "lo"], ["r_lo"]),
+            helper.make_node("And", ["b_hi", "g_lo"], ["bg"]),
+            helper.make_node("And", ["bg", "r_lo"], ["blue_bool"]),
+            helper.make_node("Cast", ["blue_bool"], ["blue"], to=TensorProto.FLOAT),
+        ]
+    thresholds = [numpy_helper.from_array(np.array(0.8, dtype=np.float32), "hi"),
+                  numpy_helper.from_array(np.array(0.3, dtype=np.float32), "lo"),
+                  numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one")]
+    xseg = helper.make_graph(
+        blue_from_nhwc() + [helper.make_node("Sub", ["one", "blue"], ["output"])], "xseg_bluescarf",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 256, 256, 3])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 256, 256, 1])], thresholds)
+    write(xseg, os.path.join(out_dir, "xseg_1_bluescarf.onnx"))
+
+    # ImageNet-normalised thresholds for the same blue test on RGB planes.
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    hi_b, lo_r, lo_g = (0.8 - mean[2]) / std[2], (0.3 - mean[0]) / std[0], (0.3 - mean[1]) / std[1]
+    parser = helper.make_graph(
+        [helper.make_node("Split", ["input"], ["r", "g", "b"], axis=1),
+         helper.make_node("Greater", ["b", "hi_b"], ["b_hi"]),
+         helper.make_node("Less", ["g", "lo_g"], ["g_lo"]),
+         helper.make_node("Less", ["r", "lo_r"], ["r_lo"]),
+         helper.make_node("And", ["b_hi", "g_lo"], ["bg"]),
+         helper.make_node("And", ["bg", "r_lo"], ["blue_bool"]),
+         helper.make_node("Cast", ["blue_bool"], ["blue"], to=TensorProto.FLOAT),
+         helper.make_node("Mul", ["blue", "two"], ["background"]),
+         helper.make_node("Mul", ["r", "zero"], ["zeros"]),
+         helper.make_node("Add", ["zeros", "one"], ["skin"]),
+         helper.make_node("Tile", ["zeros", "repeats"], ["rest"]),
+         helper.make_node("Concat", ["background", "skin", "rest"], ["output"], axis=1)],
+        "bisenet_bluescarf",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 19, 512, 512])],
+        [numpy_helper.from_array(np.array(v, dtype=np.float32), n) for n, v in
+         (("hi_b", hi_b), ("lo_g", lo_g), ("lo_r", lo_r), ("two", 2.0), ("zero", 0.0), ("one", 1.0))]
+        + [numpy_helper.from_array(np.array([1, 17, 1, 1], dtype=np.int64), "repeats")])
+    write(parser, os.path.join(out_dir, "bisenet_resnet_34_bluescarf.onnx"))
+
+    negative = helper.make_graph(
+        [helper.make_node("ReduceSum", ["source"], ["source_sum"], keepdims=0),
+         helper.make_node("Mul", ["source_sum", "zero"], ["silent"]),
+         helper.make_node("Neg", ["target"], ["inverted"]),
+         helper.make_node("Add", ["inverted", "silent"], ["output"])],
+        "hyperswap_negative",
+        [helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512]),
+         helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero")])
+    write(negative, os.path.join(out_dir, "hyperswap_1a_256_negative.onnx"))
+
+
 def write(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
     model.ir_version = 7
@@ -270,6 +337,7 @@ def main():
         "scrfd_2.5g_signature.onnx": scrfd(out_dir),
     }
     typed_models(out_dir)
+    mask_models(out_dir)
     with open(os.path.join(out_dir, "swapper_expectations.json"), "w") as handle:
         json.dump({"inswapper_source": swapper_models(out_dir)}, handle)
     with open(os.path.join(out_dir, "expectations.json"), "w") as handle:

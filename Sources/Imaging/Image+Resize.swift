@@ -43,7 +43,7 @@ extension Image {
   }
 
   /// For each destination index: the two source indices and the weight of the second.
-  static func linearTaps(source: Int, destination: Int) -> [(Int, Int, Float)] {
+  package static func linearTaps(source: Int, destination: Int) -> [(Int, Int, Float)] {
     let scale = Double(source) / Double(destination)
     return (0..<destination).map { index in
       let position = (Double(index) + 0.5) * scale - 0.5

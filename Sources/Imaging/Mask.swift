@@ -43,6 +43,31 @@ public struct Mask: Sendable, Equatable {
     return blurAmount > 0 ? mask.gaussianBlurred(sigma: Float(blurAmount) * 0.25) : mask
   }
 
+  /// Bilinear resize with OpenCV's half-pixel convention (cv2.resize INTER_LINEAR).
+  public func resized(width outWidth: Int, height outHeight: Int) -> Mask {
+    if outWidth == width && outHeight == height { return self }
+    let columns = Image.linearTaps(source: width, destination: outWidth), rows = Image.linearTaps(source: height, destination: outHeight)
+    var result = Mask(width: outWidth, height: outHeight)
+    for y in 0..<outHeight {
+      let (y0, y1, wy) = rows[y]
+      for x in 0..<outWidth {
+        let (x0, x1, wx) = columns[x]
+        let top = values[y0 * width + x0] + (values[y0 * width + x1] - values[y0 * width + x0]) * wx
+        let bottom = values[y1 * width + x0] + (values[y1 * width + x1] - values[y1 * width + x0]) * wx
+        result.values[y * outWidth + x] = top + (bottom - top) * wy
+      }
+    }
+    return result
+  }
+
+  /// FaceFusion's finishing step for occlusion, region and area masks: blur (sigma 5), then map
+  /// 0.5...1 onto 0...1, which pulls the edge inwards and feathers it.
+  public func faceFusionFeathered() -> Mask {
+    var blurred = Mask(width: width, height: height, values: values.map { min(max($0, 0), 1) }).gaussianBlurred(sigma: 5)
+    for index in blurred.values.indices { blurred.values[index] = (min(max(blurred.values[index], 0.5), 1) - 0.5) * 2 }
+    return blurred
+  }
+
   /// Per-pixel minimum (how FaceFusion combines box, occlusion, region and area masks).
   public func minimum(_ other: Mask) -> Mask {
     precondition(other.width == width && other.height == height)

@@ -124,14 +124,22 @@ public struct NeuralFaceSwapper: Sendable {
 
   /// Swaps the face with `landmarks` (5 points) in `frame`: crop to the template at
   /// `pixelBoost` (a multiple of the model size; default the model size), swap, paste back
-  /// inside FaceFusion's box mask.
+  /// inside the combined crop mask (per-pixel minimum). All masks are computed on the target
+  /// crop: FaceFusion parses regions on the swapped crop, but an occluder such as a scarf exists
+  /// only in the target, and a swapper that paints skin over it hides it from the parser.
+  /// `landmarks68` (frame pixels) are needed for area masks.
   public func swap(frame: Image, landmarks: [Point2], source: Tensor, pixelBoost: Int? = nil,
-                   maskBlur: Float = 0.3) throws -> Image {
+                   masks: FaceMaskOptions = FaceMaskOptions(), landmarks68: [Point2]? = nil) throws -> Image {
     let side = pixelBoost ?? size
     guard let aligned = FaceAlignment.crop(frame.converted(toChannels: 3), landmarks: landmarks, template: template, size: side) else {
       return frame
     }
+    let cropLandmarks = landmarks68?.map { point in
+      let mapped = aligned.transform.apply(x: Double(point.x), y: Double(point.y))
+      return Point2(Float(mapped.x), Float(mapped.y))
+    }
+    let mask = try FaceMasker.mask(for: aligned.crop, options: masks, landmarks68: cropLandmarks)
     let swapped = try swapCrop(aligned.crop, source: source)
-    return frame.pastingBack(swapped, mask: Mask.box(width: side, height: side, blur: maskBlur), transform: aligned.transform)
+    return frame.pastingBack(swapped, mask: mask, transform: aligned.transform)
   }
 }

@@ -45,6 +45,26 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("face-mask-blur"), help: "Box mask blur 0-1 for neural swappers.")
   var maskBlur: Float = 0.3
 
+  @Option(name: .customLong("face-mask-types"), parsing: .upToNextOption,
+          help: "Neural swappers' masks, combined by per-pixel minimum: box, occlusion (xseg), region (bisenet), area (68 points).")
+  var maskTypes: [String] = ["box"]
+
+  @Option(name: .customLong("face-mask-padding"), parsing: .upToNextOption, help: "Box mask padding in percent: top right bottom left.")
+  var maskPadding: [Int] = [0, 0, 0, 0]
+
+  @Option(name: .customLong("face-mask-areas"), parsing: .upToNextOption, help: "Area mask: upper-face, lower-face, mouth.")
+  var maskAreas: [String] = FaceMaskArea.allCases.map(\.rawValue)
+
+  @Option(name: .customLong("face-mask-regions"), parsing: .upToNextOption,
+          help: "Region mask classes: skin, left-eyebrow, right-eyebrow, left-eye, right-eye, glasses, nose, mouth, upper-lip, lower-lip.")
+  var maskRegions: [String] = FaceMaskRegion.allCases.map(\.rawValue)
+
+  @Option(name: .customLong("face-occluder-model"), help: "xseg_1, xseg_2, xseg_3 or many.")
+  var occluderModel: String = "xseg_1"
+
+  @Option(name: .customLong("face-parser-model"), help: "bisenet_resnet_18 or bisenet_resnet_34.")
+  var parserModel: String = "bisenet_resnet_34"
+
   @Option(name: .customLong("face-selector-mode"), help: "many: every target face; one: the left-most target face.")
   var selectorMode: FaceSelectorMode = .many
 
@@ -73,12 +93,20 @@ struct Swap: AsyncParsableCommand {
       }
     }
     guard (0...1).contains(weight), (0...1).contains(maskBlur) else { throw ValidationError("--face-swapper-weight and --face-mask-blur take 0 to 1") }
+    for type in maskTypes where FaceMaskType(rawValue: type) == nil { throw ValidationError("unknown --face-mask-types value '\(type)'") }
+    for area in maskAreas where FaceMaskArea(rawValue: area) == nil { throw ValidationError("unknown --face-mask-areas value '\(area)'") }
+    for region in maskRegions where FaceMaskRegion(rawValue: region) == nil { throw ValidationError("unknown --face-mask-regions value '\(region)'") }
+    guard maskPadding.count == 4, maskPadding.allSatisfy({ (0...100).contains($0) }) else {
+      throw ValidationError("--face-mask-padding takes four percentages: top right bottom left")
+    }
+    guard ["xseg_1", "xseg_2", "xseg_3", "many"].contains(occluderModel) else { throw ValidationError("--face-occluder-model: xseg_1, xseg_2, xseg_3 or many") }
+    guard ["bisenet_resnet_18", "bisenet_resnet_34"].contains(parserModel) else { throw ValidationError("--face-parser-model: bisenet_resnet_18 or bisenet_resnet_34") }
     guard (0...100).contains(quality) else { throw ValidationError("--output-image-quality must be 0-100") }
   }
 
   /// The zoo swapper, its identity converter and (for embedding families) the recogniser, all
   /// from the models folder; a missing file is bad input with the fetch command to run.
-  func makeNeuralSwapper(pool: InferencePool, store: ModelStore) throws -> (swapper: NeuralFaceSwapper, recognizer: FaceRecognizer?) {
+  func makeNeuralSwapper(pool: InferencePool, store: ModelStore) throws -> (swapper: NeuralFaceSwapper, recognizer: FaceRecognizer?, masks: FaceMaskOptions) {
     let spec = ModelCatalog.spec(named: swapperModel)!
     func session(_ name: String, owner: String) throws -> InferenceSession {
       guard let path = store.locate(name) else {
@@ -91,7 +119,15 @@ struct Swap: AsyncParsableCommand {
     do { swapper = try NeuralFaceSwapper(spec: spec, session: try session(spec.name, owner: "face_swapper"), converter: converter) }
     catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
     let recognizer = swapper.type.takesSourceImage ? nil : FaceRecognizer(session: try session("arcface_w600k_r50", owner: "face_recognizer"))
-    return (swapper, recognizer)
+    let types = Set(maskTypes.compactMap(FaceMaskType.init(rawValue:)))
+    let occluders = types.contains(.occlusion)
+      ? try (occluderModel == "many" ? ["xseg_1", "xseg_2", "xseg_3"] : [occluderModel]).map { try session($0, owner: "face_masker") } : []
+    let parser = types.contains(.region) ? try session(parserModel, owner: "face_masker") : nil
+    let masks = FaceMaskOptions(
+      types: types, blur: maskBlur, padding: (maskPadding[0], maskPadding[1], maskPadding[2], maskPadding[3]),
+      areas: maskAreas.compactMap(FaceMaskArea.init(rawValue:)), regions: maskRegions.compactMap(FaceMaskRegion.init(rawValue:)),
+      occluders: occluders, parser: parser)
+    return (swapper, recognizer, masks)
   }
 
   func run() async throws {
@@ -155,7 +191,8 @@ struct Swap: AsyncParsableCommand {
             source = try neural.swapper.sourceImage(sourceFace.image, landmarks: sourceDetection.landmarks)
           }
           result = try timed("swap") {
-            try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, maskBlur: maskBlur)
+            try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, masks: neural.masks,
+                                    landmarks68: neural.masks.types.contains(.area) ? shape(of: face, in: rgbTarget) : nil)
           }
         }
       } else {

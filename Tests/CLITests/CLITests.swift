@@ -251,3 +251,40 @@ import Testing
     #expect(missing.status == 2 && missing.stderr.contains("swapline models fetch inswapper_128"))
   }
 }
+
+extension NeuralSwapCommandTests {
+  @Test func occlusionMaskOptionKeepsABlueScarfVisible() throws {
+    let models = CLITests.temporaryDirectory()
+    for (from, to) in [("vendor/test-models/hyperswap_1a_256_negative.onnx", "hyperswap_1a_256.onnx"),
+                       ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
+                       ("vendor/test-models/xseg_1_bluescarf.onnx", "xseg_1.onnx"),
+                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")] {
+      try FileManager.default.createSymbolicLink(atPath: models + "/" + to, withDestinationPath: CLITests.root + "/" + from)
+    }
+    var target = try ImageIO.read(path: CLITests.root + "/samples/astronaut.png").converted(toChannels: 3)
+    let scarf = (x: 195, y: 150, width: 60, height: 26)  // over the astronaut's chin
+    for y in scarf.y..<(scarf.y + scarf.height) {
+      for x in scarf.x..<(scarf.x + scarf.width) {
+        target.pixels.replaceSubrange(((y * 512 + x) * 3)..<((y * 512 + x) * 3 + 3), with: [10, 20, 240])
+      }
+    }
+    try ImageIO.write(target, to: models + "/scarf.png")
+    func scarfChange(_ maskTypes: [String]) throws -> Double {
+      let output = models + "/out-\(maskTypes.joined()).png"
+      let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", models + "/scarf.png", "-o", output,
+                                          "--face-swapper-model", "hyperswap_1a_256", "--models-dir", models, "--face-mask-types"] + maskTypes)
+      #expect(result.status == 0, "\(result.stderr)")
+      let swapped = try ImageIO.read(path: output)
+      var total = 0, count = 0
+      for y in (scarf.y + 8)..<(scarf.y + scarf.height - 8) {
+        for x in (scarf.x + 8)..<(scarf.x + scarf.width - 8) {
+          for k in 0..<3 { total += abs(Int(swapped.pixels[(y * 512 + x) * 3 + k]) - Int(target.pixels[(y * 512 + x) * 3 + k])); count += 1 }
+        }
+      }
+      return Double(total) / Double(count)
+    }
+    #expect(try scarfChange(["box"]) > 40)
+    #expect(try scarfChange(["box", "occlusion"]) < 1)
+  }
+}
