@@ -318,6 +318,26 @@ def mask_models(out_dir):
     write(negative, os.path.join(out_dir, "hyperswap_1a_256_negative.onnx"))
 
 
+def enhancer_models(out_dir):
+    """Enhancer stand-ins with FaceFusion's names and shapes.
+
+    - gfpgan_1.4_negative.onnx: input [1,3,512,512] -> -input (the inverted face after mapping back).
+    - real_esrgan_x2_nearest.onnx: input [1,3,H,W] -> nearest-neighbour x2 [1,3,2H,2W], so a
+      correctly stitched tiled result equals a plain nearest upscale of the whole frame.
+    """
+    gfpgan = helper.make_graph(
+        [helper.make_node("Neg", ["input"], ["output"])], "gfpgan_negative",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 512, 512])])
+    write(gfpgan, os.path.join(out_dir, "gfpgan_1.4_negative.onnx"))
+    esrgan = helper.make_graph(
+        [helper.make_node("Resize", ["input", "", "scales"], ["output"], mode="nearest")], "esrgan_nearest",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "height", "width"])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "out_height", "out_width"])],
+        [numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales")])
+    write(esrgan, os.path.join(out_dir, "real_esrgan_x2_nearest.onnx"))
+
+
 def write(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
     model.ir_version = 7
@@ -338,6 +358,7 @@ def main():
     }
     typed_models(out_dir)
     mask_models(out_dir)
+    enhancer_models(out_dir)
     with open(os.path.join(out_dir, "swapper_expectations.json"), "w") as handle:
         json.dump({"inswapper_source": swapper_models(out_dir)}, handle)
     with open(os.path.join(out_dir, "expectations.json"), "w") as handle:

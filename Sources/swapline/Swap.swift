@@ -65,6 +65,22 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("face-parser-model"), help: "bisenet_resnet_18 or bisenet_resnet_34.")
   var parserModel: String = "bisenet_resnet_34"
 
+  @Option(name: .customLong("processors"), parsing: .upToNextOption,
+          help: "Processors in order: face_swapper, face_enhancer, frame_enhancer.")
+  var processors: [String] = ["face_swapper"]
+
+  @Option(name: .customLong("face-enhancer-model"), help: "Face enhancer from --models-dir (gfpgan_1.4, codeformer, gpen_bfr_512, ...).")
+  var faceEnhancerModel: String = "gfpgan_1.4"
+
+  @Option(name: .customLong("face-enhancer-blend"), help: "Face enhancer blend 0-100.")
+  var faceEnhancerBlend: Int = 80
+
+  @Option(name: .customLong("frame-enhancer-model"), help: "Frame enhancer from --models-dir (real_esrgan_x2, real_esrgan_x4, span_kendata_x4, ...).")
+  var frameEnhancerModel: String = "span_kendata_x4"
+
+  @Option(name: .customLong("frame-enhancer-blend"), help: "Frame enhancer blend 0-100.")
+  var frameEnhancerBlend: Int = 80
+
   @Option(name: .customLong("face-selector-mode"), help: "many: every target face; one: the left-most target face.")
   var selectorMode: FaceSelectorMode = .many
 
@@ -80,7 +96,18 @@ struct Swap: AsyncParsableCommand {
   @OptionGroup(title: "Memory") var memory: MemoryArguments
 
   func validate() throws {
-    guard !sources.isEmpty else { throw ValidationError("give at least one source image with -s") }
+    for processor in processors where !["face_swapper", "face_enhancer", "frame_enhancer"].contains(processor) {
+      throw ValidationError("unknown processor '\(processor)' (face_swapper, face_enhancer, frame_enhancer)")
+    }
+    guard !processors.isEmpty else { throw ValidationError("--processors needs at least one processor") }
+    guard !processors.contains("face_swapper") || !sources.isEmpty else { throw ValidationError("give at least one source image with -s") }
+    if processors.contains("face_enhancer") {
+      guard ModelCatalog.spec(named: faceEnhancerModel)?.role == .faceEnhancer else { throw ValidationError("unknown --face-enhancer-model \(faceEnhancerModel)") }
+    }
+    if processors.contains("frame_enhancer") {
+      guard ModelCatalog.spec(named: frameEnhancerModel)?.role == .frameEnhancer else { throw ValidationError("unknown --frame-enhancer-model \(frameEnhancerModel)") }
+    }
+    guard (0...100).contains(faceEnhancerBlend), (0...100).contains(frameEnhancerBlend) else { throw ValidationError("enhancer blends take 0 to 100") }
     if swapperModel != "classic" {
       guard let spec = ModelCatalog.spec(named: swapperModel), spec.role == .faceSwapper, let size = spec.contract?.width else {
         throw ValidationError("--face-swapper-model \(swapperModel) is not a known face swapper (see `swapline models list --role face_swapper`)")
@@ -130,14 +157,56 @@ struct Swap: AsyncParsableCommand {
     return (swapper, recognizer, masks)
   }
 
+  /// The face_swapper step: the classic swapper, or a zoo swapper with its identity inputs.
+  func swapFaces(in frame: Image, target: Image, faces: [DetectedFace], source sourceFace: (image: Image, shape: [Point2]),
+                 sourceImages: [Image], pool: InferencePool, store: ModelStore, detector: FaceDetector, predictor: ShapePredictor,
+                 timer: StageTimer) throws -> Image {
+    var result = frame
+    guard swapperModel != "classic" else {
+      let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
+      for face in faces {
+        let targetShape = try timer.measure("landmark") { predictor.predict(in: target, box: face.box) }
+        result = try timer.measure("swap") {
+          swapper.swap(source: sourceFace.image, sourceShape: sourceFace.shape, target: result, targetShape: targetShape).image
+        }
+      }
+      return result
+    }
+    let neural = try makeNeuralSwapper(pool: pool, store: store)
+    var sourceEmbeddings: [FaceEmbedding] = []
+    if let recognizer = neural.recognizer {
+      for image in sourceImages {
+        if let face = try timer.measure("detect", { try detector.detect(image) }).max(by: { $0.box.area < $1.box.area }) {
+          sourceEmbeddings.append(try timer.measure("embed") { try recognizer.embedding(of: image, landmarks: face.landmarks) })
+        }
+      }
+    }
+    let boost = pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) }
+    for face in faces {
+      let source: Tensor
+      if let recognizer = neural.recognizer {
+        guard let identity = FaceEmbedding.average(sourceEmbeddings) else { throw CLIError.badInput("no face found in the source image(s)") }
+        let targetIdentity = try timer.measure("embed") { try recognizer.embedding(of: target, landmarks: face.landmarks) }
+        source = try neural.swapper.sourceIdentity(source: identity, target: targetIdentity, weight: weight)
+      } else {
+        guard let sourceDetection = try detector.detect(sourceFace.image).max(by: { $0.box.area < $1.box.area }) else {
+          throw CLIError.badInput("no face found in the source image(s)")
+        }
+        source = try neural.swapper.sourceImage(sourceFace.image, landmarks: sourceDetection.landmarks)
+      }
+      let landmarks68 = neural.masks.types.contains(.area) ? predictor.predict(in: target, box: face.box) : nil
+      result = try timer.measure("swap") {
+        try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, masks: neural.masks,
+                                landmarks68: landmarks68)
+      }
+    }
+    return result
+  }
+
   func run() async throws {
     try await reportingErrors {
-      var timings: [(String, Double)] = []
-      func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
-        let started = ContinuousClock.now
-        defer { timings.append((stage, (ContinuousClock.now - started).milliseconds)) }
-        return try body()
-      }
+      let timer = StageTimer()
+      func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T { try timer.measure(stage, body) }
       guard ImageFormat(pathExtension: (output as NSString).pathExtension) != nil else {
         throw CLIError.badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .jpeg or .webp)")
       }
@@ -151,9 +220,10 @@ struct Swap: AsyncParsableCommand {
       let predictor = try timed("load models") { try loadShapePredictor(from: store) }
       func shape(of face: DetectedFace, in image: Image) -> [Point2] { predictor.predict(in: image, box: face.box) }
 
+      let swapping = processors.contains("face_swapper")
       // The source face: the largest face of the first source image that has one.
       var sourceFace: (image: Image, shape: [Point2])?
-      for (index, image) in sourceImages.enumerated() {
+      for (index, image) in sourceImages.enumerated() where swapping {
         let faces = try timed("detect") { try faceDetector.detect(image) }
         if let largest = faces.max(by: { $0.box.area < $1.box.area }) {
           sourceFace = (image, timed("landmark") { shape(of: largest, in: image) })
@@ -161,65 +231,74 @@ struct Swap: AsyncParsableCommand {
         }
         printError("swapline: warning: no face in source \(sources[index])")
       }
-      guard let sourceFace else { throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))") }
-
-      let neural = try swapperModel == "classic" ? nil : makeNeuralSwapper(pool: pool, store: store)
-      var sourceEmbeddings: [FaceEmbedding] = []
-      if let neural, let recognizer = neural.recognizer {
-        for image in sourceImages {
-          if let face = try timed("detect", { try faceDetector.detect(image) }).max(by: { $0.box.area < $1.box.area }) {
-            sourceEmbeddings.append(try timed("embed") { try recognizer.embedding(of: image, landmarks: face.landmarks) })
-          }
-        }
+      if swapping && sourceFace == nil {
+        throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))")
       }
+
       let rgbTarget = targetImage.converted(toChannels: 3)
       var targetFaces = try timed("detect") { try faceDetector.detect(rgbTarget) }
       if selectorMode == .one, let leftMost = targetFaces.min(by: { $0.box.x1 < $1.box.x1 }) { targetFaces = [leftMost] }
+      if targetFaces.isEmpty && processors != ["frame_enhancer"] {
+        printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
+      }
       var result = targetImage
-      if targetFaces.isEmpty {
-        printError("swapline: warning: no face in target \(target); writing it unchanged")
-      } else if let neural {
-        let boost = pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) }
-        for face in targetFaces {
-          let source: Tensor
-          if let recognizer = neural.recognizer {
-            guard let identity = FaceEmbedding.average(sourceEmbeddings) else { throw CLIError.badInput("no face found in the source image(s)") }
-            let targetIdentity = try timed("embed") { try recognizer.embedding(of: rgbTarget, landmarks: face.landmarks) }
-            source = try neural.swapper.sourceIdentity(source: identity, target: targetIdentity, weight: weight)
-          } else {
-            let sourceDetection = try faceDetector.detect(sourceFace.image).max(by: { $0.box.area < $1.box.area })!
-            source = try neural.swapper.sourceImage(sourceFace.image, landmarks: sourceDetection.landmarks)
-          }
-          result = try timed("swap") {
-            try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, masks: neural.masks,
-                                    landmarks68: neural.masks.types.contains(.area) ? shape(of: face, in: rgbTarget) : nil)
-          }
+      func modelSession(_ name: String, owner: String) throws -> InferenceSession {
+        guard let path = store.locate(name) else {
+          throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`")
         }
-      } else {
-        let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
-        for face in targetFaces {
-          let targetShape = timed("landmark") { shape(of: face, in: rgbTarget) }
-          result = timed("swap") {
-            swapper.swap(source: sourceFace.image, sourceShape: sourceFace.shape, target: result, targetShape: targetShape).image
+        do { return try pool.session(for: path, owner: owner) } catch { throw CLIError.failure("cannot load \(path): \(error)") }
+      }
+      for processor in processors {
+        switch processor {
+        case "face_swapper" where !targetFaces.isEmpty:
+          result = try swapFaces(in: result, target: rgbTarget, faces: targetFaces, source: sourceFace!, sourceImages: sourceImages,
+                                 pool: pool, store: store, detector: faceDetector, predictor: predictor, timer: timer)
+        case "face_enhancer" where !targetFaces.isEmpty:
+          let enhancer: FaceEnhancer
+          do {
+            enhancer = try FaceEnhancer(spec: ModelCatalog.spec(named: faceEnhancerModel)!, session: try modelSession(faceEnhancerModel, owner: "face_enhancer"))
+          } catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
+          for face in targetFaces {
+            result = try timed("enhance") { try enhancer.enhance(frame: result, landmarks: face.landmarks, blend: faceEnhancerBlend, maskBlur: maskBlur) }
           }
+        case "frame_enhancer":
+          let enhancer: FrameEnhancer
+          do {
+            enhancer = try FrameEnhancer(spec: ModelCatalog.spec(named: frameEnhancerModel)!, session: try modelSession(frameEnhancerModel, owner: "frame_enhancer"))
+          } catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
+          result = try timed("enhance") { try enhancer.enhance(frame: result, blend: frameEnhancerBlend) }
+        default:
+          break
         }
       }
-      let label = "face-swapped by swapline \(Swapline.configuration.version) (\(swapperModel) swapper); synthetic image"
+      let steps = processors.map { $0 == "face_swapper" ? "\(swapperModel) swapper" : $0 == "face_enhancer" ? faceEnhancerModel : frameEnhancerModel }
+      let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic image"
       try timed("encode") {
         do {
           try ImageIO.write(result, to: output, quality: quality, textMetadata: [("swapline.provenance", label), ("Software", "swapline")])
         } catch { throw CLIError.failure("\(error)") }
       }
-      print("\(output): swapped \(targetFaces.count) face\(targetFaces.count == 1 ? "" : "s")")
-      if profile {
-        var totals: [String: Double] = [:]
-        var order: [String] = []
-        for (stage, ms) in timings {
-          if totals[stage] == nil { order.append(stage) }
-          totals[stage, default: 0] += ms
-        }
-        for stage in order { print(String(format: "  %-12@ %9.1f ms", stage as NSString, totals[stage]!)) }
-      }
+      print("\(output): \(swapping ? "swapped" : "processed") \(targetFaces.count) face\(targetFaces.count == 1 ? "" : "s")")
+      if profile { timer.printReport() }
     }
+  }
+}
+
+/// Wall time per named stage, accumulated, in first-seen order (`--profile`).
+final class StageTimer {
+  private var totals: [String: Double] = [:]
+  private var order: [String] = []
+
+  func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+    let started = ContinuousClock.now
+    defer {
+      if totals[stage] == nil { order.append(stage) }
+      totals[stage, default: 0] += (ContinuousClock.now - started).milliseconds
+    }
+    return try body()
+  }
+
+  func printReport() {
+    for stage in order { print("  " + stage.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9.1f ms", totals[stage]!)) }
   }
 }

@@ -288,3 +288,26 @@ extension NeuralSwapCommandTests {
     #expect(try scarfChange(["box", "occlusion"]) < 1)
   }
 }
+
+extension NeuralSwapCommandTests {
+  @Test func enhancersRunInTheGivenOrder() throws {
+    let models = CLITests.temporaryDirectory()
+    for (from, to) in [("vendor/test-models/gfpgan_1.4_negative.onnx", "gfpgan_1.4.onnx"),
+                       ("vendor/test-models/real_esrgan_x2_nearest.onnx", "real_esrgan_x2.onnx"),
+                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")] {
+      try FileManager.default.createSymbolicLink(atPath: models + "/" + to, withDestinationPath: CLITests.root + "/" + from)
+    }
+    let output = models + "/enhanced.png"
+    let result = try CLITests.swapline(["swap", "-t", "samples/astronaut.png", "-o", output, "--models-dir", models,
+                                        "--processors", "face_enhancer", "frame_enhancer", "--face-enhancer-blend", "100",
+                                        "--frame-enhancer-model", "real_esrgan_x2", "--frame-enhancer-blend", "100"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let enhanced = try ImageIO.read(path: output)
+    #expect(enhanced.width == 1024 && enhanced.height == 1024)
+    #expect(try ImageIO.readTextMetadata(path: output)["swapline.provenance"]?.contains("gfpgan_1.4, real_esrgan_x2") == true)
+    let missing = try CLITests.swapline(["swap", "-t", "samples/astronaut.png", "-o", models + "/x.png", "--models-dir", models,
+                                         "--processors", "frame_enhancer"])
+    #expect(missing.status == 2 && missing.stderr.contains("span_kendata_x4.onnx is not in"))
+  }
+}
