@@ -6,9 +6,8 @@ import Models
 import OnnxRuntime
 import Processors
 
-enum FaceSelectorMode: String, ExpressibleByArgument, CaseIterable {
-  case many, one
-}
+extension FaceSelectorMode: ExpressibleByArgument {}
+extension FaceSelectorOrder: ExpressibleByArgument {}
 
 struct Swap: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -81,8 +80,18 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("frame-enhancer-blend"), help: "Frame enhancer blend 0-100.")
   var frameEnhancerBlend: Int = 80
 
-  @Option(name: .customLong("face-selector-mode"), help: "many: every target face; one: the left-most target face.")
+  @Option(name: .customLong("face-selector-mode"),
+          help: "many: every target face; one: the first in --face-selector-order; reference: faces like the reference face (needs arcface_w600k_r50.onnx). FaceFusion defaults to reference; ours is many because the offline pack has no recogniser.")
   var selectorMode: FaceSelectorMode = .many
+
+  @Option(name: .customLong("face-selector-order"), help: "left-right, right-left, top-bottom, bottom-top, small-large, large-small, best-worst, worst-best.")
+  var selectorOrder: FaceSelectorOrder = .largeSmall
+
+  @Option(name: .customLong("reference-face-position"), help: "Which face of the target (in selector order) is the reference.")
+  var referencePosition: Int = 0
+
+  @Option(name: .customLong("reference-face-distance"), help: "Largest face distance 0-1 that still matches the reference (0.3).")
+  var referenceDistance: Float = 0.3
 
   @Option(name: .customLong("output-image-quality"), help: "JPEG/WebP quality 0-100 (100 = lossless WebP).")
   var quality: Int = 90
@@ -236,18 +245,28 @@ struct Swap: AsyncParsableCommand {
       }
 
       let rgbTarget = targetImage.converted(toChannels: 3)
-      var targetFaces = try timed("detect") { try faceDetector.detect(rgbTarget) }
-      if selectorMode == .one, let leftMost = targetFaces.min(by: { $0.box.x1 < $1.box.x1 }) { targetFaces = [leftMost] }
-      if targetFaces.isEmpty && processors != ["frame_enhancer"] {
-        printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
-      }
-      var result = targetImage
       func modelSession(_ name: String, owner: String) throws -> InferenceSession {
         guard let path = store.locate(name) else {
           throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`")
         }
         do { return try pool.session(for: path, owner: owner) } catch { throw CLIError.failure("cannot load \(path): \(error)") }
       }
+      let detectedFaces = try timed("detect") { try faceDetector.detect(rgbTarget) }
+      let selector = FaceSelectorOptions(mode: selectorMode, order: selectorOrder, referencePosition: referencePosition,
+                                         referenceDistance: referenceDistance)
+      var recognizer: FaceRecognizer?
+      if selectorMode == .reference {
+        recognizer = FaceRecognizer(session: try modelSession("arcface_w600k_r50", owner: "face_recognizer"))
+      }
+      let targetFaces = try timed("select") {
+        try FaceSelector.select(detectedFaces, options: selector, referenceFaces: detectedFaces) { face in
+          do { return try recognizer!.embedding(of: rgbTarget, landmarks: face.landmarks) } catch { throw CLIError.failure("\(error)") }
+        }
+      }
+      if targetFaces.isEmpty && processors != ["frame_enhancer"] {
+        printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
+      }
+      var result = targetImage
       for processor in processors {
         switch processor {
         case "face_swapper" where !targetFaces.isEmpty:
