@@ -168,13 +168,14 @@ struct Swap: AsyncParsableCommand {
 
   /// The face_swapper step: the classic swapper, or a zoo swapper with its identity inputs.
   func swapFaces(in frame: Image, target: Image, faces: [DetectedFace], source sourceFace: (image: Image, shape: [Point2]),
-                 sourceImages: [Image], pool: InferencePool, store: ModelStore, detector: FaceDetector, predictor: ShapePredictor,
+                 sourceImages: [Image], pool: InferencePool, store: ModelStore, detector: FaceDetector, predictor: () throws -> ShapePredictor,
                  timer: StageTimer) throws -> Image {
     var result = frame
     guard swapperModel != "classic" else {
+      let predictor = try predictor()
       let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
       for face in faces {
-        let targetShape = try timer.measure("landmark") { predictor.predict(in: target, box: face.box) }
+        let targetShape = timer.measure("landmark") { predictor.predict(in: target, box: face.box) }
         result = try timer.measure("swap") {
           swapper.swap(source: sourceFace.image, sourceShape: sourceFace.shape, target: result, targetShape: targetShape).image
         }
@@ -203,7 +204,7 @@ struct Swap: AsyncParsableCommand {
         }
         source = try neural.swapper.sourceImage(sourceFace.image, landmarks: sourceDetection.landmarks)
       }
-      let landmarks68 = neural.masks.types.contains(.area) ? predictor.predict(in: target, box: face.box) : nil
+      let landmarks68 = neural.masks.types.contains(.area) ? try predictor().predict(in: target, box: face.box) : nil
       result = try timer.measure("swap") {
         try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, masks: neural.masks,
                                 landmarks68: landmarks68)
@@ -226,8 +227,14 @@ struct Swap: AsyncParsableCommand {
       let runtime = try execution.makeRuntime()
       let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution.options))
       let faceDetector = try timed("load models") { try detector.makeDetector(pool: pool, store: store) }
-      let predictor = try timed("load models") { try loadShapePredictor(from: store) }
-      func shape(of face: DetectedFace, in image: Image) -> [Point2] { predictor.predict(in: image, box: face.box) }
+      // The 100 MB dlib model is read only when something needs 68 points (classic swapper, area masks).
+      var loadedPredictor: ShapePredictor?
+      func predictor() throws -> ShapePredictor {
+        if let loadedPredictor { return loadedPredictor }
+        let predictor = try timed("load models") { try loadShapePredictor(from: store) }
+        loadedPredictor = predictor
+        return predictor
+      }
 
       let swapping = processors.contains("face_swapper")
       // The source face: the largest face of the first source image that has one.
@@ -235,7 +242,8 @@ struct Swap: AsyncParsableCommand {
       for (index, image) in sourceImages.enumerated() where swapping {
         let faces = try timed("detect") { try faceDetector.detect(image) }
         if let largest = faces.max(by: { $0.box.area < $1.box.area }) {
-          sourceFace = (image, timed("landmark") { shape(of: largest, in: image) })
+          let shape = swapperModel == "classic" ? try timed("landmark") { try predictor().predict(in: image, box: largest.box) } : []
+          sourceFace = (image, shape)
           break
         }
         printError("swapline: warning: no face in source \(sources[index])")
