@@ -23,7 +23,7 @@ SIZE = 640
 STRIDES = (8, 16, 32)
 
 
-def constant_model(path, input_name, outputs):
+def constant_model(path, input_name, outputs, input_shape=(1, 3, SIZE, SIZE)):
     """outputs: list of (name, numpy array). Each output = array + 0 * mean(input)."""
     nodes = [
         helper.make_node("ReduceMean", [input_name], ["input_mean"], keepdims=0),
@@ -37,7 +37,7 @@ def constant_model(path, input_name, outputs):
         nodes.append(helper.make_node("Add", [name + "_constant", "input_zero"], [name]))
         graph_outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(array.shape)))
     graph = helper.make_graph(
-        nodes, os.path.basename(path), [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
+        nodes, os.path.basename(path), [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, list(input_shape))],
         graph_outputs, initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
     model.ir_version = 7
@@ -338,6 +338,35 @@ def enhancer_models(out_dir):
     write(esrgan, os.path.join(out_dir, "real_esrgan_x2_nearest.onnx"))
 
 
+def landmarker_models(out_dir):
+    """Landmarker stand-ins with FaceFusion's input names and output layouts.
+
+    - 2dfan4_synthetic.onnx: input [1,3,256,256] -> landmarks [1,68,3] (x, y on the 64 grid:
+      x = 10 + (i % 17) * 2.5, y = 12 + (i // 17) * 9) and heatmaps [1,68,64,64] whose maxima are
+      all 0.45 (score 0.45 / 0.9 = 0.5).
+    - peppa_wutz_synthetic.onnx: input [1,3,256,256] -> [1,204] rows (x, y, confidence) with the same
+      points and confidence 0.57 (score 0.57 / 0.95 = 0.6).
+    - fan_68_5_synthetic.onnx: input [1,5,2] -> [1,68,2] where point i copies input point i % 5.
+    """
+    grid = np.array([[10 + (i % 17) * 2.5, 12 + (i // 17) * 9] for i in range(68)], dtype=np.float32)
+    landmarks = np.concatenate([grid, np.ones((68, 1), dtype=np.float32)], axis=1).reshape(1, 68, 3)
+    heatmaps = np.zeros((1, 68, 64, 64), dtype=np.float32)
+    heatmaps[0, :, 5, 7] = 0.45
+    constant_model(os.path.join(out_dir, "2dfan4_synthetic.onnx"), "input", [("landmarks", landmarks), ("heatmaps", heatmaps)],
+                   input_shape=(1, 3, 256, 256))
+    peppa = np.concatenate([grid, np.full((68, 1), 0.57, dtype=np.float32)], axis=1).reshape(1, 204)
+    constant_model(os.path.join(out_dir, "peppa_wutz_synthetic.onnx"), "input", [("output", peppa)], input_shape=(1, 3, 256, 256))
+    selector = np.zeros((68, 5), dtype=np.float32)
+    for i in range(68):
+        selector[i, i % 5] = 1
+    fan = helper.make_graph(
+        [helper.make_node("MatMul", ["selector", "input"], ["output"])], "fan_68_5_synthetic",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 5, 2])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 68, 2])],
+        [numpy_helper.from_array(selector, "selector")])
+    write(fan, os.path.join(out_dir, "fan_68_5_synthetic.onnx"))
+
+
 def write(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
     model.ir_version = 7
@@ -359,6 +388,7 @@ def main():
     typed_models(out_dir)
     mask_models(out_dir)
     enhancer_models(out_dir)
+    landmarker_models(out_dir)
     with open(os.path.join(out_dir, "swapper_expectations.json"), "w") as handle:
         json.dump({"inswapper_source": swapper_models(out_dir)}, handle)
     with open(os.path.join(out_dir, "expectations.json"), "w") as handle:
