@@ -367,6 +367,31 @@ def landmarker_models(out_dir):
     write(fan, os.path.join(out_dir, "fan_68_5_synthetic.onnx"))
 
 
+def converter_models(out_dir):
+    """crossface_double.onnx: input [1,512] -> 2 x input (a crossface converter stand-in);
+    carrier_256.onnx: swapper signature (source [1,512], target [1,3,256,256]) whose output carries
+    the source it was fed in its first 512 values."""
+    double = helper.make_graph(
+        [helper.make_node("Mul", ["input", "two"], ["output"])], "crossface_double",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 512])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 512])],
+        [numpy_helper.from_array(np.array(2.0, dtype=np.float32), "two")])
+    write(double, os.path.join(out_dir, "crossface_double.onnx"))
+    pad = np.zeros((1, 3 * 256 * 256 - 512), dtype=np.float32)
+    carrier = helper.make_graph(
+        [helper.make_node("Concat", ["source", "pad"], ["flat"], axis=1),
+         helper.make_node("Reshape", ["flat", "shape"], ["carried"]),
+         helper.make_node("Mul", ["target", "zero"], ["silent"]),
+         helper.make_node("Add", ["carried", "silent"], ["output"])],
+        "carrier_256",
+        [helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512]),
+         helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero"), numpy_helper.from_array(pad, "pad"),
+         numpy_helper.from_array(np.array([1, 3, 256, 256], dtype=np.int64), "shape")])
+    write(carrier, os.path.join(out_dir, "carrier_256.onnx"))
+
+
 def write(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="swapline-test-models")
     model.ir_version = 7
@@ -389,6 +414,7 @@ def main():
     mask_models(out_dir)
     enhancer_models(out_dir)
     landmarker_models(out_dir)
+    converter_models(out_dir)
     with open(os.path.join(out_dir, "swapper_expectations.json"), "w") as handle:
         json.dump({"inswapper_source": swapper_models(out_dir)}, handle)
     with open(os.path.join(out_dir, "expectations.json"), "w") as handle:

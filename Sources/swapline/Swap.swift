@@ -80,6 +80,13 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("frame-enhancer-blend"), help: "Frame enhancer blend 0-100.")
   var frameEnhancerBlend: Int = 80
 
+  @Option(name: .customLong("face-landmarker-model"),
+          help: "2dfan4 or peppa_wutz (from --models-dir) refine the five alignment points of neural swappers; auto uses 2dfan4 when present, none keeps the detector's points.")
+  var landmarkerModel: String = "auto"
+
+  @Option(name: .customLong("face-landmarker-score"), help: "Minimum landmark score for the five points to come from the 68 (0.5).")
+  var landmarkerScore: Float = 0.5
+
   @Option(name: .customLong("face-selector-mode"),
           help: "many: every target face; one: the first in --face-selector-order; reference: faces like the reference face (needs arcface_w600k_r50.onnx). FaceFusion defaults to reference; ours is many because the offline pack has no recogniser.")
   var selectorMode: FaceSelectorMode = .many
@@ -135,6 +142,7 @@ struct Swap: AsyncParsableCommand {
     guard maskPadding.count == 4, maskPadding.allSatisfy({ (0...100).contains($0) }) else {
       throw ValidationError("--face-mask-padding takes four percentages: top right bottom left")
     }
+    guard ["auto", "none", "2dfan4", "peppa_wutz"].contains(landmarkerModel) else { throw ValidationError("--face-landmarker-model: auto, none, 2dfan4 or peppa_wutz") }
     guard ["xseg_1", "xseg_2", "xseg_3", "many"].contains(occluderModel) else { throw ValidationError("--face-occluder-model: xseg_1, xseg_2, xseg_3 or many") }
     guard ["bisenet_resnet_18", "bisenet_resnet_34"].contains(parserModel) else { throw ValidationError("--face-parser-model: bisenet_resnet_18 or bisenet_resnet_34") }
     guard (0...100).contains(quality) else { throw ValidationError("--output-image-quality must be 0-100") }
@@ -192,7 +200,19 @@ struct Swap: AsyncParsableCommand {
       }
     }
     let boost = pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) }
-    for face in faces {
+    // FaceFusion's 5/68 points: from a zoo landmarker when its score is good, else the detector's.
+    let landmarkerName = landmarkerModel == "auto" ? (store.locate("2dfan4") != nil ? "2dfan4" : nil) : landmarkerModel == "none" ? nil : landmarkerModel
+    let landmarker = try landmarkerName.map { name -> FaceLandmarker in
+      guard let path = store.locate(name) else { throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`") }
+      do { return FaceLandmarker(kind: FaceLandmarker.Kind(rawValue: name)!, session: try pool.session(for: path, owner: "face_landmarker")) }
+      catch { throw CLIError.failure("cannot load \(path): \(error)") }
+    }
+    for detected in faces {
+      var face = detected
+      if let landmarker {
+        let sixtyEight = try timer.measure("landmark") { try landmarker.landmarks(in: target, box: detected.box) }
+        face.landmarks = FaceLandmarker.alignmentPoints(detector: detected.landmarks, landmarks: sixtyEight, threshold: landmarkerScore)
+      }
       let source: Tensor
       if let recognizer = neural.recognizer {
         guard let identity = FaceEmbedding.average(sourceEmbeddings) else { throw CLIError.badInput("no face found in the source image(s)") }

@@ -96,3 +96,52 @@ import Testing
     #expect(abs(average.raw[0] - (source.raw[0] + target.raw[0]) / 2) < 1e-5)
   }
 }
+
+/// Families with a crossface converter, and the source-image families.
+@Suite struct SwapperFamilyTests {
+  func fed(_ spec: String, raw: [Float], target: FaceEmbedding, weight: Float = 0.5) throws -> [Float] {
+    let session = try InferenceSession(runtime: NeuralSwapperTests.runtime, modelPath: NeuralSwapperTests.model("carrier_256.onnx"))
+    let converter = try InferenceSession(runtime: NeuralSwapperTests.runtime, modelPath: NeuralSwapperTests.model("crossface_double.onnx"))
+    let swapper = try NeuralFaceSwapper(spec: try #require(ModelCatalog.spec(named: spec)), session: session, converter: converter)
+    let source = try swapper.sourceIdentity(source: FaceEmbedding(raw: raw), target: target, weight: weight)
+    let crop = Tensor(shape: [1, 3, 256, 256], floats: [Float](repeating: 0, count: 3 * 256 * 256))
+    return Array(try swapper.forward(crop: crop, source: source).floats().prefix(512))
+  }
+
+  let raw: [Float] = (0..<512).map { Float(sin(Double($0) * 0.37)) }
+  let target = FaceEmbedding(raw: (0..<512).map { Float(cos(Double($0) * 0.11)) })
+
+  @Test func ghostFeedsTheConvertedRawEmbedding() throws {
+    // ghost: crossface output as is (here 2 x raw), mixed with the raw target at weight 0.2 (w' = 0.21).
+    let fed = try fed("ghost_1_256", raw: raw, target: target, weight: 0.2)
+    let mix: Float = 0.35 - 0.7 * 0.2
+    for index in [0, 100, 511] { #expect(abs(fed[index] - (2 * raw[index] * (1 - mix) + target.raw[index] * mix)) < 1e-4) }
+  }
+
+  @Test func simswapAndHififaceFeedTheNormalisedConvertedEmbedding() throws {
+    let unit = FaceEmbedding(raw: raw).normalized
+    for spec in ["simswap_256", "hififace_unofficial_256"] {
+      let fed = try fed(spec, raw: raw, target: target, weight: 0)
+      // w' = 0.35 with the L2-normalised target.
+      for index in [3, 256, 500] { #expect(abs(fed[index] - (unit[index] * 0.65 + target.normalized[index] * 0.35)) < 1e-4, "\(spec)") }
+    }
+  }
+
+  @Test func blendswapAndUnifaceTakeASourceFaceImage() throws {
+    let f = ClassicSwapperTests.fixture
+    let session = try InferenceSession(runtime: NeuralSwapperTests.runtime, modelPath: NeuralSwapperTests.model("carrier_256.onnx"))
+    for (spec, side) in [("blendswap_256", 112), ("uniface_256", 256)] {
+      let swapper = try NeuralFaceSwapper(spec: try #require(ModelCatalog.spec(named: spec)), session: session)
+      #expect(swapper.type.takesSourceImage)
+      let tensor = try swapper.sourceImage(f.target, landmarks: f.targetFace.landmarks)
+      #expect(tensor.shape == [1, 3, side, side])
+      let values = tensor.floats()
+      #expect(values.min()! >= 0 && values.max()! <= 1 && values.max()! > 0.5)
+      #expect(throws: OnnxRuntimeError.self) { _ = try swapper.sourceIdentity(source: f.dummy, target: f.dummy) }
+    }
+  }
+}
+
+extension ClassicSwapperTests.Fixture {
+  var dummy: FaceEmbedding { FaceEmbedding(raw: [Float](repeating: 1, count: 512)) }
+}
