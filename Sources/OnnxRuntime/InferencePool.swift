@@ -133,6 +133,11 @@ public final class InferencePool: Sendable {
 
   public var counters: InferencePoolCounters { state.withLock { $0.counters } }
 
+  /// Resident sessions, least recently used first.
+  public var residentSessions: [InferenceSession] {
+    state.withLock { $0.entries.sorted { $0.value.lastUse < $1.value.lastUse }.map(\.value.session) }
+  }
+
   /// Resident model paths, least recently used first.
   public var residentModels: [String] {
     state.withLock { $0.entries.sorted { $0.value.lastUse < $1.value.lastUse }.map(\.key.modelPath) }

@@ -1,5 +1,6 @@
 import COnnxRuntime
 import Foundation
+import Synchronization
 
 /// One loaded model. `run` may be called from several threads at once (ORT sessions are
 /// thread-safe for Run); the session is released when the last reference goes away.
@@ -18,6 +19,10 @@ public final class InferenceSession: Sendable {
   public let fallbacks: [ProviderAttachment]
   /// Wall time spent creating the session, in seconds.
   public let loadSeconds: Double
+  private let runStatistics = Mutex((count: 0, seconds: 0.0))
+
+  /// How often `run` was called and the wall time it took in total (for `--profile`).
+  public var runs: (count: Int, seconds: Double) { runStatistics.withLock { $0 } }
 
   /// Creates a session, trying `options.providers` in order and falling back to the next one
   /// (CPU last) unless `options.strictProviders` is set.
@@ -147,6 +152,11 @@ public final class InferenceSession: Sendable {
       ordered.append((info, tensor))
     }
     let names = outputNames ?? outputs.map(\.name)
+    let started = DispatchTime.now().uptimeNanoseconds
+    defer {
+      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+      runStatistics.withLock { $0 = ($0.count + 1, $0.seconds + elapsed) }
+    }
     return try withOrtValues(ordered[...], values: []) { (values: [OpaquePointer?]) throws(OnnxRuntimeError) in
       try runValues(inputNames: ordered.map(\.0.name), values: values, outputNames: names)
     }

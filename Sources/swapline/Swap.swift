@@ -262,7 +262,11 @@ struct Swap: AsyncParsableCommand {
       for (index, image) in sourceImages.enumerated() where swapping {
         let faces = try timed("detect") { try faceDetector.detect(image) }
         if let largest = faces.max(by: { $0.box.area < $1.box.area }) {
-          let shape = swapperModel == "classic" ? try timed("landmark") { try predictor().predict(in: image, box: largest.box) } : []
+          var shape: [Point2] = []
+          if swapperModel == "classic" {
+            let model = try predictor()
+            shape = timed("landmark") { model.predict(in: image, box: largest.box) }
+          }
           sourceFace = (image, shape)
           break
         }
@@ -326,7 +330,14 @@ struct Swap: AsyncParsableCommand {
         } catch { throw CLIError.failure("\(error)") }
       }
       print("\(output): \(swapping ? "swapped" : "processed") \(targetFaces.count) face\(targetFaces.count == 1 ? "" : "s")")
-      if profile { timer.printReport() }
+      if profile {
+        timer.printReport()
+        for session in pool.residentSessions where session.runs.count > 0 {
+          let (count, seconds) = session.runs
+          print("  model " + (session.modelPath as NSString).lastPathComponent + String(format: ": %d runs, %.1f ms (%.1f ms a run, %@)",
+                count, seconds * 1000, seconds * 1000 / Double(count), session.provider.rawValue as NSString))
+        }
+      }
     }
   }
 }

@@ -181,6 +181,7 @@ import Testing
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("swapped 1 face"))
     #expect(result.stdout.contains("landmark") && result.stdout.contains("encode"))
+    #expect(result.stdout.contains("model scrfd_2.5g_kps.onnx: 2 runs"))
     let text = try ImageIO.readTextMetadata(path: output)
     #expect(text["swapline.provenance"]?.contains("face-swapped by swapline") == true)
     let swapped = try ImageIO.read(path: output), original = try ImageIO.read(path: CLITests.root + "/samples/astronaut.png")
