@@ -37,6 +37,15 @@ import Testing
                   stderr: String(decoding: errData, as: UTF8.self))
   }
 
+  /// A fresh models folder holding symbolic links: (path under the project root, file name).
+  static func modelsFolder(_ links: [(String, String)]) throws -> String {
+    let folder = temporaryDirectory()
+    for (from, to) in links {
+      try FileManager.default.createSymbolicLink(atPath: folder + "/" + to, withDestinationPath: root + "/" + from)
+    }
+    return folder
+  }
+
   static func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "swapline-cli-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -226,14 +235,10 @@ import Testing
 /// the target (up to two bilinear resamplings) and leave everything outside the face untouched.
 @Suite struct NeuralSwapCommandTests {
   @Test func identityZooSwapperGivesBackTheTarget() throws {
-    let models = CLITests.temporaryDirectory()
-    let fileManager = FileManager.default
-    for (from, to) in [("vendor/test-models/hyperswap_1a_256_identity.onnx", "hyperswap_1a_256.onnx"),
+    let models = try CLITests.modelsFolder([("vendor/test-models/hyperswap_1a_256_identity.onnx", "hyperswap_1a_256.onnx"),
                        ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
                        ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
-                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")] {
-      try fileManager.createSymbolicLink(atPath: models + "/" + to, withDestinationPath: CLITests.root + "/" + from)
-    }
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
     let output = models + "/out.png"
     let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", output,
                                         "--face-swapper-model", "hyperswap_1a_256", "--face-swapper-pixel-boost", "512x512",
@@ -255,14 +260,11 @@ import Testing
 
 extension NeuralSwapCommandTests {
   @Test func occlusionMaskOptionKeepsABlueScarfVisible() throws {
-    let models = CLITests.temporaryDirectory()
-    for (from, to) in [("vendor/test-models/hyperswap_1a_256_negative.onnx", "hyperswap_1a_256.onnx"),
+    let models = try CLITests.modelsFolder([("vendor/test-models/hyperswap_1a_256_negative.onnx", "hyperswap_1a_256.onnx"),
                        ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
                        ("vendor/test-models/xseg_1_bluescarf.onnx", "xseg_1.onnx"),
                        ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
-                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")] {
-      try FileManager.default.createSymbolicLink(atPath: models + "/" + to, withDestinationPath: CLITests.root + "/" + from)
-    }
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
     var target = try ImageIO.read(path: CLITests.root + "/samples/astronaut.png").converted(toChannels: 3)
     let scarf = (x: 195, y: 150, width: 60, height: 26)  // over the astronaut's chin
     for y in scarf.y..<(scarf.y + scarf.height) {
@@ -292,13 +294,10 @@ extension NeuralSwapCommandTests {
 
 extension NeuralSwapCommandTests {
   @Test func enhancersRunInTheGivenOrder() throws {
-    let models = CLITests.temporaryDirectory()
-    for (from, to) in [("vendor/test-models/gfpgan_1.4_negative.onnx", "gfpgan_1.4.onnx"),
+    let models = try CLITests.modelsFolder([("vendor/test-models/gfpgan_1.4_negative.onnx", "gfpgan_1.4.onnx"),
                        ("vendor/test-models/real_esrgan_x2_nearest.onnx", "real_esrgan_x2.onnx"),
                        ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
-                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")] {
-      try FileManager.default.createSymbolicLink(atPath: models + "/" + to, withDestinationPath: CLITests.root + "/" + from)
-    }
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
     let output = models + "/enhanced.png"
     let result = try CLITests.swapline(["swap", "-t", "samples/astronaut.png", "-o", output, "--models-dir", models,
                                         "--processors", "face_enhancer", "frame_enhancer", "--face-enhancer-blend", "100",
