@@ -46,7 +46,8 @@ public struct ClassicFaceSwapper: Sendable {
 
   /// The target frame with the source face swapped onto the target face, plus the frame region
   /// that was rewritten (x, y, width, height).
-  public func swap(source: Image, sourceShape: [Point2], target: Image, targetShape: [Point2]) -> SwapResult {
+  public func swap(source: Image, sourceShape: [Point2], target: Image, targetShape: [Point2],
+                   timing: some StageTiming = NoStageTiming()) -> SwapResult {
     let source = source.converted(toChannels: 3)
     let xs = targetShape.map(\.x), ys = targetShape.map(\.y)
     let faceWidth = max(1, xs.max()! - xs.min()!)
@@ -58,11 +59,14 @@ public struct ClassicFaceSwapper: Sendable {
     let local = targetShape.map { Point2($0.x - Float(x0), $0.y - Float(y0)) }
 
     let background = planes(of: target, x: x0, y: y0, width: width, height: height)
-    var (warped, coverage) = warpTriangles(source: source, sourceShape: sourceShape, targetShape: local, width: width, height: height)
+    var (warped, coverage) = timing.measure("swap") {
+      warpTriangles(source: source, sourceShape: sourceShape, targetShape: local, width: width, height: height)
+    }
     // Where the warp has no data, use the target so blurs and pyramids see no black border.
     for channel in 0..<3 {
       for index in coverage.data.indices where coverage.data[index] < 0.5 { warped[channel].data[index] = background[channel].data[index] }
     }
+    timing.measure("swap") {
     if options.colourTransfer {
       // Shading is matched at the scale of the face's large features: the distance between
       // the eye centres. Smaller scales copy the source's wrinkles and glasses into the ratio.
@@ -76,9 +80,11 @@ public struct ClassicFaceSwapper: Sendable {
         }
       }
     }
-    let mask = faceMask(shape: local, coverage: coverage, width: width, height: height, faceWidth: faceWidth)
+    }
+    let mask = timing.measure("mask") { faceMask(shape: local, coverage: coverage, width: width, height: height, faceWidth: faceWidth) }
     var result = target.channels == 3 ? target : target
     let c = target.channels
+    timing.measure("paste") {
     for channel in 0..<3 {
       let blended = multiBandBlend(foreground: warped[channel], background: background[channel], mask: mask, levels: options.blendLevels)
       for y in 0..<height {
@@ -89,6 +95,7 @@ public struct ClassicFaceSwapper: Sendable {
           result.pixels[((y0 + y) * target.width + x0 + x) * c + channel] = UInt8(min(255, max(0, blended.data[y * width + x])) + 0.5)
         }
       }
+    }
     }
     return SwapResult(image: result, region: (x0, y0, width, height), mask: Mask(width: width, height: height, values: mask.data))
   }

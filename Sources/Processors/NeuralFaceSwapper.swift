@@ -4,6 +4,16 @@ import Imaging
 import Models
 import OnnxRuntime
 
+/// Receives per-stage timings from processors (`--profile`); the default measures nothing.
+public protocol StageTiming {
+  func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T
+}
+
+public struct NoStageTiming: StageTiming {
+  public init() {}
+  public func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T { try body() }
+}
+
 /// FaceFusion's swapper families; each prepares the source identity its own way.
 public enum SwapperType: String, Sendable, CaseIterable {
   case inswapper, hyperswap, ghost, simswap, hififace, blendswap, uniface
@@ -129,7 +139,8 @@ public struct NeuralFaceSwapper: Sendable {
   /// only in the target, and a swapper that paints skin over it hides it from the parser.
   /// `landmarks68` (frame pixels) are needed for area masks.
   public func swap(frame: Image, landmarks: [Point2], source: Tensor, pixelBoost: Int? = nil,
-                   masks: FaceMaskOptions = FaceMaskOptions(), landmarks68: [Point2]? = nil) throws -> Image {
+                   masks: FaceMaskOptions = FaceMaskOptions(), landmarks68: [Point2]? = nil,
+                   timing: some StageTiming = NoStageTiming()) throws -> Image {
     let side = pixelBoost ?? size
     guard let aligned = FaceAlignment.crop(frame.converted(toChannels: 3), landmarks: landmarks, template: template, size: side) else {
       return frame
@@ -138,8 +149,8 @@ public struct NeuralFaceSwapper: Sendable {
       let mapped = aligned.transform.apply(x: Double(point.x), y: Double(point.y))
       return Point2(Float(mapped.x), Float(mapped.y))
     }
-    let mask = try FaceMasker.mask(for: aligned.crop, options: masks, landmarks68: cropLandmarks)
-    let swapped = try swapCrop(aligned.crop, source: source)
-    return frame.pastingBack(swapped, mask: mask, transform: aligned.transform)
+    let mask = try timing.measure("mask") { try FaceMasker.mask(for: aligned.crop, options: masks, landmarks68: cropLandmarks) }
+    let swapped = try timing.measure("swap") { try swapCrop(aligned.crop, source: source) }
+    return timing.measure("paste") { frame.pastingBack(swapped, mask: mask, transform: aligned.transform) }
   }
 }

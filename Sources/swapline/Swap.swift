@@ -184,9 +184,8 @@ struct Swap: AsyncParsableCommand {
       let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
       for face in faces {
         let targetShape = timer.measure("landmark") { predictor.predict(in: target, box: face.box) }
-        result = try timer.measure("swap") {
-          swapper.swap(source: sourceFace.image, sourceShape: sourceFace.shape, target: result, targetShape: targetShape).image
-        }
+        result = swapper.swap(source: sourceFace.image, sourceShape: sourceFace.shape, target: result, targetShape: targetShape,
+                              timing: timer).image
       }
       return result
     }
@@ -225,10 +224,8 @@ struct Swap: AsyncParsableCommand {
         source = try neural.swapper.sourceImage(sourceFace.image, landmarks: sourceDetection.landmarks)
       }
       let landmarks68 = neural.masks.types.contains(.area) ? try predictor().predict(in: target, box: face.box) : nil
-      result = try timer.measure("swap") {
-        try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, masks: neural.masks,
-                                landmarks68: landmarks68)
-      }
+      result = try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, masks: neural.masks,
+                                       landmarks68: landmarks68, timing: timer)
     }
     return result
   }
@@ -343,7 +340,7 @@ struct Swap: AsyncParsableCommand {
 }
 
 /// Wall time per named stage, accumulated, in first-seen order (`--profile`).
-final class StageTimer {
+final class StageTimer: StageTiming {
   private var totals: [String: Double] = [:]
   private var order: [String] = []
 

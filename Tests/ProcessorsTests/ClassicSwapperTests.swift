@@ -151,3 +151,28 @@ import Testing
     }
   }
 }
+
+extension ClassicSwapperTests {
+  /// In-plane rotation and a different head size: the astronaut turned 20 degrees and shrunk to 70%.
+  @Test func handlesRotatedAndSmallerFaces() throws {
+    let f = Self.fixture
+    let angle = 20.0 * Double.pi / 180, scale = 0.7
+    let tilt = AffineTransform(a: scale * cos(angle), b: -scale * sin(angle), tx: 150,
+                               c: scale * sin(angle), d: scale * cos(angle), ty: 0)
+    let target = f.target.warpedAffine(tilt, width: 512, height: 512, border: .replicate)
+    let face = try #require(try f.detector.detect(target).first)
+    let shape = f.predictor.predict(in: target, box: face.box)
+    let sourceFace = try f.detector.detect(f.source)[0]
+    let swapper = ClassicFaceSwapper(referenceShape: f.predictor.meanShape)
+    let result = swapper.swap(source: f.source, sourceShape: f.predictor.predict(in: f.source, box: sourceFace.box), target: target, targetShape: shape)
+    let again = try #require(try f.detector.detect(result.image).first)
+    for (found, original) in zip(again.landmarks, face.landmarks) {
+      #expect(hypot(found.x - original.x, found.y - original.y) < 5)
+    }
+    // The eye line keeps the target's tilt.
+    let tiltFound = atan2(Double(again.landmarks[1].y - again.landmarks[0].y), Double(again.landmarks[1].x - again.landmarks[0].x))
+    let tiltTarget = atan2(Double(face.landmarks[1].y - face.landmarks[0].y), Double(face.landmarks[1].x - face.landmarks[0].x))
+    #expect(abs(tiltFound - tiltTarget) < 0.08)
+    #expect(result.image != target)
+  }
+}
