@@ -1,0 +1,92 @@
+import Foundation
+import Imaging
+
+/// How frames are encoded.
+public enum VideoEncoding: Sendable, Equatable {
+  /// libx264, crf from FaceFusion's 0-100 quality (crf = 51 - quality * 0.51), a preset, yuv420p.
+  case h264(quality: Int, preset: String)
+  /// FFV1 in RGB: bit-exact, for tests and intermediate segments.
+  case lossless
+
+  var arguments: [String] {
+    switch self {
+    case .h264(let quality, let preset):
+      let crf = Int((51 - Double(min(max(quality, 0), 100)) * 0.51).rounded())
+      return ["-c:v", "libx264", "-crf", String(crf), "-preset", preset, "-pix_fmt", "yuv420p"]
+    case .lossless:
+      return ["-c:v", "ffv1", "-pix_fmt", "bgr0"]
+    }
+  }
+}
+
+/// Encodes RGB frames through a rawvideo pipe into ffmpeg. Frames go to `path + ".part"` and are
+/// renamed into place by `finish()`, so a failed encode leaves nothing at `path`.
+public final class FrameWriter {
+  public let path: String
+  let width: Int
+  let height: Int
+  private let process = Process()
+  private let input: FileHandle
+  private let errors: StderrCollector
+  private let partial: String
+  private var finished = false
+  public private(set) var framesWritten = 0
+
+  public init(path: String, width: Int, height: Int, frameRate: Double, encoding: VideoEncoding,
+              metadata: [(key: String, value: String)] = []) throws(MediaError) {
+    self.path = path
+    self.width = width
+    self.height = height
+    let ext = (path as NSString).pathExtension
+    partial = (path as NSString).deletingPathExtension + ".part." + ext
+    var arguments = ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)",
+                     "-framerate", String(format: "%.6f", frameRate), "-i", "-"] + encoding.arguments
+    for (key, value) in metadata { arguments += ["-metadata", "\(key)=\(value)"] }
+    arguments.append(partial)
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["ffmpeg"] + arguments
+    let stdin = Pipe(), err = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = err
+    do { try process.run() } catch { throw MediaError(.toolMissing, "cannot start ffmpeg: \(error.localizedDescription)") }
+    input = stdin.fileHandleForWriting
+    errors = StderrCollector(err.fileHandleForReading)
+  }
+
+  deinit {
+    if !finished {
+      process.terminate()
+      try? input.close()
+      try? FileManager.default.removeItem(atPath: partial)
+    }
+  }
+
+  public func write(_ frame: Image) throws(MediaError) {
+    guard frame.width == width, frame.height == height else {
+      throw MediaError(.badInput, "frame is \(frame.width)x\(frame.height), the video is \(width)x\(height)")
+    }
+    let rgb = frame.converted(toChannels: 3)
+    do { try input.write(contentsOf: Data(rgb.pixels)) } catch {
+      throw MediaError(.processFailed, "ffmpeg stopped taking frames: \(errors.finish())")
+    }
+    framesWritten += 1
+  }
+
+  /// Closes the pipe, waits for ffmpeg and moves the file into place.
+  public func finish() throws(MediaError) {
+    guard !finished else { return }
+    finished = true
+    try? input.close()
+    process.waitUntilExit()
+    let message = errors.finish()
+    guard process.terminationStatus == 0 else {
+      try? FileManager.default.removeItem(atPath: partial)
+      throw MediaError(.processFailed, "ffmpeg could not encode \(path): \(message)")
+    }
+    _ = try? FileManager.default.removeItem(atPath: path)
+    do { try FileManager.default.moveItem(atPath: partial, toPath: path) } catch {
+      throw MediaError(.processFailed, "cannot move the encoded video into place: \(error.localizedDescription)")
+    }
+  }
+}

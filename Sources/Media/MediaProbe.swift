@@ -1,0 +1,82 @@
+import Foundation
+
+/// What ffprobe says about a video, plus what we measure ourselves (frame timestamps), because
+/// container headers lie about frame rates (a VFR MKV can claim 30/1).
+public struct MediaInfo: Sendable, Equatable {
+  public let width: Int
+  public let height: Int
+  /// Frames per second from the average frame rate.
+  public let frameRate: Double
+  /// Frames counted from the packet/frame timestamps.
+  public let frameCount: Int
+  public let duration: Double
+  public let codec: String
+  public let pixelFormat: String
+  /// Clockwise display rotation in degrees (from the display matrix), 0 when none.
+  public let rotation: Int
+  public let audioStreams: Int
+  /// PQ or HLG transfer characteristics.
+  public let isHDR: Bool
+  /// Frame intervals vary by more than 10% from the mean.
+  public let isVariableFrameRate: Bool
+  /// Presentation time of every frame, in seconds.
+  public let frameTimes: [Double]
+}
+
+public enum MediaProbe {
+  /// Probes `path` with ffprobe: stream metadata, then every frame's timestamp.
+  public static func probe(_ path: String) throws(MediaError) -> MediaInfo {
+    guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.badInput, "cannot read video '\(path)': no such file") }
+    let streamData: Data
+    do {
+      streamData = try runToCompletion("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path])
+    } catch where error.code == .processFailed {
+      throw MediaError(.badInput, "cannot read video '\(path)': \(error.message)")
+    }
+    guard let json = try? JSONSerialization.jsonObject(with: streamData) as? [String: Any],
+      let streams = json["streams"] as? [[String: Any]]
+    else { throw MediaError(.badInput, "cannot read video '\(path)': ffprobe gave no stream list") }
+    guard let video = streams.first(where: { $0["codec_type"] as? String == "video" }) else {
+      throw MediaError(.badInput, "'\(path)' has no video stream")
+    }
+    let audio = streams.filter { $0["codec_type"] as? String == "audio" }.count
+    let width = video["width"] as? Int ?? 0, height = video["height"] as? Int ?? 0
+    guard width > 0, height > 0 else { throw MediaError(.badInput, "'\(path)': video stream has no size") }
+    let rate = fraction(video["avg_frame_rate"] as? String) ?? fraction(video["r_frame_rate"] as? String) ?? 0
+    var rotation = 0
+    if let sideData = video["side_data_list"] as? [[String: Any]],
+      let value = sideData.compactMap({ $0["rotation"] as? Int ?? ($0["rotation"] as? Double).map { Int($0) } }).first {
+      rotation = ((-value % 360) + 360) % 360
+    }
+    let transfer = video["color_transfer"] as? String ?? ""
+
+    let timesData: Data
+    do {
+      timesData = try runToCompletion("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time,best_effort_timestamp_time",
+                                                  "-of", "csv=p=0", path])
+    } catch where error.code == .processFailed {
+      throw MediaError(.badInput, "cannot decode video '\(path)': \(error.message)")
+    }
+    // Lines are "pts,best_effort" (either may be empty); stray blank lines are skipped.
+    let times = String(decoding: timesData, as: UTF8.self).split(separator: "\n").compactMap { line -> Double? in
+      line.split(separator: ",", omittingEmptySubsequences: false).lazy.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.first
+    }
+    guard !times.isEmpty else { throw MediaError(.badInput, "'\(path)' has no decodable video frames") }
+    let deltas = zip(times.dropFirst(), times).map { $0 - $1 }
+    let meanDelta = deltas.isEmpty ? 0 : deltas.reduce(0, +) / Double(deltas.count)
+    let variable = meanDelta > 0 && deltas.contains { abs($0 - meanDelta) > 0.1 * meanDelta }
+    let format = json["format"] as? [String: Any]
+    let duration = Double(format?["duration"] as? String ?? "") ?? (Double(times.count) / max(rate, 1))
+    return MediaInfo(width: width, height: height, frameRate: rate, frameCount: times.count, duration: duration,
+                     codec: video["codec_name"] as? String ?? "?", pixelFormat: video["pix_fmt"] as? String ?? "?",
+                     rotation: rotation, audioStreams: audio, isHDR: ["smpte2084", "arib-std-b67"].contains(transfer),
+                     isVariableFrameRate: variable, frameTimes: times)
+  }
+
+  static func fraction(_ text: String?) -> Double? {
+    guard let text else { return nil }
+    let parts = text.split(separator: "/").compactMap { Double($0) }
+    guard parts.count == 2, parts[1] != 0, parts[0] > 0 else { return parts.count == 1 ? parts[0] : nil }
+    return parts[0] / parts[1]
+  }
+}

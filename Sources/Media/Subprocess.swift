@@ -1,0 +1,44 @@
+import Foundation
+
+/// Runs a tool to completion and returns stdout; stderr's last lines go into the error.
+func runToCompletion(_ tool: String, _ arguments: [String]) throws(MediaError) -> Data {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [tool] + arguments
+  let out = Pipe(), err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  process.standardInput = FileHandle.nullDevice
+  do { try process.run() } catch { throw MediaError(.toolMissing, "cannot start \(tool): \(error.localizedDescription)") }
+  // Drain stderr concurrently so a chatty tool never blocks on a full pipe.
+  let errors = StderrCollector(err.fileHandleForReading)
+  let data = out.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  let stderr = errors.finish()
+  if process.terminationStatus == 127 { throw MediaError(.toolMissing, "\(tool) is not installed (apt-get install ffmpeg)") }
+  guard process.terminationStatus == 0 else {
+    throw MediaError(.processFailed, "\(tool) exited with \(process.terminationStatus): \(stderr)")
+  }
+  return data
+}
+
+/// Collects a child's stderr on a background thread; keeps the last few lines for messages.
+final class StderrCollector: @unchecked Sendable {
+  private let handle: FileHandle
+  private let done = DispatchSemaphore(value: 0)
+  private var text = ""
+
+  init(_ handle: FileHandle) {
+    self.handle = handle
+    Thread.detachNewThread { [self] in
+      let data = handle.readDataToEndOfFile()
+      text = String(decoding: data, as: UTF8.self)
+      done.signal()
+    }
+  }
+
+  func finish() -> String {
+    done.wait()
+    return text.split(separator: "\n").suffix(3).joined(separator: " | ")
+  }
+}

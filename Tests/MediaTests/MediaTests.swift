@@ -1,0 +1,102 @@
+import Foundation
+import Imaging
+import Media
+import Testing
+
+/// Real ffmpeg/ffprobe on clips generated here (testsrc2 with a sine audio track).
+@Suite(.serialized) struct MediaTests {
+  static let folder: String = {
+    let path = NSTemporaryDirectory() + "swapline-media-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }()
+
+  /// 2 s, 25 fps, 160x120, B-frames and keyframes every 12 frames (so seeks land between them), AAC audio.
+  static let clip: String = {
+    let path = folder + "/clip.mp4"
+    run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+         "-c:v", "libx264", "-g", "12", "-bf", "2", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path])
+    return path
+  }()
+
+  static func run(_ arguments: [String]) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+    process.arguments = ["-v", "error", "-y"] + arguments
+    try! process.run()
+    process.waitUntilExit()
+    precondition(process.terminationStatus == 0, "ffmpeg failed: \(arguments)")
+  }
+
+  func frames(_ path: String, _ info: MediaInfo, start: Int = 0, count: Int? = nil) throws -> [Image] {
+    let reader = try FrameReader(path: path, info: info, start: start, count: count)
+    var frames: [Image] = []
+    while let frame = try reader.next() { frames.append(frame) }
+    return frames
+  }
+
+  @Test func probesSizeRateFramesAndAudio() throws {
+    let info = try MediaProbe.probe(Self.clip)
+    #expect(info.width == 160 && info.height == 120)
+    #expect(abs(info.frameRate - 25) < 1e-6)
+    #expect(info.frameCount == 50)
+    #expect(info.audioStreams == 1)
+    #expect(!info.isVariableFrameRate && !info.isHDR && info.rotation == 0)
+    #expect(abs(info.duration - 2) < 0.1)
+  }
+
+  @Test func decodingARangeIsFrameExact() throws {
+    let info = try MediaProbe.probe(Self.clip)
+    let all = try frames(Self.clip, info)
+    #expect(all.count == 50)
+    // Start between keyframes: the seek must land exactly on frame 17.
+    let range = try frames(Self.clip, info, start: 17, count: 12)
+    #expect(range.count == 12)
+    #expect(range == Array(all[17..<29]))
+    #expect(try frames(Self.clip, info, start: 49, count: 1) == [all[49]])
+  }
+
+  @Test func losslessEncodeRoundTripsEveryPixel() throws {
+    let info = try MediaProbe.probe(Self.clip)
+    let original = try frames(Self.clip, info, start: 5, count: 10)
+    let output = Self.folder + "/lossless.mkv"
+    let writer = try FrameWriter(path: output, width: 160, height: 120, frameRate: 25, encoding: .lossless,
+                                 metadata: [("comment", "face-swapped by swapline")])
+    for frame in original { try writer.write(frame) }
+    try writer.finish()
+    let encoded = try MediaProbe.probe(output)
+    #expect(encoded.frameCount == 10)
+    #expect(try frames(output, encoded) == original)
+    #expect(!FileManager.default.fileExists(atPath: Self.folder + "/lossless.part.mkv"))
+  }
+
+  @Test func badInputsAreReportedClearly() throws {
+    FileManager.default.createFile(atPath: Self.folder + "/notes.mp4", contents: Data("not a video".utf8))
+    Self.run(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", Self.folder + "/audio.m4a"])
+    for (path, message) in [(Self.folder + "/missing.mp4", "no such file"), (Self.folder + "/notes.mp4", "cannot read video"),
+                            (Self.folder + "/audio.m4a", "no video stream")] {
+      #expect { _ = try MediaProbe.probe(path) } throws: { error in
+        (error as? MediaError)?.code == .badInput && "\(error)".contains(message)
+      }
+    }
+    let info = try MediaProbe.probe(Self.clip)
+    #expect(throws: MediaError.self) { _ = try FrameReader(path: Self.clip, info: info, start: 45, count: 10) }
+  }
+
+  @Test func aTruncatedVideoFailsInsteadOfReturningShortData() throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: Self.clip))
+    let truncated = Self.folder + "/truncated.mp4"
+    try data.prefix(data.count * 2 / 3).write(to: URL(fileURLWithPath: truncated))
+    // Either ffprobe refuses it (the mp4 index sits at the end) or decoding stops short: both
+    // must surface as bad input, never as a shorter video that looks complete.
+    do {
+      let info = try MediaProbe.probe(truncated)
+      let reader = try FrameReader(path: truncated, info: info)
+      var delivered = 0
+      while try reader.next() != nil { delivered += 1 }
+      #expect(delivered == info.frameCount)
+    } catch {
+      #expect((error as? MediaError)?.code == .badInput, "\(error)")
+    }
+  }
+}
