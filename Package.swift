@@ -33,7 +33,7 @@ let package = Package(
     .executableTarget(
       name: "swapline",
       dependencies: [
-        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors",
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

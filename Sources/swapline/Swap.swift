@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Models
 import OnnxRuntime
+import Media
 import Processors
 
 extension FaceSelectorMode: ExpressibleByArgument {}
@@ -11,13 +12,14 @@ extension FaceSelectorOrder: ExpressibleByArgument {}
 
 struct Swap: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Swap the face from the source image(s) into a target image.",
+    abstract: "Swap the face from the source image(s) into a target image or video.",
     discussion: """
       By default the offline classic swapper warps the source face onto each target face's
       68-point geometry, matches its colour and blends it in. With --face-swapper-model NAME a
       FaceFusion zoo swapper from --models-dir is used as FaceFusion uses it (it needs
       arcface_w600k_r50.onnx, and crossface_* for simswap, ghost and hififace).
-      The output format follows OUTPUT's extension (.png, .jpg, .webp) and carries a provenance
+      The output format follows OUTPUT's extension (.png, .jpg, .webp; .mp4, .mkv, .mov, .webm for a
+      video target, streamed through ffmpeg with the target's audio) and carries a provenance
       label saying it was produced by face swapping. A target without faces is written unchanged
       with a warning; a source without a face is an error (exit 2).
       """)
@@ -103,6 +105,18 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("output-image-quality"), help: "JPEG/WebP quality 0-100 (100 = lossless WebP).")
   var quality: Int = 90
 
+  @Option(name: .customLong("output-video-quality"), help: "Video quality 0-100 (libx264 crf = 51 - 0.51 x quality).")
+  var videoQuality: Int = 80
+
+  @Option(name: .customLong("output-video-preset"), help: "libx264 preset (ultrafast ... veryslow).")
+  var videoPreset: String = "veryfast"
+
+  @Option(name: .customLong("trim-frame-start"), help: "First video frame to process.")
+  var trimFrameStart: Int?
+
+  @Option(name: .customLong("trim-frame-end"), help: "Video frame to stop before.")
+  var trimFrameEnd: Int?
+
   @Flag(name: .long, help: "Print the time spent in each stage.")
   var profile = false
 
@@ -174,12 +188,48 @@ struct Swap: AsyncParsableCommand {
     return (swapper, recognizer, masks)
   }
 
-  /// The face_swapper step: the classic swapper, or a zoo swapper with its identity inputs.
+  /// Everything a zoo swapper needs, prepared once per run (not per frame).
+  struct NeuralPlan {
+    let swapper: NeuralFaceSwapper
+    let recognizer: FaceRecognizer?
+    let masks: FaceMaskOptions
+    /// Averaged source identity (embedding families) or the source face crop (blendswap, uniface).
+    let identity: FaceEmbedding?
+    let sourceImage: Tensor?
+    let landmarker: FaceLandmarker?
+    let boost: Int?
+  }
+
+  func prepareNeural(sourceImages: [Image], pool: InferencePool, store: ModelStore, detector: FaceDetector,
+                     timer: StageTimer) throws -> NeuralPlan {
+    let neural = try makeNeuralSwapper(pool: pool, store: store)
+    var embeddings: [FaceEmbedding] = []
+    var sourceImage: Tensor?
+    for image in sourceImages {
+      guard let face = try timer.measure("detect", { try detector.detect(image) }).max(by: { $0.box.area < $1.box.area }) else { continue }
+      if let recognizer = neural.recognizer {
+        embeddings.append(try timer.measure("embed") { try recognizer.embedding(of: image, landmarks: face.landmarks) })
+      } else if sourceImage == nil {
+        sourceImage = try neural.swapper.sourceImage(image, landmarks: face.landmarks)
+      }
+    }
+    guard !embeddings.isEmpty || sourceImage != nil else { throw CLIError.badInput("no face found in the source image(s)") }
+    // FaceFusion's 5/68 points: from a zoo landmarker when its score is good, else the detector's.
+    let landmarkerName = landmarkerModel == "auto" ? (store.locate("2dfan4") != nil ? "2dfan4" : nil) : landmarkerModel == "none" ? nil : landmarkerModel
+    let landmarker = try landmarkerName.map { name -> FaceLandmarker in
+      guard let path = store.locate(name) else { throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`") }
+      do { return FaceLandmarker(kind: FaceLandmarker.Kind(rawValue: name)!, session: try pool.session(for: path, owner: "face_landmarker")) }
+      catch { throw CLIError.failure("cannot load \(path): \(error)") }
+    }
+    return NeuralPlan(swapper: neural.swapper, recognizer: neural.recognizer, masks: neural.masks, identity: FaceEmbedding.average(embeddings),
+                      sourceImage: sourceImage, landmarker: landmarker, boost: pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) })
+  }
+
+  /// The face_swapper step on one frame: the classic swapper, or a zoo swapper.
   func swapFaces(in frame: Image, target: Image, faces: [DetectedFace], source sourceFace: (image: Image, shape: [Point2]),
-                 sourceImages: [Image], pool: InferencePool, store: ModelStore, detector: FaceDetector, predictor: () throws -> ShapePredictor,
-                 timer: StageTimer) throws -> Image {
+                 neural: NeuralPlan?, predictor: () throws -> ShapePredictor, timer: StageTimer) throws -> Image {
     var result = frame
-    guard swapperModel != "classic" else {
+    guard let neural else {
       let predictor = try predictor()
       let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
       for face in faces {
@@ -189,56 +239,46 @@ struct Swap: AsyncParsableCommand {
       }
       return result
     }
-    let neural = try makeNeuralSwapper(pool: pool, store: store)
-    var sourceEmbeddings: [FaceEmbedding] = []
-    if let recognizer = neural.recognizer {
-      for image in sourceImages {
-        if let face = try timer.measure("detect", { try detector.detect(image) }).max(by: { $0.box.area < $1.box.area }) {
-          sourceEmbeddings.append(try timer.measure("embed") { try recognizer.embedding(of: image, landmarks: face.landmarks) })
-        }
-      }
-    }
-    let boost = pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) }
-    // FaceFusion's 5/68 points: from a zoo landmarker when its score is good, else the detector's.
-    let landmarkerName = landmarkerModel == "auto" ? (store.locate("2dfan4") != nil ? "2dfan4" : nil) : landmarkerModel == "none" ? nil : landmarkerModel
-    let landmarker = try landmarkerName.map { name -> FaceLandmarker in
-      guard let path = store.locate(name) else { throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`") }
-      do { return FaceLandmarker(kind: FaceLandmarker.Kind(rawValue: name)!, session: try pool.session(for: path, owner: "face_landmarker")) }
-      catch { throw CLIError.failure("cannot load \(path): \(error)") }
-    }
     for detected in faces {
       var face = detected
-      if let landmarker {
+      if let landmarker = neural.landmarker {
         let sixtyEight = try timer.measure("landmark") { try landmarker.landmarks(in: target, box: detected.box) }
         face.landmarks = FaceLandmarker.alignmentPoints(detector: detected.landmarks, landmarks: sixtyEight, threshold: landmarkerScore)
       }
       let source: Tensor
-      if let recognizer = neural.recognizer {
-        guard let identity = FaceEmbedding.average(sourceEmbeddings) else { throw CLIError.badInput("no face found in the source image(s)") }
+      if let recognizer = neural.recognizer, let identity = neural.identity {
         let targetIdentity = try timer.measure("embed") { try recognizer.embedding(of: target, landmarks: face.landmarks) }
         source = try neural.swapper.sourceIdentity(source: identity, target: targetIdentity, weight: weight)
       } else {
-        guard let sourceDetection = try detector.detect(sourceFace.image).max(by: { $0.box.area < $1.box.area }) else {
-          throw CLIError.badInput("no face found in the source image(s)")
-        }
-        source = try neural.swapper.sourceImage(sourceFace.image, landmarks: sourceDetection.landmarks)
+        source = neural.sourceImage!
       }
       let landmarks68 = neural.masks.types.contains(.area) ? try predictor().predict(in: target, box: face.box) : nil
-      result = try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: boost, masks: neural.masks,
-                                       landmarks68: landmarks68, timing: timer)
+      result = try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: neural.boost,
+                                       masks: neural.masks, landmarks68: landmarks68, timing: timer)
     }
     return result
   }
+
+  static let videoExtensions: Set<String> = ["mp4", "mkv", "mov", "webm"]
 
   func run() async throws {
     try await reportingErrors {
       let timer = StageTimer()
       func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T { try timer.measure(stage, body) }
-      guard ImageFormat(pathExtension: (output as NSString).pathExtension) != nil else {
-        throw CLIError.badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .jpeg or .webp)")
+      let outputExtension = (output as NSString).pathExtension.lowercased()
+      let isVideo = Self.videoExtensions.contains(outputExtension)
+      guard isVideo || ImageFormat(pathExtension: outputExtension) != nil else {
+        throw CLIError.badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .webp, or .mp4, .mkv, .mov, .webm for video)")
       }
-      let (sourceImages, targetImage) = try timed("decode") {
-        (try sources.map { try readInputImage($0).converted(toChannels: 3) }, try readInputImage(target))
+      let sourceImages = try timed("decode") { try sources.map { try readInputImage($0).converted(toChannels: 3) } }
+      let targetImage: Image?
+      let video: MediaInfo?
+      if isVideo {
+        do { video = try MediaProbe.probe(target) } catch { throw CLIError.badInput("\(error)") }
+        targetImage = nil
+      } else {
+        video = nil
+        targetImage = try timed("decode") { try readInputImage(target) }
       }
       let store = models.store
       let runtime = try execution.makeRuntime()
@@ -251,6 +291,12 @@ struct Swap: AsyncParsableCommand {
         let predictor = try timed("load models") { try loadShapePredictor(from: store) }
         loadedPredictor = predictor
         return predictor
+      }
+      func modelSession(_ name: String, owner: String) throws -> InferenceSession {
+        guard let path = store.locate(name) else {
+          throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`")
+        }
+        do { return try pool.session(for: path, owner: owner) } catch { throw CLIError.failure("cannot load \(path): \(error)") }
       }
 
       let swapping = processors.contains("face_swapper")
@@ -272,61 +318,64 @@ struct Swap: AsyncParsableCommand {
       if swapping && sourceFace == nil {
         throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))")
       }
-
-      let rgbTarget = targetImage.converted(toChannels: 3)
-      func modelSession(_ name: String, owner: String) throws -> InferenceSession {
-        guard let path = store.locate(name) else {
-          throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`")
-        }
-        do { return try pool.session(for: path, owner: owner) } catch { throw CLIError.failure("cannot load \(path): \(error)") }
-      }
-      let detectedFaces = try timed("detect") { try faceDetector.detect(rgbTarget) }
+      let neural = swapping && swapperModel != "classic"
+        ? try prepareNeural(sourceImages: sourceImages, pool: pool, store: store, detector: faceDetector, timer: timer) : nil
+      let recognizer = selectorMode == .reference ? FaceRecognizer(session: try modelSession("arcface_w600k_r50", owner: "face_recognizer")) : nil
+      let faceEnhancer: FaceEnhancer? = try processors.contains("face_enhancer") ? {
+        do { return try FaceEnhancer(spec: ModelCatalog.spec(named: faceEnhancerModel)!, session: try modelSession(faceEnhancerModel, owner: "face_enhancer")) }
+        catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
+      }() : nil
+      let frameEnhancer: FrameEnhancer? = try processors.contains("frame_enhancer") ? {
+        do { return try FrameEnhancer(spec: ModelCatalog.spec(named: frameEnhancerModel)!, session: try modelSession(frameEnhancerModel, owner: "frame_enhancer")) }
+        catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
+      }() : nil
       let selector = FaceSelectorOptions(mode: selectorMode, order: selectorOrder, referencePosition: referencePosition,
                                          referenceDistance: referenceDistance)
-      var recognizer: FaceRecognizer?
-      if selectorMode == .reference {
-        recognizer = FaceRecognizer(session: try modelSession("arcface_w600k_r50", owner: "face_recognizer"))
-      }
-      let targetFaces = try timed("select") {
-        try FaceSelector.select(detectedFaces, options: selector, referenceFaces: detectedFaces) { face in
-          do { return try recognizer!.embedding(of: rgbTarget, landmarks: face.landmarks) } catch { throw CLIError.failure("\(error)") }
-        }
-      }
-      if targetFaces.isEmpty && processors != ["frame_enhancer"] {
-        printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
-      }
-      var result = targetImage
-      for processor in processors {
-        switch processor {
-        case "face_swapper" where !targetFaces.isEmpty:
-          result = try swapFaces(in: result, target: rgbTarget, faces: targetFaces, source: sourceFace!, sourceImages: sourceImages,
-                                 pool: pool, store: store, detector: faceDetector, predictor: predictor, timer: timer)
-        case "face_enhancer" where !targetFaces.isEmpty:
-          let enhancer: FaceEnhancer
-          do {
-            enhancer = try FaceEnhancer(spec: ModelCatalog.spec(named: faceEnhancerModel)!, session: try modelSession(faceEnhancerModel, owner: "face_enhancer"))
-          } catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
-          for face in targetFaces {
-            result = try timed("enhance") { try enhancer.enhance(frame: result, landmarks: face.landmarks, blend: faceEnhancerBlend, maskBlur: maskBlur) }
+
+      /// Detect, select and run the processors on one frame; returns the frame and the face count.
+      func process(_ frame: Image) throws -> (Image, Int) {
+        let rgb = frame.converted(toChannels: 3)
+        let detected = try timed("detect") { try faceDetector.detect(rgb) }
+        let faces = try timed("select") {
+          try FaceSelector.select(detected, options: selector, referenceFaces: detected) { face in
+            do { return try recognizer!.embedding(of: rgb, landmarks: face.landmarks) } catch { throw CLIError.failure("\(error)") }
           }
-        case "frame_enhancer":
-          let enhancer: FrameEnhancer
-          do {
-            enhancer = try FrameEnhancer(spec: ModelCatalog.spec(named: frameEnhancerModel)!, session: try modelSession(frameEnhancerModel, owner: "frame_enhancer"))
-          } catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
-          result = try timed("enhance") { try enhancer.enhance(frame: result, blend: frameEnhancerBlend) }
-        default:
-          break
         }
+        var result = frame
+        for processor in processors {
+          switch processor {
+          case "face_swapper" where !faces.isEmpty:
+            result = try swapFaces(in: result, target: rgb, faces: faces, source: sourceFace!, neural: neural, predictor: predictor, timer: timer)
+          case "face_enhancer" where !faces.isEmpty:
+            for face in faces {
+              result = try timed("enhance") { try faceEnhancer!.enhance(frame: result, landmarks: face.landmarks, blend: faceEnhancerBlend, maskBlur: maskBlur) }
+            }
+          case "frame_enhancer":
+            result = try timed("enhance") { try frameEnhancer!.enhance(frame: result, blend: frameEnhancerBlend) }
+          default:
+            break
+          }
+        }
+        return (result, faces.count)
       }
+
       let steps = processors.map { $0 == "face_swapper" ? "\(swapperModel) swapper" : $0 == "face_enhancer" ? faceEnhancerModel : frameEnhancerModel }
-      let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic image"
-      try timed("encode") {
-        do {
-          try ImageIO.write(result, to: output, quality: quality, textMetadata: [("swapline.provenance", label), ("Software", "swapline")])
-        } catch { throw CLIError.failure("\(error)") }
+      let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic media"
+      if let video {
+        let frames = try swapVideo(video, label: label, timer: timer, process: { try process($0).0 })
+        print("\(output): \(frames) frames")
+      } else if let targetImage {
+        let (result, faceCount) = try process(targetImage)
+        if faceCount == 0 && processors != ["frame_enhancer"] {
+          printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
+        }
+        try timed("encode") {
+          do {
+            try ImageIO.write(result, to: output, quality: quality, textMetadata: [("swapline.provenance", label), ("Software", "swapline")])
+          } catch { throw CLIError.failure("\(error)") }
+        }
+        print("\(output): \(swapping ? "swapped" : "processed") \(faceCount) face\(faceCount == 1 ? "" : "s")")
       }
-      print("\(output): \(swapping ? "swapped" : "processed") \(targetFaces.count) face\(targetFaces.count == 1 ? "" : "s")")
       if profile {
         timer.printReport()
         for session in pool.residentSessions where session.runs.count > 0 {

@@ -311,3 +311,63 @@ extension NeuralSwapCommandTests {
     #expect(missing.status == 2 && missing.stderr.contains("span_kendata_x4.onnx is not in"))
   }
 }
+
+/// `swapline swap` on a video: a 1 s clip made here from astronaut.png with a slow zoom and a tone.
+@Suite struct VideoSwapCommandTests {
+  static func ffmpeg(_ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  @Test func swapsEveryFrameKeepsAudioAndLabelsTheOutput() throws {
+    let folder = CLITests.temporaryDirectory()
+    let clip = folder + "/clip.mp4", output = folder + "/swapped.mp4"
+    _ = try Self.ffmpeg(["ffmpeg", "-v", "error", "-y", "-loop", "1", "-i", CLITests.root + "/samples/astronaut.png",
+                         "-f", "lavfi", "-i", "sine=frequency=330:duration=1", "-filter_complex",
+                         "[0]zoompan=z='1+0.002*on':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=256x256:fps=25,format=yuv420p[v]",
+                         "-map", "[v]", "-map", "1:a", "-t", "1", "-c:v", "libx264", "-c:a", "aac", "-shortest", clip])
+    let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", clip, "-o", output])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("25 frames"))
+    func count(_ path: String) throws -> String {
+      try Self.ffmpeg(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames",
+                       "-of", "csv=p=0", path]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    #expect(try count(output) == count(clip))
+    let streams = try Self.ffmpeg(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type:format_tags=comment", "-of", "csv=p=0", output])
+    #expect(streams.contains("audio"))
+    #expect(streams.contains("face-swapped by swapline"))
+    // Frame 12's face region differs from the original's.
+    func frame(_ path: String) throws -> [UInt8] {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+      process.arguments = ["-v", "error", "-i", path, "-vf", "select=eq(n\\,12),crop=60:60:98:50", "-vframes", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+      let pipe = Pipe()
+      process.standardOutput = pipe
+      try process.run()
+      let data = pipe.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return [UInt8](data)
+    }
+    let before = try frame(clip), after = try frame(output)
+    #expect(before.count == 60 * 60 * 3 && after.count == before.count)
+    let change = zip(before, after).map { abs(Int($0) - Int($1)) }.reduce(0, +) / max(before.count, 1)
+    #expect(change > 8, "mean change \(change)")
+  }
+
+  @Test func aCorruptVideoIsBadInputAndWritesNothing() throws {
+    let folder = CLITests.temporaryDirectory()
+    #expect(FileManager.default.createFile(atPath: folder + "/broken.mp4", contents: Data(repeating: 7, count: 5000)))
+    let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", folder + "/broken.mp4", "-o", folder + "/out.mp4"])
+    #expect(result.status == 2, "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder + "/out.mp4"))
+  }
+}
