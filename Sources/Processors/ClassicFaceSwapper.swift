@@ -73,7 +73,7 @@ public struct ClassicFaceSwapper: Sendable {
       let eyes = Landmarks68.fivePoints(local)
       let sigma = max(2, hypot(eyes[1].x - eyes[0].x, eyes[1].y - eyes[0].y) * 1.0)
       for channel in 0..<3 {
-        let targetLight = background[channel].blurred(sigma: sigma), sourceLight = warped[channel].blurred(sigma: sigma)
+        let targetLight = background[channel].blurredCoarse(sigma: sigma), sourceLight = warped[channel].blurredCoarse(sigma: sigma)
         for index in warped[channel].data.indices {
           let ratio = (targetLight.data[index] + 1) / (sourceLight.data[index] + 1)
           warped[channel].data[index] = min(255, max(0, warped[channel].data[index] * ratio))
