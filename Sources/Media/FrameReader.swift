@@ -6,7 +6,8 @@ import Imaging
 ///
 /// Seeking follows the recipe verified for chunked video: input seek to half a frame before the
 /// first wanted frame's timestamp with `-seek_timestamp 1`, which is frame-exact when decoding.
-public final class FrameReader {
+/// Not thread-safe: one thread at a time (FramePrefetcher hands it to its own thread).
+public final class FrameReader: @unchecked Sendable {
   public let info: MediaInfo
   public let start: Int
   public let count: Int

@@ -4,8 +4,9 @@ import Media
 
 
 extension Swap {
-  /// Decode -> process -> encode. ffmpeg decodes and encodes in their own processes, so the
-  /// three stages overlap, and the pipes bound memory to a few frames however long the video is.
+  /// Decode -> process -> encode. ffmpeg decodes and encodes in their own processes and a
+  /// prefetching thread keeps up to four decoded frames ready, so the stages overlap while memory
+  /// stays bounded to a few frames however long the video is.
   /// Audio from the target is muxed back at the end; nothing appears at the output path until
   /// the whole file is written.
   func swapVideo(_ info: MediaInfo, label: String, timer: StageTimer, process: (Image) throws -> Image) throws -> Int {
@@ -17,9 +18,9 @@ extension Swap {
     let folder = (output as NSString).deletingLastPathComponent
     let temporary = (folder.isEmpty ? "." : folder) + "/.swapline-\(getpid())-video.mkv"
     defer { try? FileManager.default.removeItem(atPath: temporary) }
-    let reader: FrameReader, writer: FrameWriter
+    let reader: FramePrefetcher, writer: FrameWriter
     do {
-      reader = try FrameReader(path: target, info: info, start: start, count: end - start)
+      reader = FramePrefetcher(try FrameReader(path: target, info: info, start: start, count: end - start))
       writer = try FrameWriter(path: temporary, width: info.width, height: info.height, frameRate: info.frameRate,
                                encoding: .h264(quality: videoQuality, preset: videoPreset))
     } catch { throw CLIError(message: "\(error)", exitCode: error.code == .badInput ? 2 : 1) }

@@ -100,3 +100,15 @@ import Testing
     }
   }
 }
+
+extension MediaTests {
+  @Test func prefetchingKeepsOrderAndReportsTheEnd() throws {
+    let info = try MediaProbe.probe(Self.clip)
+    let direct = try frames(Self.clip, info, start: 3, count: 20)
+    let prefetcher = FramePrefetcher(try FrameReader(path: Self.clip, info: info, start: 3, count: 20), capacity: 2)
+    var prefetched: [Image] = []
+    while let frame = try prefetcher.next() { prefetched.append(frame) }
+    #expect(prefetched == direct)
+    #expect(try prefetcher.next() == nil)
+  }
+}
