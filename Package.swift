@@ -9,7 +9,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "swapline", targets: ["swapline"]),
-    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media"]),
+    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +28,9 @@ let package = Package(
     .target(name: "Models", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     .target(name: "FaceAnalysis", dependencies: ["OnnxRuntime", "Imaging", "Models"]),
     .target(name: "Processors", dependencies: ["FaceAnalysis", "Imaging"]),
+    // The system SQLite (libsqlite3-dev) for the embedded job store.
+    .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
+    .target(name: "Jobs", dependencies: ["CSQLite"]),
     // ffprobe/ffmpeg as subprocesses with raw frame pipes.
     .target(name: "Media", dependencies: ["Imaging"]),
     .executableTarget(
@@ -43,6 +46,7 @@ let package = Package(
     .testTarget(name: "FaceAnalysisTests", dependencies: ["FaceAnalysis", "OnnxRuntime", "Imaging", "Models"]),
     .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "FaceAnalysis", "Imaging", "OnnxRuntime"]),
     .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
+    .testTarget(name: "JobsTests", dependencies: ["Jobs"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging"]),
   ],
   swiftLanguageModes: [.v6]

@@ -1,0 +1,5 @@
+// Debian's libsqlite3 (3.40 on bookworm: RETURNING works, unixepoch('subsec') does not).
+#include <sqlite3.h>
+
+// SQLITE_TRANSIENT is a macro casting -1 to a function pointer, which Swift cannot import.
+static inline sqlite3_destructor_type swapline_sqlite_transient(void) { return SQLITE_TRANSIENT; }

@@ -1,0 +1,1 @@
+#include "swapline_sqlite.h"

@@ -1,0 +1,219 @@
+import CSQLite
+import Foundation
+
+/// A SQLite-backed chunk store: one file, any number of processes (each with its own store),
+/// write transactions taken IMMEDIATE so claims serialise, and a busy timeout so waiting
+/// writers retry instead of failing.
+public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
+  public struct Failure: Error, CustomStringConvertible {
+    public let description: String
+  }
+
+  /// One connection per store; a recursive lock groups a transaction's statements when threads
+  /// share the store (separate processes use separate stores and SQLite's own locking).
+  nonisolated(unsafe) private let handle: OpaquePointer
+  private let lock = NSRecursiveLock()
+  public let policy: RetryPolicy
+  let now: @Sendable () -> Double
+  let random: @Sendable () -> Double
+
+  public init(path: String, policy: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+              random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) throws {
+    self.policy = policy
+    self.now = now
+    self.random = random
+    var handle: OpaquePointer?
+    guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK else {
+      let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+      sqlite3_close(handle)
+      throw Failure(description: "cannot open job store \(path): \(message)")
+    }
+    sqlite3_busy_timeout(handle, 10_000)
+    self.handle = handle!
+    try execute("PRAGMA journal_mode=WAL")
+    try migrate()
+  }
+
+  deinit { sqlite3_close(handle) }
+
+  /// Forward-only, numbered migrations recorded in schema_migrations.
+  static let migrations: [String] = [
+    """
+    CREATE TABLE jobs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at REAL NOT NULL);
+    CREATE TABLE chunks (
+      job_id INTEGER NOT NULL REFERENCES jobs(id), idx INTEGER NOT NULL, start_frame INTEGER NOT NULL,
+      frame_count INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempt INTEGER NOT NULL DEFAULT 0,
+      lease_token INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_expires_at REAL, available_at REAL NOT NULL DEFAULT 0,
+      output TEXT, last_error TEXT, infrastructure_failures INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, idx));
+    CREATE INDEX chunks_claimable ON chunks (state, available_at);
+    """
+  ]
+
+  func migrate() throws {
+    try transaction {
+      try execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+      let applied = try query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").first?[0].flatMap(Int.init) ?? 0
+      for (offset, sql) in Self.migrations.enumerated() where offset + 1 > applied {
+        try execute(sql)
+        try execute("INSERT INTO schema_migrations (version) VALUES (\(offset + 1))")
+      }
+    }
+  }
+
+  public func createJob(name: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
+    try transaction {
+      try execute("INSERT INTO jobs (name, created_at) VALUES (?, ?)", [.text(name), .real(now())])
+      let id = sqlite3_last_insert_rowid(handle)
+      for (index, chunk) in chunks.enumerated() {
+        try execute("INSERT INTO chunks (job_id, idx, start_frame, frame_count) VALUES (?, ?, ?, ?)",
+                    [.integer(id), .integer(Int64(index)), .integer(Int64(chunk.startFrame)), .integer(Int64(chunk.frameCount))])
+      }
+      return id
+    }
+  }
+
+  public func claim(worker: String, leaseSeconds: Double) throws -> ChunkLease? {
+    let time = now()
+    let rows = try transaction {
+      try query("""
+        UPDATE chunks SET state = 'leased', attempt = attempt + 1, lease_token = lease_token + 1, lease_owner = ?,
+          lease_expires_at = ?
+        WHERE rowid = (SELECT rowid FROM chunks WHERE state = 'pending' AND available_at <= ? ORDER BY job_id, idx LIMIT 1)
+        RETURNING job_id, idx, start_frame, frame_count, attempt, lease_token
+        """, [.text(worker), .real(time + leaseSeconds), .real(time)])
+    }
+    guard let row = rows.first, row.count == 6 else { return nil }
+    let values = row.map { Int64($0 ?? "") ?? 0 }
+    return ChunkLease(jobID: values[0], index: Int(values[1]), startFrame: Int(values[2]), frameCount: Int(values[3]),
+                      attempt: Int(values[4]), token: values[5])
+  }
+
+  public func renew(_ lease: ChunkLease, leaseSeconds: Double) throws -> Bool {
+    try fencedUpdate("UPDATE chunks SET lease_expires_at = ?", [.real(now() + leaseSeconds)], lease)
+  }
+
+  public func complete(_ lease: ChunkLease, output: String) throws -> Bool {
+    try fencedUpdate("UPDATE chunks SET state = 'done', output = ?, lease_owner = NULL", [.text(output)], lease)
+  }
+
+  public func fail(_ lease: ChunkLease, error: String) throws -> ChunkState? {
+    let dead = lease.attempt >= policy.maxAttempts
+    let available = now() + policy.delay(afterAttempt: lease.attempt, random: random())
+    let changed = try fencedUpdate("UPDATE chunks SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL",
+                                   [.text(dead ? "dead" : "pending"), .real(available), .text(error)], lease)
+    return changed ? (dead ? .dead : .pending) : nil
+  }
+
+  public func reapExpiredLeases() throws -> Int {
+    let time = now()
+    return try transaction {
+      let expired = try query("SELECT job_id, idx, attempt FROM chunks WHERE state = 'leased' AND lease_expires_at < ?", [.real(time)])
+      for row in expired {
+        let attempt = Int(row[2] ?? "") ?? 0
+        let dead = attempt >= policy.maxAttempts
+        try execute("""
+          UPDATE chunks SET state = ?, available_at = ?, last_error = 'lease expired', lease_owner = NULL,
+            infrastructure_failures = infrastructure_failures + 1
+          WHERE job_id = ? AND idx = ? AND state = 'leased'
+          """, [.text(dead ? "dead" : "pending"), .real(time + policy.delay(afterAttempt: attempt, random: random())),
+                .integer(Int64(row[0] ?? "") ?? 0), .integer(Int64(row[1] ?? "") ?? 0)])
+      }
+      return expired.count
+    }
+  }
+
+  public func chunks(job: Int64) throws -> [ChunkRecord] {
+    try query("""
+      SELECT idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures
+      FROM chunks WHERE job_id = ? ORDER BY idx
+      """, [.integer(job)]).map { row in
+      ChunkRecord(index: Int(row[0] ?? "") ?? 0, startFrame: Int(row[1] ?? "") ?? 0, frameCount: Int(row[2] ?? "") ?? 0,
+                  state: ChunkState(rawValue: row[3] ?? "") ?? .pending, attempt: Int(row[4] ?? "") ?? 0, output: row[5],
+                  lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0)
+    }
+  }
+
+  public func retry(job: Int64) throws -> Int {
+    try transaction {
+      try execute("UPDATE chunks SET state = 'pending', attempt = 0, available_at = 0 WHERE job_id = ? AND state = 'dead'", [.integer(job)])
+      return Int(sqlite3_changes(handle))
+    }
+  }
+
+  // MARK: SQLite plumbing
+
+  enum Value {
+    case integer(Int64), real(Double), text(String)
+  }
+
+  private func fencedUpdate(_ sql: String, _ values: [Value], _ lease: ChunkLease) throws -> Bool {
+    try transaction {
+      try execute(sql + " WHERE job_id = ? AND idx = ? AND state = 'leased' AND lease_token = ?",
+                  values + [.integer(lease.jobID), .integer(Int64(lease.index)), .integer(lease.token)])
+      return sqlite3_changes(handle) == 1
+    }
+  }
+
+  /// BEGIN IMMEDIATE takes the write lock up front, so two claimers never read the same row.
+  private func transaction<T>(_ body: () throws -> T) throws -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    try execute("BEGIN IMMEDIATE")
+    do {
+      let result = try body()
+      try execute("COMMIT")
+      return result
+    } catch {
+      try? execute("ROLLBACK")
+      throw error
+    }
+  }
+
+  private func execute(_ sql: String, _ values: [Value] = []) throws {
+    _ = try query(sql, values)
+  }
+
+  /// Runs every statement in `sql` (binding `values` to the last one) and returns its rows as text.
+  @discardableResult
+  private func query(_ sql: String, _ values: [Value] = []) throws -> [[String?]] {
+    lock.lock()
+    defer { lock.unlock() }
+    do {
+      var rows: [[String?]] = []
+      var remaining = sql
+      while !remaining.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        var statement: OpaquePointer?
+        var tail: UnsafePointer<CChar>?
+        let status = remaining.withCString { text -> Int32 in
+          let result = sqlite3_prepare_v2(handle, text, -1, &statement, &tail)
+          let consumed = tail.map { $0 - text } ?? strlen(text)
+          remaining = String(remaining.utf8.dropFirst(consumed))!
+          return result
+        }
+        guard status == SQLITE_OK else { throw Failure(description: "SQL error: \(String(cString: sqlite3_errmsg(handle)))") }
+        guard let statement else { continue }
+        defer { sqlite3_finalize(statement) }
+        if sqlite3_bind_parameter_count(statement) > 0 {
+          for (position, value) in values.enumerated() {
+            let index = Int32(position + 1)
+            switch value {
+            case .integer(let number): sqlite3_bind_int64(statement, index, number)
+            case .real(let number): sqlite3_bind_double(statement, index, number)
+            case .text(let text): sqlite3_bind_text(statement, index, text, -1, swapline_sqlite_transient())
+            }
+          }
+        }
+        rows = []
+        while true {
+          let step = sqlite3_step(statement)
+          if step == SQLITE_DONE { break }
+          guard step == SQLITE_ROW else { throw Failure(description: "SQL error: \(String(cString: sqlite3_errmsg(handle)))") }
+          rows.append((0..<sqlite3_column_count(statement)).map { column in
+            sqlite3_column_text(statement, column).map { String(cString: $0) }
+          })
+        }
+      }
+      return rows
+    }
+  }
+}
