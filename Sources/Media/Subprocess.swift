@@ -1,5 +1,11 @@
 import Foundation
 
+/// Runs a tool found on PATH to completion and returns its stdout as text; a missing tool or a
+/// non-zero exit throws, with the last lines of its stderr in the message.
+public func runTool(_ tool: String, _ arguments: [String]) throws(MediaError) -> String {
+  String(decoding: try runToCompletion(tool, arguments), as: UTF8.self)
+}
+
 /// Runs a tool to completion and returns stdout; stderr's last lines go into the error.
 func runToCompletion(_ tool: String, _ arguments: [String]) throws(MediaError) -> Data {
   let process = Process()

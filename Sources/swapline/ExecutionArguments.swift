@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Media
 import OnnxRuntime
 
 extension ExecutionProviderKind: ExpressibleByArgument {}
@@ -110,17 +111,3 @@ enum GPUInfo {
   }
 }
 
-/// Runs a tool found on PATH and returns its stdout; throws when it is missing or fails.
-func runTool(_ name: String, _ arguments: [String]) throws -> String {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = [name] + arguments
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = FileHandle.nullDevice
-  try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else { throw CLIError.failure("\(name) exited with \(process.terminationStatus)") }
-  return String(decoding: data, as: UTF8.self)
-}
