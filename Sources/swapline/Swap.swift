@@ -111,6 +111,14 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("output-video-preset"), help: "libx264 preset (ultrafast ... veryslow).")
   var videoPreset: String = "veryfast"
 
+  @Option(name: .customLong("face-detector-interval"),
+          help: "Video: run the detector on every k-th frame and track faces in between (1 = every frame).")
+  var detectorInterval: Int = 2
+
+  @Option(name: .customLong("face-tracker-smoothing"),
+          help: "Video: weight 0-1 of a new detection in the tracked face position (1 = no smoothing).")
+  var trackerSmoothing: Float = 0.6
+
   @Option(name: .customLong("trim-frame-start"), help: "First video frame to process.")
   var trimFrameStart: Int?
 
@@ -138,6 +146,8 @@ struct Swap: AsyncParsableCommand {
       guard ModelCatalog.spec(named: frameEnhancerModel)?.role == .frameEnhancer else { throw ValidationError("unknown --frame-enhancer-model \(frameEnhancerModel)") }
     }
     guard (0...100).contains(faceEnhancerBlend), (0...100).contains(frameEnhancerBlend) else { throw ValidationError("enhancer blends take 0 to 100") }
+    guard detectorInterval >= 1 else { throw ValidationError("--face-detector-interval must be at least 1") }
+    guard trackerSmoothing > 0, trackerSmoothing <= 1 else { throw ValidationError("--face-tracker-smoothing takes a value in (0, 1]") }
     if swapperModel != "classic" {
       guard let spec = ModelCatalog.spec(named: swapperModel), spec.role == .faceSwapper, let size = spec.contract?.width else {
         throw ValidationError("--face-swapper-model \(swapperModel) is not a known face swapper (see `swapline models list --role face_swapper`)")
@@ -332,10 +342,21 @@ struct Swap: AsyncParsableCommand {
       let selector = FaceSelectorOptions(mode: selectorMode, order: selectorOrder, referencePosition: referencePosition,
                                          referenceDistance: referenceDistance)
 
-      /// Detect, select and run the processors on one frame; returns the frame and the face count.
+      // Video frames go through a tracker: detection every k-th frame, smoothed positions.
+      var tracker = FaceTracker(options: .init(smoothing: trackerSmoothing))
+      var frameIndex = 0
+
+      /// Detect (or track), select and run the processors on one frame; returns the frame and the face count.
       func process(_ frame: Image) throws -> (Image, Int) {
         let rgb = frame.converted(toChannels: 3)
-        let detected = try timed("detect") { try faceDetector.detect(rgb) }
+        let detected: [DetectedFace]
+        if video != nil {
+          detected = frameIndex % detectorInterval == 0
+            ? tracker.update(with: try timed("detect") { try faceDetector.detect(rgb) }) : tracker.predict()
+          frameIndex += 1
+        } else {
+          detected = try timed("detect") { try faceDetector.detect(rgb) }
+        }
         let faces = try timed("select") {
           try FaceSelector.select(detected, options: selector, referenceFaces: detected) { face in
             do { return try recognizer!.embedding(of: rgb, landmarks: face.landmarks) } catch { throw CLIError.failure("\(error)") }

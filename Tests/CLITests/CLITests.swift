@@ -334,9 +334,12 @@ extension NeuralSwapCommandTests {
                          "-f", "lavfi", "-i", "sine=frequency=330:duration=1", "-filter_complex",
                          "[0]zoompan=z='1+0.002*on':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=256x256:fps=25,format=yuv420p[v]",
                          "-map", "[v]", "-map", "1:a", "-t", "1", "-c:v", "libx264", "-c:a", "aac", "-shortest", clip])
-    let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", clip, "-o", output])
+    let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", clip, "-o", output,
+                                        "--face-detector-interval", "3", "--profile"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("25 frames"))
+    // Detection on frames 0, 3, ..., 24 (9 runs) plus once on the source image; the tracker fills in.
+    #expect(result.stdout.contains("model scrfd_2.5g_kps.onnx: 10 runs"), "\(result.stdout)")
     func count(_ path: String) throws -> String {
       try Self.ffmpeg(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames",
                        "-of", "csv=p=0", path]).trimmingCharacters(in: .whitespacesAndNewlines)
