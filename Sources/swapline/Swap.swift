@@ -280,6 +280,11 @@ struct Swap: AsyncParsableCommand {
       guard isVideo || ImageFormat(pathExtension: outputExtension) != nil else {
         throw CLIError.badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .webp, or .mp4, .mkv, .mov, .webm for video)")
       }
+      // Pre-check the output folder so a long run cannot fail at its very end.
+      let outputFolder = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
+      guard FileManager.default.isWritableFile(atPath: outputFolder) else {
+        throw CLIError.badInput("cannot write '\(output)': folder '\(outputFolder)' does not exist or is not writable")
+      }
       let sourceImages = try timed("decode") { try sources.map { try readInputImage($0).converted(toChannels: 3) } }
       let targetImage: Image?
       let video: MediaInfo?

@@ -18,10 +18,10 @@ import Testing
     let stderr: String
   }
 
-  /// Runs the debug build of swapline in the project root.
-  static func swapline(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+  /// Runs a program in the project root and collects its output.
+  static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: root + "/.build/debug/swapline")
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: root)
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -29,12 +29,27 @@ import Testing
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    // Read both pipes before waiting so a chatty child cannot block on a full pipe.
+    // Drain stderr on another thread while reading stdout, so a chatty child never blocks on a
+    // full pipe, and read both before waiting for the exit.
+    final class Collected: @unchecked Sendable { var data = Data() }
+    let errors = Collected()
+    let drained = DispatchSemaphore(value: 0)
+    let errHandle = err.fileHandleForReading
+    DispatchQueue.global().async {
+      errors.data = errHandle.readDataToEndOfFile()
+      drained.signal()
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
+    let errData = errors.data
     process.waitUntilExit()
     return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                   stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// Runs the debug build of swapline in the project root.
+  static func swapline(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    try run(root + "/.build/debug/swapline", arguments, environment: environment)
   }
 
   /// A fresh models folder holding symbolic links: (path under the project root, file name).
@@ -95,6 +110,7 @@ import Testing
       (["detect", "samples/grace_hopper.jpg", "--face-detector-angles", "45"], "0, 90, 180 and 270"),
       (["detect", "samples/grace_hopper.jpg", "--face-detector-size", "320"], "only accepts --face-detector-size 640x640"),
       (["detect", "samples/grace_hopper.jpg", "--models-dir", folder], "no model file for face detector 'scrfd'"),
+      (["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", folder + "/no/such/dir/out.png"], "does not exist or is not writable"),
       (["models", "fetch", "no_such_model"], "unknown model"),
     ]
     for (arguments, message) in cases {
@@ -314,17 +330,9 @@ extension NeuralSwapCommandTests {
 
 /// `swapline swap` on a video: a 1 s clip made here from astronaut.png with a slow zoom and a tone.
 @Suite struct VideoSwapCommandTests {
+  /// Runs ffmpeg or ffprobe (the first argument) and returns stdout.
   static func ffmpeg(_ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try CLITests.run("/usr/bin/env", arguments).stdout
   }
 
   @Test func swapsEveryFrameKeepsAudioAndLabelsTheOutput() throws {
