@@ -9,7 +9,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "swapline", targets: ["swapline"]),
-    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs"]),
+    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,10 +33,12 @@ let package = Package(
     .target(name: "Jobs", dependencies: ["CSQLite"]),
     // ffprobe/ffmpeg as subprocesses with raw frame pipes.
     .target(name: "Media", dependencies: ["Imaging"]),
+    // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
+    .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", .product(name: "Crypto", package: "swift-crypto")]),
     .executableTarget(
       name: "swapline",
       dependencies: [
-        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media",
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -47,6 +49,7 @@ let package = Package(
     .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "FaceAnalysis", "Imaging", "OnnxRuntime"]),
     .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs"]),
+    .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging"]),
   ],
   swiftLanguageModes: [.v6]

@@ -21,8 +21,13 @@ public struct FaceTracker: Sendable {
   struct Track {
     let id: Int
     var face: DetectedFace
+    /// Per frame, from the centres at the last two detections.
     var velocity: Point2
     var misses: Int
+    /// Centre at the last matched detection and the frames since then: with detection every
+    /// k-th frame, velocity is the displacement over k frames divided by k.
+    var anchor: Point2
+    var framesSinceMatch: Int
   }
 
   public let options: Options
@@ -42,20 +47,24 @@ public struct FaceTracker: Sendable {
       usedTracks.insert(t)
       unmatched.removeAll { $0 == d }
       var track = tracks[t]
-      let previous = track.face
-      track.face = Self.blend(previous, detections[d], weight: options.smoothing)
-      track.velocity = Point2(centre(track.face.box).x - centre(previous.box).x, centre(track.face.box).y - centre(previous.box).y)
+      track.face = Self.blend(track.face, detections[d], weight: options.smoothing)
+      let now = centre(track.face.box), frames = Float(track.framesSinceMatch + 1)
+      track.velocity = Point2((now.x - track.anchor.x) / frames, (now.y - track.anchor.y) / frames)
+      track.anchor = now
+      track.framesSinceMatch = 0
       track.misses = 0
       updated.append(track)
     }
     for t in tracks.indices where !usedTracks.contains(t) && tracks[t].misses < options.maxMisses {
       var track = tracks[t]
       track.misses += 1
+      track.framesSinceMatch += 1
       track.face = Self.shifted(track.face, by: track.velocity)
       updated.append(track)
     }
     for d in unmatched {
-      updated.append(Track(id: nextID, face: detections[d], velocity: Point2(0, 0), misses: 0))
+      updated.append(Track(id: nextID, face: detections[d], velocity: Point2(0, 0), misses: 0, anchor: centre(detections[d].box),
+                           framesSinceMatch: 0))
       nextID += 1
     }
     tracks = updated.sorted { $0.id < $1.id }
@@ -67,6 +76,7 @@ public struct FaceTracker: Sendable {
     for index in tracks.indices {
       let shift = tracks[index].velocity
       tracks[index].face = Self.shifted(tracks[index].face, by: shift)
+      tracks[index].framesSinceMatch += 1
     }
     return tracks.map(\.face)
   }

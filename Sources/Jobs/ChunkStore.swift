@@ -26,6 +26,8 @@ public struct ChunkRecord: Sendable, Equatable {
   public let lastError: String?
   /// Failures caused by infrastructure (lease expiry), counted apart from the chunk's own errors.
   public let infrastructureFailures: Int
+  /// The worker holding the lease, while leased.
+  public let owner: String?
 }
 
 /// Retries: attempt n waits base * 2^(n-1) seconds (capped), plus up to `jitter` of that.
@@ -48,11 +50,37 @@ public struct RetryPolicy: Sendable, Equatable {
   }
 }
 
+/// A job's own state; its chunks carry the fine-grained progress.
+public enum JobState: String, Sendable, CaseIterable, Codable {
+  /// Chunks are being worked on (or wait for a worker).
+  case running
+  /// Every chunk is done and the output was published.
+  case done
+  /// A chunk ended dead or finalising failed; `error` says why. `retry` revives it.
+  case failed
+  /// Cancelled by the user; its chunks are no longer claimed.
+  case cancelled
+}
+
+/// What the store knows about a job: its inputs and options (`spec`, JSON) and their
+/// fingerprint, by which a re-run of the same command finds the job to resume.
+public struct JobRecord: Sendable, Equatable {
+  public let id: Int64
+  public let name: String
+  public let fingerprint: String
+  public let spec: String
+  public let state: JobState
+  public let error: String?
+  public let createdAt: Double
+  public let updatedAt: Double
+}
+
 /// Where chunks are tracked: the embedded SQLite file today, PostgreSQL in cluster mode.
 public protocol ChunkStore: Sendable {
-  func createJob(name: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64
-  /// The next pending chunk whose backoff has passed, leased to `worker` for `leaseSeconds`.
-  func claim(worker: String, leaseSeconds: Double) throws -> ChunkLease?
+  func createJob(name: String, fingerprint: String, spec: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64
+  /// The next pending chunk of a running job (of `job` only, when given) whose backoff has
+  /// passed, leased to `worker` for `leaseSeconds`.
+  func claim(worker: String, job: Int64?, leaseSeconds: Double) throws -> ChunkLease?
   /// Extends the lease; false when the lease is no longer ours (fenced).
   func renew(_ lease: ChunkLease, leaseSeconds: Double) throws -> Bool
   /// Marks the chunk done with its output; false when the lease is no longer ours (fenced).
@@ -62,6 +90,27 @@ public protocol ChunkStore: Sendable {
   /// Returns expired leases to pending (or dead), counting an infrastructure failure.
   func reapExpiredLeases() throws -> Int
   func chunks(job: Int64) throws -> [ChunkRecord]
-  /// Revives a job's dead chunks.
+  /// Revives a job's dead chunks (and the job, when it had failed or was cancelled).
   func retry(job: Int64) throws -> Int
+  /// Returns leases held by `owners` (workers known to be gone, e.g. a killed local process) to
+  /// pending at once, counted as infrastructure failures, instead of waiting for their expiry.
+  func releaseLeases(job: Int64, owners: Set<String>) throws -> Int
+  func jobs() throws -> [JobRecord]
+  func job(_ id: Int64) throws -> JobRecord?
+  /// The newest job with this fingerprint in one of `states`.
+  func findJob(fingerprint: String, states: Set<JobState>) throws -> JobRecord?
+  func setJobState(_ id: Int64, _ state: JobState, error: String?) throws
+}
+
+extension ChunkStore {
+  public func createJob(name: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
+    try createJob(name: name, fingerprint: "", spec: "{}", chunks: chunks)
+  }
+
+  public func claim(worker: String, leaseSeconds: Double) throws -> ChunkLease? {
+    try claim(worker: worker, job: nil, leaseSeconds: leaseSeconds)
+  }
+
+  /// Leased chunks and their owners, for finding leases of workers that are gone.
+  public func leaseOwners(job: Int64) throws -> [ChunkRecord] { try chunks(job: job).filter { $0.state == .leased } }
 }

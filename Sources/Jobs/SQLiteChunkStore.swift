@@ -46,7 +46,15 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
       lease_token INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_expires_at REAL, available_at REAL NOT NULL DEFAULT 0,
       output TEXT, last_error TEXT, infrastructure_failures INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, idx));
     CREATE INDEX chunks_claimable ON chunks (state, available_at);
+    """,
     """
+    ALTER TABLE jobs ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE jobs ADD COLUMN state TEXT NOT NULL DEFAULT 'running';
+    ALTER TABLE jobs ADD COLUMN error TEXT;
+    ALTER TABLE jobs ADD COLUMN updated_at REAL NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_fingerprint ON jobs (fingerprint);
+    """,
   ]
 
   func migrate() throws {
@@ -60,9 +68,11 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
     }
   }
 
-  public func createJob(name: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
+  public func createJob(name: String, fingerprint: String, spec: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
     try transaction {
-      try execute("INSERT INTO jobs (name, created_at) VALUES (?, ?)", [.text(name), .real(now())])
+      let time = now()
+      try execute("INSERT INTO jobs (name, fingerprint, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                  [.text(name), .text(fingerprint), .text(spec), .real(time), .real(time)])
       let id = sqlite3_last_insert_rowid(handle)
       for (index, chunk) in chunks.enumerated() {
         try execute("INSERT INTO chunks (job_id, idx, start_frame, frame_count) VALUES (?, ?, ?, ?)",
@@ -72,15 +82,17 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
     }
   }
 
-  public func claim(worker: String, leaseSeconds: Double) throws -> ChunkLease? {
+  public func claim(worker: String, job: Int64?, leaseSeconds: Double) throws -> ChunkLease? {
     let time = now()
     let rows = try transaction {
       try query("""
         UPDATE chunks SET state = 'leased', attempt = attempt + 1, lease_token = lease_token + 1, lease_owner = ?,
           lease_expires_at = ?
-        WHERE rowid = (SELECT rowid FROM chunks WHERE state = 'pending' AND available_at <= ? ORDER BY job_id, idx LIMIT 1)
+        WHERE rowid = (SELECT chunks.rowid FROM chunks JOIN jobs ON jobs.id = chunks.job_id
+                       WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running' AND (? < 0 OR jobs.id = ?)
+                       ORDER BY chunks.job_id, chunks.idx LIMIT 1)
         RETURNING job_id, idx, start_frame, frame_count, attempt, lease_token
-        """, [.text(worker), .real(time + leaseSeconds), .real(time)])
+        """, [.text(worker), .real(time + leaseSeconds), .real(time), .integer(job ?? -1), .integer(job ?? -1)])
     }
     guard let row = rows.first, row.count == 6 else { return nil }
     let values = row.map { Int64($0 ?? "") ?? 0 }
@@ -93,7 +105,8 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
   }
 
   public func complete(_ lease: ChunkLease, output: String) throws -> Bool {
-    try fencedUpdate("UPDATE chunks SET state = 'done', output = ?, lease_owner = NULL", [.text(output)], lease)
+    // The owner stays recorded: who rendered the chunk.
+    try fencedUpdate("UPDATE chunks SET state = 'done', output = ?", [.text(output)], lease)
   }
 
   public func fail(_ lease: ChunkLease, error: String) throws -> ChunkState? {
@@ -124,26 +137,73 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
 
   public func chunks(job: Int64) throws -> [ChunkRecord] {
     try query("""
-      SELECT idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures
+      SELECT idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures, lease_owner
       FROM chunks WHERE job_id = ? ORDER BY idx
       """, [.integer(job)]).map { row in
       ChunkRecord(index: Int(row[0] ?? "") ?? 0, startFrame: Int(row[1] ?? "") ?? 0, frameCount: Int(row[2] ?? "") ?? 0,
                   state: ChunkState(rawValue: row[3] ?? "") ?? .pending, attempt: Int(row[4] ?? "") ?? 0, output: row[5],
-                  lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0)
+                  lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0, owner: row[8])
     }
   }
 
   public func retry(job: Int64) throws -> Int {
     try transaction {
       try execute("UPDATE chunks SET state = 'pending', attempt = 0, available_at = 0 WHERE job_id = ? AND state = 'dead'", [.integer(job)])
-      return Int(sqlite3_changes(handle))
+      let revived = Int(sqlite3_changes(handle))
+      try execute("UPDATE jobs SET state = 'running', error = NULL, updated_at = ? WHERE id = ? AND state IN ('failed', 'cancelled')",
+                  [.real(now()), .integer(job)])
+      return revived
+    }
+  }
+
+  public func releaseLeases(job: Int64, owners: Set<String>) throws -> Int {
+    guard !owners.isEmpty else { return 0 }
+    return try transaction {
+      var released = 0
+      for owner in owners.sorted() {
+        try execute("""
+          UPDATE chunks SET state = 'pending', available_at = 0, last_error = 'worker gone', lease_owner = NULL,
+            infrastructure_failures = infrastructure_failures + 1
+          WHERE job_id = ? AND state = 'leased' AND lease_owner = ?
+          """, [.integer(job), .text(owner)])
+        released += Int(sqlite3_changes(handle))
+      }
+      return released
+    }
+  }
+
+  static let jobColumns = "id, name, fingerprint, spec, state, error, created_at, updated_at"
+
+  static func jobRecord(_ row: [String?]) -> JobRecord {
+    JobRecord(id: Int64(row[0] ?? "") ?? 0, name: row[1] ?? "", fingerprint: row[2] ?? "", spec: row[3] ?? "{}",
+              state: JobState(rawValue: row[4] ?? "") ?? .running, error: row[5], createdAt: Double(row[6] ?? "") ?? 0,
+              updatedAt: Double(row[7] ?? "") ?? 0)
+  }
+
+  public func jobs() throws -> [JobRecord] {
+    try query("SELECT \(Self.jobColumns) FROM jobs ORDER BY id").map(Self.jobRecord)
+  }
+
+  public func job(_ id: Int64) throws -> JobRecord? {
+    try query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.integer(id)]).first.map(Self.jobRecord)
+  }
+
+  public func findJob(fingerprint: String, states: Set<JobState>) throws -> JobRecord? {
+    try query("SELECT \(Self.jobColumns) FROM jobs WHERE fingerprint = ? ORDER BY id DESC", [.text(fingerprint)])
+      .map(Self.jobRecord).first { states.contains($0.state) }
+  }
+
+  public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {
+    try transaction {
+      try execute("UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+                  [.text(state.rawValue), error.map { .text($0) } ?? .null, .real(now()), .integer(id)])
     }
   }
 
   // MARK: SQLite plumbing
 
   enum Value {
-    case integer(Int64), real(Double), text(String)
+    case integer(Int64), real(Double), text(String), null
   }
 
   private func fencedUpdate(_ sql: String, _ values: [Value], _ lease: ChunkLease) throws -> Bool {
@@ -200,6 +260,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
             case .integer(let number): sqlite3_bind_int64(statement, index, number)
             case .real(let number): sqlite3_bind_double(statement, index, number)
             case .text(let text): sqlite3_bind_text(statement, index, text, -1, swapline_sqlite_transient())
+            case .null: sqlite3_bind_null(statement, index)
             }
           }
         }

@@ -1,24 +1,6 @@
 import Foundation
 import Imaging
 
-/// How frames are encoded.
-public enum VideoEncoding: Sendable, Equatable {
-  /// libx264, crf from FaceFusion's 0-100 quality (crf = 51 - quality * 0.51), a preset, yuv420p.
-  case h264(quality: Int, preset: String)
-  /// FFV1 in RGB: bit-exact, for tests and intermediate segments.
-  case lossless
-
-  var arguments: [String] {
-    switch self {
-    case .h264(let quality, let preset):
-      let crf = Int((51 - Double(min(max(quality, 0), 100)) * 0.51).rounded())
-      return ["-c:v", "libx264", "-crf", String(crf), "-preset", preset, "-pix_fmt", "yuv420p"]
-    case .lossless:
-      return ["-c:v", "ffv1", "-pix_fmt", "bgr0"]
-    }
-  }
-}
-
 /// Encodes RGB frames through a rawvideo pipe into ffmpeg. Frames go to `path + ".part"` and are
 /// renamed into place by `finish()`, so a failed encode leaves nothing at `path`.
 public final class FrameWriter {
@@ -84,9 +66,23 @@ public final class FrameWriter {
       try? FileManager.default.removeItem(atPath: partial)
       throw MediaError(.processFailed, "ffmpeg could not encode \(path): \(message)")
     }
+    // Durable before it becomes visible: a crash after the rename never leaves a torn file.
+    guard synchronize(partial) else {
+      try? FileManager.default.removeItem(atPath: partial)
+      throw MediaError(.processFailed, "cannot flush \(partial) to disk (disk full?)")
+    }
     _ = try? FileManager.default.removeItem(atPath: path)
     do { try FileManager.default.moveItem(atPath: partial, toPath: path) } catch {
       throw MediaError(.processFailed, "cannot move the encoded video into place: \(error.localizedDescription)")
     }
+    _ = synchronize((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
   }
+}
+
+/// fsync of a file or folder; false when it cannot be opened or flushed.
+public func synchronize(_ path: String) -> Bool {
+  let descriptor = open(path, O_RDONLY)
+  guard descriptor >= 0 else { return false }
+  defer { close(descriptor) }
+  return fsync(descriptor) == 0
 }

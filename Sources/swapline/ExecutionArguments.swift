@@ -16,8 +16,10 @@ struct ExecutionArguments: ParsableArguments {
   var deviceIDs: [Int] = [0]
 
   @Option(name: .customLong("execution-thread-count"),
-          help: "Threads for ONNX Runtime's global intra-op pool (default: number of cores).")
-  var threadCount: Int = ProcessInfo.processInfo.activeProcessorCount
+          help: "Threads for ONNX Runtime's global intra-op pool (default: the number of cores; for video, one less, because decoding, rendering and encoding run beside inference).")
+  var threadCountOption: Int?
+
+  var threadCount: Int { threadCountOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
   @Flag(name: .customLong("execution-strict"), help: "Fail instead of falling back when a requested provider cannot attach.")
   var strict = false
@@ -38,7 +40,7 @@ struct ExecutionArguments: ParsableArguments {
   var tensorrtCacheDirectory: String = ".swapline/tensorrt"
 
   func validate() throws {
-    guard threadCount >= 1 else { throw ValidationError("--execution-thread-count must be at least 1") }
+    guard threadCountOption.map({ $0 >= 1 }) ?? true else { throw ValidationError("--execution-thread-count must be at least 1") }
     guard CUDAProviderOptions.ConvAlgoSearch(rawValue: cudaConvAlgoSearch) != nil else {
       throw ValidationError("--cuda-conv-algo-search must be EXHAUSTIVE, HEURISTIC or DEFAULT")
     }
@@ -56,9 +58,9 @@ struct ExecutionArguments: ParsableArguments {
       tensorrt: TensorRTProviderOptions(fp16: !tensorrtFP32, cacheDirectory: tensorrtCacheDirectory))
   }
 
-  func makeRuntime() throws -> OrtRuntime {
+  func makeRuntime(defaultThreads: Int? = nil) throws -> OrtRuntime {
     do {
-      return try OrtRuntime(threading: ThreadingOptions(intraOpThreads: threadCount))
+      return try OrtRuntime(threading: ThreadingOptions(intraOpThreads: threadCountOption ?? defaultThreads ?? threadCount))
     } catch {
       throw CLIError.failure("\(error)")
     }

@@ -5,10 +5,12 @@ import Imaging
 import Models
 import OnnxRuntime
 import Media
+import Pipeline
 import Processors
 
 extension FaceSelectorMode: ExpressibleByArgument {}
 extension FaceSelectorOrder: ExpressibleByArgument {}
+extension VideoEncoding.Encoder: ExpressibleByArgument {}
 
 struct Swap: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -108,8 +110,34 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("output-video-quality"), help: "Video quality 0-100 (libx264 crf = 51 - 0.51 x quality).")
   var videoQuality: Int = 80
 
-  @Option(name: .customLong("output-video-preset"), help: "libx264 preset (ultrafast ... veryslow).")
+  @Option(name: .customLong("output-video-preset"), help: "Encoder preset: ultrafast ... veryslow (mapped for nvenc and vp9).")
   var videoPreset: String = "veryfast"
+
+  @Option(name: .customLong("output-video-encoder"),
+          help: "libx264, libx265, libvpx-vp9, h264_nvenc, hevc_nvenc (fall back to libx264/libx265 without an NVIDIA GPU), or ffv1 (lossless, .mkv).")
+  var videoEncoder: VideoEncoding.Encoder = .libx264
+
+  @Option(name: .customLong("chunk-size"), help: "Video: frames per chunk, the unit of resuming and of sharing work between workers.")
+  var chunkSize: Int = 100
+
+  @Option(name: .customLong("workers"), help: "Video: worker processes on this machine claiming chunks of the job (e.g. one per GPU).")
+  var workers: Int = 1
+
+  @Option(name: .customLong("jobs-dir"), help: "Video: folder of the job store and chunk segments (default: .swapline-jobs next to OUTPUT).")
+  var jobsDirectory: String?
+
+  @Flag(name: .customLong("restart"), help: "Video: start over instead of resuming an unfinished run of the same command.")
+  var restart = false
+
+  @Option(name: .customLong("log-level"), help: "error, warn, info (progress bar, default) or debug (a line per chunk).")
+  var logLevel: LogLevel = .info
+
+  @Flag(name: .customLong("worker-only"), help: .hidden)
+  var workerOnly = false
+
+  /// Written by `swapline benchmark video`'s runs: timings, inference floor, peak RSS.
+  @Option(name: .customLong("benchmark-report"), help: .hidden)
+  var benchmarkReport: String?
 
   @Option(name: .customLong("face-detector-interval"),
           help: "Video: run the detector on every k-th frame and track faces in between (1 = every frame).")
@@ -146,6 +174,14 @@ struct Swap: AsyncParsableCommand {
       guard ModelCatalog.spec(named: frameEnhancerModel)?.role == .frameEnhancer else { throw ValidationError("unknown --frame-enhancer-model \(frameEnhancerModel)") }
     }
     guard (0...100).contains(faceEnhancerBlend), (0...100).contains(frameEnhancerBlend) else { throw ValidationError("enhancer blends take 0 to 100") }
+    guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1 frame") }
+    guard (1...64).contains(workers) else { throw ValidationError("--workers takes 1 to 64") }
+    guard VideoEncoding.presets.contains(videoPreset) else { throw ValidationError("--output-video-preset: \(VideoEncoding.presets.joined(separator: ", "))") }
+    guard (0...100).contains(videoQuality) else { throw ValidationError("--output-video-quality takes 0 to 100") }
+    let outputExtension = (output as NSString).pathExtension.lowercased()
+    if Self.videoExtensions.contains(outputExtension), !videoEncoder.containers.contains(outputExtension) {
+      throw ValidationError("--output-video-encoder \(videoEncoder.rawValue) cannot be written to .\(outputExtension) (use \(videoEncoder.containers.sorted().map { "." + $0 }.joined(separator: ", ")))")
+    }
     guard detectorInterval >= 1 else { throw ValidationError("--face-detector-interval must be at least 1") }
     guard trackerSmoothing > 0, trackerSmoothing <= 1 else { throw ValidationError("--face-tracker-smoothing takes a value in (0, 1]") }
     if swapperModel != "classic" {
@@ -235,40 +271,6 @@ struct Swap: AsyncParsableCommand {
                       sourceImage: sourceImage, landmarker: landmarker, boost: pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) })
   }
 
-  /// The face_swapper step on one frame: the classic swapper, or a zoo swapper.
-  func swapFaces(in frame: Image, target: Image, faces: [DetectedFace], source sourceFace: (image: Image, shape: [Point2]),
-                 neural: NeuralPlan?, predictor: () throws -> ShapePredictor, timer: StageTimer) throws -> Image {
-    var result = frame
-    guard let neural else {
-      let predictor = try predictor()
-      let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
-      for face in faces {
-        let targetShape = timer.measure("landmark") { predictor.predict(in: target, box: face.box) }
-        result = swapper.swap(source: sourceFace.image, sourceShape: sourceFace.shape, target: result, targetShape: targetShape,
-                              timing: timer).image
-      }
-      return result
-    }
-    for detected in faces {
-      var face = detected
-      if let landmarker = neural.landmarker {
-        let sixtyEight = try timer.measure("landmark") { try landmarker.landmarks(in: target, box: detected.box) }
-        face.landmarks = FaceLandmarker.alignmentPoints(detector: detected.landmarks, landmarks: sixtyEight, threshold: landmarkerScore)
-      }
-      let source: Tensor
-      if let recognizer = neural.recognizer, let identity = neural.identity {
-        let targetIdentity = try timer.measure("embed") { try recognizer.embedding(of: target, landmarks: face.landmarks) }
-        source = try neural.swapper.sourceIdentity(source: identity, target: targetIdentity, weight: weight)
-      } else {
-        source = neural.sourceImage!
-      }
-      let landmarks68 = neural.masks.types.contains(.area) ? try predictor().predict(in: target, box: face.box) : nil
-      result = try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: neural.boost,
-                                       masks: neural.masks, landmarks68: landmarks68, timing: timer)
-    }
-    return result
-  }
-
   static let videoExtensions: Set<String> = ["mp4", "mkv", "mov", "webm"]
 
   func run() async throws {
@@ -295,8 +297,13 @@ struct Swap: AsyncParsableCommand {
         video = nil
         targetImage = try timed("decode") { try readInputImage(target) }
       }
+      // Other local workers load their models while this process loads its own.
+      let children = isVideo && !workerOnly ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
+      defer { for child in children where child.isRunning { child.terminate() } }
       let store = models.store
-      let runtime = try execution.makeRuntime()
+      // Video: inference on all cores but one; the other stages of the pipeline use that one.
+      let runtime = try execution.makeRuntime(
+        defaultThreads: isVideo ? max(1, (ProcessInfo.processInfo.activeProcessorCount - 1) / max(workers, 1)) : nil)
       let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution.options))
       let faceDetector = try timed("load models") { try detector.makeDetector(pool: pool, store: store) }
       // The 100 MB dlib model is read only when something needs 68 points (classic swapper, area masks).
@@ -347,51 +354,40 @@ struct Swap: AsyncParsableCommand {
       let selector = FaceSelectorOptions(mode: selectorMode, order: selectorOrder, referencePosition: referencePosition,
                                          referenceDistance: referenceDistance)
 
-      // Video frames go through a tracker: detection every k-th frame, smoothed positions.
-      var tracker = FaceTracker(options: .init(smoothing: trackerSmoothing))
-      var frameIndex = 0
-
-      /// Detect (or track), select and run the processors on one frame; returns the frame and the face count.
-      func process(_ frame: Image) throws -> (Image, Int) {
-        let rgb = frame.converted(toChannels: 3)
-        let detected: [DetectedFace]
-        if video != nil {
-          detected = frameIndex % detectorInterval == 0
-            ? tracker.update(with: try timed("detect") { try faceDetector.detect(rgb) }) : tracker.predict()
-          frameIndex += 1
-        } else {
-          detected = try timed("detect") { try faceDetector.detect(rgb) }
-        }
-        let faces = try timed("select") {
-          try FaceSelector.select(detected, options: selector, referenceFaces: detected) { face in
-            do { return try recognizer!.embedding(of: rgb, landmarks: face.landmarks) } catch { throw CLIError.failure("\(error)") }
-          }
-        }
-        var result = frame
-        for processor in processors {
-          switch processor {
-          case "face_swapper" where !faces.isEmpty:
-            result = try swapFaces(in: result, target: rgb, faces: faces, source: sourceFace!, neural: neural, predictor: predictor, timer: timer)
-          case "face_enhancer" where !faces.isEmpty:
-            for face in faces {
-              result = try timed("enhance") { try faceEnhancer!.enhance(frame: result, landmarks: face.landmarks, blend: faceEnhancerBlend, maskBlur: maskBlur) }
-            }
-          case "frame_enhancer":
-            result = try timed("enhance") { try frameEnhancer!.enhance(frame: result, blend: frameEnhancerBlend) }
-          default:
-            break
-          }
-        }
-        return (result, faces.count)
-      }
+      let needsShapes = swapping && (swapperModel == "classic" || maskTypes.contains("area"))
+      let processor = SwapFrameProcessor(
+        settings: .init(processors: processors, detectorInterval: detectorInterval, trackerSmoothing: trackerSmoothing, selector: selector,
+                        weight: weight, landmarkerScore: landmarkerScore, maskBlur: maskBlur, faceEnhancerBlend: faceEnhancerBlend,
+                        frameEnhancerBlend: frameEnhancerBlend, tracking: video != nil),
+        detector: faceDetector, recognizer: recognizer, sourceFace: sourceFace, neural: neural,
+        predictor: needsShapes ? try predictor() : nil, faceEnhancer: faceEnhancer, frameEnhancer: frameEnhancer, timer: timer,
+        runLog: benchmarkReport != nil ? ModelRunLog() : nil)
 
       let steps = processors.map { $0 == "face_swapper" ? "\(swapperModel) swapper" : $0 == "face_enhancer" ? faceEnhancerModel : frameEnhancerModel }
       let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic media"
       if let video {
-        let frames = try swapVideo(video, label: label, timer: timer, process: { try process($0).0 })
-        print("\(output): \(frames) frames")
+        let modelFiles = pool.residentSessions.map(\.modelPath) + (needsShapes ? [store.locate("shape_predictor_68_face_landmarks") ?? ""] : [])
+        let loadSeconds = (timer.report.first { $0.stage == "load models" }?.milliseconds ?? 0) / 1000
+        let run = try swapVideo(video, label: label, processor: processor, modelFiles: modelFiles, children: children, timer: timer)
+        if let benchmarkReport, let log = processor.runLog {
+          let pipelineDetect = pool.residentSessions.filter { $0.modelPath == faceDetector.backends.first?.session.modelPath }
+            .reduce(0.0) { $0 + $1.runs.seconds }
+          let pipelineLandmarks = (timer.report.first { $0.stage == "landmark" }?.milliseconds ?? 0) / 1000
+          let floor = try inferenceFloor(log: log, info: video, detector: faceDetector, predictor: processor.predictor, range: run.range)
+          let report = VideoRunReport(
+            frames: run.range.count, width: video.width, height: video.height, videoSeconds: run.seconds, loadSeconds: loadSeconds,
+            intraOpThreads: runtime.threading.intraOpThreads,
+            stages: Dictionary(uniqueKeysWithValues: timer.report.map { ($0.stage, $0.milliseconds / 1000) }),
+            models: ["face_detector": .init(runs: floor["face_detector"]!.runs, pipelineSeconds: pipelineDetect, aloneSeconds: floor["face_detector"]!.seconds),
+                     "shape_predictor_68": .init(runs: floor["shape_predictor_68"]!.runs, pipelineSeconds: pipelineLandmarks,
+                                                 aloneSeconds: floor["shape_predictor_68"]!.seconds)],
+            peakResidentBytes: peakResidentBytes())
+          try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: benchmarkReport))
+        }
       } else if let targetImage {
-        let (result, faceCount) = try process(targetImage)
+        let analysis = try processor.analyse(targetImage, index: 0)
+        let result = try processor.render(targetImage, analysis: analysis)
+        let faceCount = analysis.faces.count
         if faceCount == 0 && processors != ["frame_enhancer"] {
           printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
         }
@@ -414,21 +410,32 @@ struct Swap: AsyncParsableCommand {
   }
 }
 
-/// Wall time per named stage, accumulated, in first-seen order (`--profile`).
-final class StageTimer: StageTiming {
+/// Time per named stage, accumulated over every thread, in first-seen order (`--profile`).
+/// Video stages run concurrently, so their sum can exceed the wall time.
+final class StageTimer: StageTiming, @unchecked Sendable {
+  private let lock = NSLock()
   private var totals: [String: Double] = [:]
   private var order: [String] = []
 
   func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
     let started = ContinuousClock.now
     defer {
+      let elapsed = (ContinuousClock.now - started).milliseconds
+      lock.lock()
       if totals[stage] == nil { order.append(stage) }
-      totals[stage, default: 0] += (ContinuousClock.now - started).milliseconds
+      totals[stage, default: 0] += elapsed
+      lock.unlock()
     }
     return try body()
   }
 
+  var report: [(stage: String, milliseconds: Double)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return order.map { ($0, totals[$0]!) }
+  }
+
   func printReport() {
-    for stage in order { print("  " + stage.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9.1f ms", totals[stage]!)) }
+    for (stage, milliseconds) in report { print("  " + stage.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9.1f ms", milliseconds)) }
   }
 }

@@ -1,95 +1,258 @@
+import ArgumentParser
 import Foundation
-import Imaging
+import Jobs
 import Media
+import Pipeline
+import Synchronization
 
+/// How much `swapline swap` says on stderr.
+enum LogLevel: String, ExpressibleByArgument, Comparable, CaseIterable {
+  case error, warn, info, debug
+  static func < (a: LogLevel, b: LogLevel) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+}
 
 extension Swap {
-  /// Decode -> process -> encode. ffmpeg decodes and encodes in their own processes and a
-  /// prefetching thread keeps up to four decoded frames ready, so the stages overlap while memory
-  /// stays bounded to a few frames however long the video is.
-  /// Audio from the target is muxed back at the end; nothing appears at the output path until
-  /// the whole file is written.
-  func swapVideo(_ info: MediaInfo, label: String, timer: StageTimer, process: (Image) throws -> Image) throws -> Int {
+  /// A video run is a job of frame-range chunks in the embedded store: this process (and
+  /// `--workers` - 1 child processes running the same command) claim chunks, render each into a
+  /// segment, and this process joins the segments with the target's audio into OUTPUT. Running the
+  /// same command again after a crash resumes the job: only chunks not yet done are rendered.
+  func swapVideo(_ info: MediaInfo, label: String, processor: SwapFrameProcessor, modelFiles: [String], children: [Process],
+                 timer: StageTimer) throws -> (range: Range<Int>, seconds: Double) {
     let start = trimFrameStart ?? 0
     let end = min(trimFrameEnd ?? info.frameCount, info.frameCount)
     guard start >= 0, end > start else {
       throw CLIError.badInput("--trim-frame-start/--trim-frame-end select no frames of the video's \(info.frameCount)")
     }
-    let folder = (output as NSString).deletingLastPathComponent
-    let temporary = (folder.isEmpty ? "." : folder) + "/.swapline-\(getpid())-video.mkv"
-    defer { try? FileManager.default.removeItem(atPath: temporary) }
-    let reader: FramePrefetcher, writer: FrameWriter
-    do {
-      reader = FramePrefetcher(try FrameReader(path: target, info: info, start: start, count: end - start))
-      writer = try FrameWriter(path: temporary, width: info.width, height: info.height, frameRate: info.frameRate,
-                               encoding: .h264(quality: videoQuality, preset: videoPreset))
-    } catch { throw CLIError(message: "\(error)", exitCode: error.code == .badInput ? 2 : 1) }
-    let progress = FrameProgress(total: end - start)
-    var done = 0
-    do {
-      while let frame = try timer.measure("decode", { try reader.next() }) {
-        let result = try process(frame)
-        try timer.measure("encode") { try writer.write(result.width == info.width && result.height == info.height ? result : frame) }
-        done += 1
-        progress.update(done)
-      }
-      try timer.measure("encode") { try writer.finish() }
-    } catch let error as MediaError {
-      throw CLIError(message: "\(error)", exitCode: error.code == .badInput ? 2 : 1)
+    var encoder = videoEncoder
+    if encoder.isHardware && !VideoEncoding.isUsable(encoder) {
+      encoder = encoder.softwareFallback
+      log(.warn, "\(videoEncoder.rawValue) is not usable here (no NVIDIA GPU or driver); encoding with \(encoder.rawValue)")
     }
-    progress.finish()
-    try timer.measure("mux") { try muxAudio(video: temporary, info: info, startFrame: start, frames: done, label: label) }
-    return done
-  }
+    let spec = jobSpec(info: info, start: start, end: end, encoding: VideoEncoding(encoder: encoder, quality: videoQuality, preset: videoPreset),
+                       label: label, modelFiles: modelFiles)
+    let outputFolder = (spec.output as NSString).deletingLastPathComponent
+    let jobs: LocalJobs
+    do { jobs = try LocalJobs(directory: jobsDirectory ?? outputFolder + "/.swapline-jobs") } catch {
+      throw CLIError.failure("cannot open the job store: \(error)")
+    }
+    let stop = StopSignal.install()
 
-  /// Copies the encoded video and the target's audio (trimmed to the same frames) into OUTPUT,
-  /// via a temporary name and a rename.
-  func muxAudio(video: String, info: MediaInfo, startFrame: Int, frames: Int, label: String) throws {
-    let ext = (output as NSString).pathExtension
-    let partial = (output as NSString).deletingPathExtension + ".part." + ext
-    let startTime = info.frameTimes[startFrame] - (info.frameTimes.first ?? 0)
-    let duration = Double(frames) / max(info.frameRate, 1)
-    var arguments = ["-v", "error", "-y", "-i", video]
-    if info.audioStreams > 0 {
-      arguments += ["-ss", String(format: "%.6f", startTime), "-t", String(format: "%.6f", duration), "-i", target,
-                    "-map", "0:v:0", "-map", "1:a:0", "-c:a", ext.lowercased() == "webm" ? "libopus" : "aac"]
-    } else {
-      arguments += ["-map", "0:v:0"]
+    if workerOnly {
+      // Workers start while the parent loads its models; the parent creates the job.
+      var job: JobRecord?
+      for _ in 0..<600 where job == nil && !stop.raised {
+        job = try jobs.store.findJob(fingerprint: spec.fingerprint, states: [.running])
+        if job == nil { Thread.sleep(forTimeInterval: 0.2) }
+      }
+      guard let job else { return (start..<end, 0) }
+      _ = try runChunks(jobs: jobs, job: job.id, spec: spec, info: info, processor: processor, stop: stop, progress: nil)
+      return (start..<end, 0)
     }
-    arguments += ["-c:v", "copy", "-metadata", "comment=\(label)", "-metadata", "swapline_provenance=\(label)"]
-    if ["mp4", "mov"].contains(ext.lowercased()) { arguments += ["-movflags", "+faststart"] }
-    arguments.append(partial)
-    do {
-      _ = try runTool("ffmpeg", arguments)
-      try FileManager.default.moveItem(atPath: partial, toPath: output)
-    } catch {
-      try? FileManager.default.removeItem(atPath: partial)
+    let started = ContinuousClock.now
+
+    if restart, let old = try jobs.store.findJob(fingerprint: spec.fingerprint, states: [.running, .failed]) {
+      try jobs.store.setJobState(old.id, .cancelled, error: "superseded by --restart")
+      try? FileManager.default.removeItem(atPath: jobs.segmentFolder(job: old.id))
+    }
+    let prepared = try jobs.prepare(spec)
+    if prepared.resumed {
+      log(.info, "resuming job \(prepared.job): \(prepared.doneChunks) of \(prepared.chunkCount) chunks already done")
+    } else {
+      log(.debug, "job \(prepared.job): \(prepared.chunkCount) chunks of up to \(chunkSize) frames in \(jobs.directory)")
+    }
+
+    let progress = logLevel >= .info ? JobProgress(store: jobs.store, job: prepared.job, total: end - start) : nil
+    var rendered = 0
+    while true {
+      rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress)
+      if stop.raised {
+        _ = try? jobs.store.releaseLeases(job: prepared.job, owners: [LocalJobs.workerName])
+        progress?.finish()
+        throw CLIError(message: "interrupted; run the same command again to resume job \(prepared.job)", exitCode: 130)
+      }
+      switch try jobs.completion(job: prepared.job) {
+      case .complete:
+        break
+      case .failed(let reason):
+        try jobs.store.setJobState(prepared.job, .failed, error: reason)
+        progress?.finish()
+        throw CLIError.failure("job \(prepared.job) failed: \(reason) (`swapline jobs retry \(prepared.job)` revives it)")
+      case .waiting(let seconds):
+        // Chunks are leased by workers still running, or wait for their retry time; leases of
+        // workers that died are released instead of waiting for them to expire.
+        if children.allSatisfy({ !$0.isRunning }) { try jobs.releaseLeasesOfGoneWorkers(job: prepared.job) }
+        Thread.sleep(forTimeInterval: seconds)
+        continue
+      }
+      break
+    }
+    for child in children { child.waitUntilExit() }
+    progress?.finish()
+    do { try timer.measure("join") { try jobs.finalize(job: prepared.job, spec: spec, info: info) } } catch {
+      try? jobs.store.setJobState(prepared.job, .failed, error: "joining segments: \(error)")
       throw CLIError.failure("cannot write \(output): \(error)")
     }
+    print("\(output): \(end - start) frames (job \(prepared.job), \(prepared.chunkCount) chunks, \(rendered) rendered by this process)")
+    return (start..<end, (ContinuousClock.now - started).milliseconds / 1000)
+  }
+
+  /// Claims and renders chunks until none is claimable; a chunk's error is reported and the loop
+  /// goes on with other chunks (the failed one is retried after its backoff, or ends dead).
+  private func runChunks(jobs: LocalJobs, job: Int64, spec: VideoJobSpec, info: MediaInfo, processor: SwapFrameProcessor,
+                         stop: StopSignal, progress: JobProgress?) throws -> Int {
+    var total = 0
+    while true {
+      do {
+        total += try jobs.work(job: job, spec: spec, info: info, processor: processor, shouldStop: { stop.raised },
+                               frameDone: { progress?.frameDone() }) { event in
+          progress?.chunkDone(frames: event.frames)
+          log(.debug, String(format: "chunk %d: %d frames in %.2f s (%.1f fps)%@", event.index, event.frames, event.seconds,
+                             Double(event.frames) / max(event.seconds, 1e-6), event.committed ? "" : ", fenced out (another worker owns it)"))
+        }
+        return total
+      } catch let error as MediaError where error.code == .toolMissing {
+        throw CLIError.failure("\(error)")
+      } catch {
+        progress?.chunkFailed()
+        log(.warn, "chunk failed: \(error)")
+        if stop.raised { return total }
+        // A dead chunk fails the job: no point rendering the rest.
+        if case .failed = try jobs.completion(job: job) { return total }
+      }
+    }
+  }
+
+  func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) -> VideoJobSpec {
+    func absolute(_ path: String) -> String {
+      path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+    // The options that change the output: the command line without the ones that only change
+    // how the work is run.
+    let runOnly: [String: Int] = ["--workers": 1, "--jobs-dir": 1, "--log-level": 1, "--execution-thread-count": 1, "--profile": 0,
+                                  "--worker-only": 0, "--restart": 0]
+    var arguments: [String] = []
+    var skip = 0
+    for argument in CommandLine.arguments.dropFirst() {
+      if skip > 0 { skip -= 1; continue }
+      if let count = runOnly[argument] { skip = count; continue }
+      arguments.append(argument)
+    }
+    var files: [String: String] = [:]
+    for path in [target] + sources + modelFiles where !path.isEmpty { files[absolute(path)] = VideoJobSpec.identity(of: path) }
+    return VideoJobSpec(target: absolute(target), output: absolute(output), startFrame: start, endFrame: end, chunkFrames: chunkSize,
+                        encoding: encoding, label: label,
+                        options: ["arguments": String(decoding: (try? JSONEncoder().encode(arguments)) ?? Data(), as: UTF8.self),
+                                  "directory": FileManager.default.currentDirectoryPath],
+                        files: files)
+  }
+
+  /// Another process running this command as a worker only (it never joins the output).
+  func spawnWorker() throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+                                  : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+    if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
+      process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    }
+    // Same arguments, so the same job fingerprint; the thread default divides the cores by --workers.
+    process.arguments = Array(CommandLine.arguments.dropFirst()) + ["--worker-only"]
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    do { try process.run() } catch { throw CLIError.failure("cannot start a worker process: \(error)") }
+    return process
+  }
+
+  func log(_ level: LogLevel, _ message: String) {
+    guard level <= logLevel else { return }
+    printError("swapline: \(level == .warn ? "warning: " : level == .error ? "error: " : "")\(message)")
   }
 }
 
-/// Frames, fps and ETA on one terminal line; plain lines every few seconds when not a terminal.
-final class FrameProgress {
-  let total: Int
-  let started = Date()
-  let isTerminal = isatty(STDERR_FILENO) == 1
-  var lastPrinted = Date.distantPast
+/// SIGINT/SIGTERM set a flag that stops the run at the next frame: the chunk in flight is
+/// abandoned (its lease released) and the job can be resumed.
+final class StopSignal: Sendable {
+  private let flag = Atomic<Bool>(false)
+  /// Kept alive for the life of the process (a released source stops delivering).
+  nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
-  init(total: Int) { self.total = total }
+  var raised: Bool { flag.load(ordering: .relaxed) }
 
-  func update(_ done: Int) {
+  static func install() -> StopSignal {
+    let stop = StopSignal()
+    for number in [SIGINT, SIGTERM] {
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { stop.flag.store(true, ordering: .relaxed) }
+      source.resume()
+      stop.sources.append(source)
+    }
+    return stop
+  }
+}
+
+/// The job's frames done (chunks committed by any worker, plus this process's frames in flight),
+/// fps and ETA: one refreshing line on a terminal, a line every five seconds otherwise.
+final class JobProgress: @unchecked Sendable {
+  private let lock = NSLock()
+  private let total: Int
+  private var committedFrames: Int
+  private var inFlight = 0
+  private let started = Date()
+  private let initiallyDone: Int
+  private var lastPrinted = Date.distantPast
+  private let store: any ChunkStore
+  private let job: Int64
+  private let isTerminal = isatty(STDERR_FILENO) == 1
+
+  init(store: any ChunkStore, job: Int64, total: Int) {
+    self.store = store
+    self.job = job
+    self.total = total
+    committedFrames = Self.doneFrames(store: store, job: job)
+    initiallyDone = committedFrames
+  }
+
+  static func doneFrames(store: any ChunkStore, job: Int64) -> Int {
+    ((try? store.chunks(job: job)) ?? []).filter { $0.state == .done }.reduce(0) { $0 + $1.frameCount }
+  }
+
+  func frameDone() {
+    lock.lock()
+    inFlight += 1
+    lock.unlock()
+    print(force: false)
+  }
+
+  func chunkDone(frames: Int) {
+    lock.lock()
+    inFlight = 0
+    lock.unlock()
+    print(force: false, refresh: true)
+  }
+
+  func chunkFailed() {
+    lock.lock()
+    inFlight = 0
+    lock.unlock()
+  }
+
+  private func print(force: Bool, refresh: Bool = false) {
     let now = Date()
-    guard done == total || now.timeIntervalSince(lastPrinted) > (isTerminal ? 0.2 : 5) else { return }
+    lock.lock()
+    defer { lock.unlock() }
+    guard force || now.timeIntervalSince(lastPrinted) > (isTerminal ? 0.25 : 5) else { return }
     lastPrinted = now
+    committedFrames = Self.doneFrames(store: store, job: job)
+    let done = min(total, committedFrames + inFlight)
     let elapsed = max(now.timeIntervalSince(started), 1e-3)
-    let fps = Double(done) / elapsed
+    let fps = Double(done - initiallyDone) / elapsed
     let eta = fps > 0 ? Double(total - done) / fps : 0
     let line = String(format: "frames %d/%d  %.1f fps  ETA %.0f s", done, total, fps, eta)
     FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
   }
 
   func finish() {
+    print(force: true, refresh: true)
     if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Swapline: AsyncParsableCommand {
@@ -14,11 +15,13 @@ struct Swapline: AsyncParsableCommand {
       Exit codes: 0 success, 1 failure, 2 bad input or arguments.
       """,
     version: "0.1.0",
-    subcommands: [Swap.self, Detect.self, Models.self, Doctor.self, Benchmark.self]
+    subcommands: [Swap.self, Detect.self, Models.self, JobsCommand.self, Doctor.self, Benchmark.self]
   )
 
   /// ArgumentParser exits 64 on bad arguments; FaceFusion's convention (and ours) is 2.
   static func main() async {
+    // A closed ffmpeg pipe must surface as a write error, not kill the process.
+    signal(SIGPIPE, SIG_IGN)
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? AsyncParsableCommand {

@@ -29,6 +29,14 @@ import Testing
     #expect(predicted.count == 1 && abs(predicted[0].box.x1 - 108) < 1e-4)
   }
 
+  @Test func velocityIsPerFrameWhenDetectingEveryKthFrame() {
+    var tracker = FaceTracker(options: .init(smoothing: 1))
+    _ = tracker.update(with: [face(x: 100)])
+    _ = tracker.predict()  // frame 1: no detection, no velocity yet
+    _ = tracker.update(with: [face(x: 104)])  // frame 2: moved 4 px over 2 frames
+    #expect(abs(tracker.predict()[0].box.x1 - 106) < 1e-4)
+  }
+
   @Test func aMissedDetectionKeepsTheFaceUntilTheTrackEnds() {
     var tracker = FaceTracker(options: .init(maxMisses: 1))
     _ = tracker.update(with: [face(x: 100), face(x: 400)])

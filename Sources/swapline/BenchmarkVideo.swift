@@ -1,0 +1,156 @@
+import ArgumentParser
+import FaceAnalysis
+import Foundation
+import Imaging
+import Media
+
+/// What one benchmarked video run measured (written by `swap --benchmark-report`).
+struct VideoRunReport: Codable {
+  struct Model: Codable {
+    var runs: Int
+    /// Time the pipeline spent in the model's runs (concurrently with other stages).
+    var pipelineSeconds: Double
+    /// The same runs re-timed one after another with nothing else running.
+    var aloneSeconds: Double
+  }
+  var frames: Int
+  var width: Int
+  var height: Int
+  /// From the first chunk claimed to the output published (models already loaded).
+  var videoSeconds: Double
+  var loadSeconds: Double
+  var intraOpThreads: Int
+  var stages: [String: Double]
+  var models: [String: Model]
+  var floorSeconds: Double { models.values.reduce(0) { $0 + $1.aloneSeconds } }
+  /// VmHWM of the swapline process (ffmpeg children not included).
+  var peakResidentBytes: Int
+}
+
+extension Swap {
+  /// The inference floor: every model run the pipeline performed, re-run alone in order on the
+  /// same frames (decoded again, untimed) with the same thread settings, timing only the model.
+  func inferenceFloor(log: ModelRunLog, info: MediaInfo, detector: FaceDetector, predictor: ShapePredictor?,
+                      range: Range<Int>) throws -> [String: (runs: Int, seconds: Double)] {
+    let detections = Set(log.detections)
+    let predictions = Dictionary(grouping: log.predictions, by: \.frame)
+    var detect = (runs: 0, seconds: 0.0), landmarks = (runs: 0, seconds: 0.0)
+    let reader = try FrameReader(path: target, info: info, start: range.lowerBound, count: range.count)
+    var index = range.lowerBound
+    while let frame = try reader.next() {
+      defer { index += 1 }
+      let rgb = frame.converted(toChannels: 3)
+      if detections.contains(index) {
+        var timings = DetectionTimings()
+        _ = try detector.detect(rgb, timings: &timings)
+        detect.runs += 1
+        detect.seconds += timings.inference
+      }
+      for prediction in predictions[index] ?? [] {
+        let started = ContinuousClock.now
+        _ = predictor?.predict(in: rgb, box: prediction.box)
+        landmarks.runs += 1
+        landmarks.seconds += (ContinuousClock.now - started).milliseconds / 1000
+      }
+    }
+    return ["face_detector": detect, "shape_predictor_68": landmarks]
+  }
+}
+
+/// Peak resident set of this process (VmHWM), in bytes.
+func peakResidentBytes() -> Int {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+    let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+  else { return 0 }
+  return kilobytes * 1024
+}
+
+/// `swapline benchmark video`: the swap command on generated clips, reporting fps, stage times,
+/// the inference floor and floor / wall time, and peak RSS per clip length.
+struct VideoBenchmark: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "video",
+    abstract: "Video swap throughput, inference floor and peak memory on generated clips (release build).",
+    discussion: """
+      Generates clips of each --lengths from --face (a photo drifting and zooming over a grey
+      background, with a tone), runs `swapline swap -s SOURCE -t CLIP` on each as a separate
+      process with default options plus --extra, and reports frames per second, time per stage,
+      the inference floor (every model run the pipeline performed, re-run alone with the same
+      thread settings, summed), floor / wall time, and the process's peak RSS.
+      """)
+
+  @Option(parsing: .upToNextOption, help: "Clip lengths in seconds.")
+  var lengths: [Int] = [10, 60]
+
+  @Option(help: "Frame size WIDTHxHEIGHT.")
+  var size: String = "1280x720"
+
+  @Option(help: "Photo that moves through the clip.")
+  var face: String = "samples/astronaut.png"
+
+  @Option(help: "Source face.")
+  var source: String = "samples/grace_hopper.jpg"
+
+  @Option(parsing: .upToNextOption, help: "Extra swap options, e.g. --extra=--face-detector-interval --extra=1.")
+  var extra: [String] = []
+
+  @Option(help: "Folder for the clips and outputs (default: a temporary folder, removed afterwards).")
+  var workFolder: String?
+
+  func run() async throws {
+    try await reportingErrors {
+      let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+      guard parts.count == 2, parts[0] >= 64, parts[1] >= 64, !lengths.isEmpty, lengths.allSatisfy({ $0 > 0 }) else {
+        throw CLIError.badInput("--size takes WIDTHxHEIGHT (at least 64x64) and --lengths positive seconds")
+      }
+      let (width, height) = (parts[0], parts[1])
+      let folder = workFolder ?? NSTemporaryDirectory() + "swapline-bench-\(getpid())"
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      defer { if workFolder == nil { try? FileManager.default.removeItem(atPath: folder) } }
+      let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+      var reports: [(Int, VideoRunReport, Double)] = []
+      for seconds in lengths {
+        let clip = folder + "/clip-\(seconds)s.mp4"
+        let side = height * 3 / 4
+        do {
+          _ = try runTool("ffmpeg", [
+            "-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i", "color=c=0x404040:s=\(width)x\(height):r=25:d=\(seconds)",
+            "-loop", "1", "-i", face, "-f", "lavfi", "-i", "sine=frequency=330:duration=\(seconds)", "-filter_complex",
+            "[1]scale=\(side):\(side)[f];[0][f]overlay=x='\(width / 8)+\(width / 2)*mod(t\\,20)/20':y='\(height / 10)+\(height / 20)*sin(t)':shortest=1,format=yuv420p[v]",
+            "-map", "[v]", "-map", "2:a", "-t", String(seconds), "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", clip])
+        } catch { throw CLIError.failure("cannot generate the benchmark clip: \(error)") }
+        let report = folder + "/report-\(seconds)s.json"
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["swap", "-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s.mp4", "--log-level", "warn",
+                             "--jobs-dir", folder + "/jobs-\(seconds)s", "--benchmark-report", report] + extra
+        let started = ContinuousClock.now
+        try process.run()
+        process.waitUntilExit()
+        let total = (ContinuousClock.now - started).milliseconds / 1000
+        guard process.terminationStatus == 0 else { throw CLIError.failure("swap on the \(seconds) s clip exited with \(process.terminationStatus)") }
+        let decoded = try JSONDecoder().decode(VideoRunReport.self, from: Data(contentsOf: URL(fileURLWithPath: report)))
+        reports.append((seconds, decoded, total))
+      }
+      print("benchmark video: \(width)x\(height) 25 fps, source \(source), swap defaults\(extra.isEmpty ? "" : " + " + extra.joined(separator: " "))")
+      for (seconds, report, total) in reports {
+        print(String(format: "  %d s clip: %d frames in %.2f s = %.1f fps (process %.2f s, model loading %.2f s), %d intra-op threads",
+                     seconds, report.frames, report.videoSeconds, Double(report.frames) / report.videoSeconds, total, report.loadSeconds,
+                     report.intraOpThreads))
+        for (name, model) in report.models.sorted(by: { $0.key < $1.key }) {
+          print(String(format: "    model %@: %d runs, %.2f s in the pipeline, %.2f s alone", name as NSString, model.runs,
+                       model.pipelineSeconds, model.aloneSeconds))
+        }
+        print(String(format: "    inference floor %.2f s, floor / wall %.3f", report.floorSeconds, report.floorSeconds / report.videoSeconds))
+        print("    stages (summed over threads): " + report.stages.sorted(by: { $0.value > $1.value })
+          .map { String(format: "%@ %.2f s", $0.key as NSString, $0.value) }.joined(separator: ", "))
+        print(String(format: "    peak RSS %.1f MB", Double(report.peakResidentBytes) / 1_048_576))
+      }
+      if reports.count >= 2 {
+        let first = Double(reports.first!.1.peakResidentBytes), last = Double(reports.last!.1.peakResidentBytes)
+        print(String(format: "  peak RSS %d s / %d s: %.3f", reports.last!.0, reports.first!.0, last / max(first, 1)))
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import Jobs
+import Pipeline
+
+/// `swapline jobs`: the embedded job store of video runs.
+struct JobsCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "jobs",
+    abstract: "List, inspect, retry, cancel or resume video jobs in a job store.",
+    discussion: """
+      Every video run of `swapline swap` is a job of frame-range chunks kept in a SQLite file in
+      its jobs folder (by default .swapline-jobs next to the output). Running the same swap command
+      again resumes an unfinished job; `jobs resume ID` does the same from the stored command.
+      """,
+    subcommands: [List.self, Show.self, Retry.self, Cancel.self, Resume.self])
+
+  struct StoreArguments: ParsableArguments {
+    @Option(name: .customLong("jobs-dir"), help: "Folder holding jobs.sqlite.")
+    var directory: String = ".swapline-jobs"
+
+    func open() throws -> LocalJobs {
+      guard FileManager.default.fileExists(atPath: directory + "/jobs.sqlite") else {
+        throw CLIError.badInput("no job store in \(directory) (give --jobs-dir: the .swapline-jobs folder next to the output)")
+      }
+      do { return try LocalJobs(directory: directory) } catch { throw CLIError.failure("cannot open the job store: \(error)") }
+    }
+  }
+
+  static func job(_ id: Int64, in jobs: LocalJobs) throws -> JobRecord {
+    guard let job = try jobs.store.job(id) else { throw CLIError.badInput("no job \(id) in \(jobs.directory)") }
+    return job
+  }
+
+  static func summary(_ chunks: [ChunkRecord]) -> String {
+    ChunkState.allCases.compactMap { state in
+      let count = chunks.filter { $0.state == state }.count
+      return count > 0 ? "\(count) \(state.rawValue)" : nil
+    }.joined(separator: ", ")
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One line per job: id, state, chunks by state, output.")
+    @OptionGroup var store: StoreArguments
+
+    func run() async throws {
+      try await reportingErrors {
+        let jobs = try store.open()
+        for job in try jobs.store.jobs() {
+          let chunks = try jobs.store.chunks(job: job.id)
+          let output = (try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)))?.output ?? job.name
+          print("\(job.id)\t\(job.state.rawValue)\t\(summary(chunks))\t\(output)")
+        }
+      }
+    }
+  }
+
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A job's spec and every chunk's state, attempts and last error.")
+    @OptionGroup var store: StoreArguments
+    @Argument(help: "Job id.") var id: Int64
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+      try await reportingErrors {
+        let jobs = try store.open()
+        let job = try JobsCommand.job(id, in: jobs)
+        let chunks = try jobs.store.chunks(job: id)
+        if json {
+          let object: [String: Any] = [
+            "id": job.id, "state": job.state.rawValue, "error": job.error ?? NSNull(),
+            "spec": (try? JSONSerialization.jsonObject(with: Data(job.spec.utf8))) ?? job.spec,
+            "chunks": chunks.map { chunk -> [String: Any] in
+              ["index": chunk.index, "start_frame": chunk.startFrame, "frame_count": chunk.frameCount, "state": chunk.state.rawValue,
+               "attempt": chunk.attempt, "infrastructure_failures": chunk.infrastructureFailures, "segment": chunk.output ?? NSNull(),
+               "last_error": chunk.lastError ?? NSNull(), "owner": chunk.owner ?? NSNull()]
+            },
+          ]
+          let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+          print(String(decoding: data, as: UTF8.self))
+          return
+        }
+        print("job \(job.id): \(job.state.rawValue)\(job.error.map { " (\($0))" } ?? "")")
+        if let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)) {
+          print("  target  \(spec.target) frames \(spec.startFrame)..<\(spec.endFrame)")
+          print("  output  \(spec.output) (\(spec.encoding.encoder.rawValue), quality \(spec.encoding.quality))")
+        }
+        print("  chunks  \(summary(chunks))")
+        for chunk in chunks {
+          var line = String(format: "  %5d  frames %6d-%-6d %-8@ attempt %d", chunk.index, chunk.startFrame,
+                            chunk.startFrame + chunk.frameCount - 1, chunk.state.rawValue as NSString, chunk.attempt)
+          if chunk.infrastructureFailures > 0 { line += ", \(chunk.infrastructureFailures) lost lease(s)" }
+          if let owner = chunk.owner { line += ", held by \(owner)" }
+          if let error = chunk.lastError, chunk.state != .done { line += ": \(error)" }
+          print(line)
+        }
+      }
+    }
+  }
+
+  struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Revive a job's dead chunks (and the job, if it failed or was cancelled).")
+    @OptionGroup var store: StoreArguments
+    @Argument(help: "Job id.") var id: Int64
+
+    func run() async throws {
+      try await reportingErrors {
+        let jobs = try store.open()
+        _ = try JobsCommand.job(id, in: jobs)
+        let revived = try jobs.store.retry(job: id)
+        print("job \(id): \(revived) chunk\(revived == 1 ? "" : "s") back to pending; `swapline jobs resume \(id)` runs it")
+      }
+    }
+  }
+
+  struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop handing out a job's chunks; its segments are removed.")
+    @OptionGroup var store: StoreArguments
+    @Argument(help: "Job id.") var id: Int64
+
+    func run() async throws {
+      try await reportingErrors {
+        let jobs = try store.open()
+        let job = try JobsCommand.job(id, in: jobs)
+        guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
+        try jobs.store.setJobState(id, .cancelled, error: "cancelled by the user")
+        try? FileManager.default.removeItem(atPath: jobs.segmentFolder(job: id))
+        print("job \(id): cancelled")
+      }
+    }
+  }
+
+  struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run an unfinished job's swap command again (in its folder), resuming it.")
+    @OptionGroup var store: StoreArguments
+    @Argument(help: "Job id.") var id: Int64
+
+    func run() async throws {
+      try await reportingErrors {
+        let jobs = try store.open()
+        let job = try JobsCommand.job(id, in: jobs)
+        guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
+        guard let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)),
+          let argumentsText = spec.options["arguments"], let directory = spec.options["directory"],
+          let arguments = try? JSONDecoder().decode([String].self, from: Data(argumentsText.utf8))
+        else { throw CLIError.badInput("job \(id) does not record its command") }
+        if job.state == .cancelled || job.state == .failed { _ = try jobs.store.retry(job: id) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let absoluteJobs = jobs.directory.hasPrefix("/") ? jobs.directory : FileManager.default.currentDirectoryPath + "/" + jobs.directory
+        process.arguments = arguments + ["--jobs-dir", absoluteJobs]
+        try process.run()
+        process.waitUntilExit()
+        if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+      }
+    }
+  }
+}

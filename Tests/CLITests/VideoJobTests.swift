@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+
+/// Video runs as jobs: the 10 s 720p clip end to end, kill -9 and resume, several workers, and
+/// bad input. Real ffmpeg, real models, the debug build of swapline.
+@Suite(.serialized) struct VideoJobTests {
+  static func ffmpeg(_ arguments: [String]) throws {
+    let result = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-nostdin"] + arguments)
+    precondition(result.status == 0, "ffmpeg failed: \(result.stderr)")
+  }
+
+  static func probe(_ arguments: [String]) throws -> String {
+    try CLITests.run("/usr/bin/ffprobe", ["-v", "error"] + arguments).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// Per-frame MD5s of the decoded RGB frames (ffmpeg's framemd5), hashes only.
+  static func frameHashes(_ path: String) throws -> [String] {
+    let text = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-pix_fmt", "rgb24", "-f", "framemd5", "-"]).stdout
+    return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: ",").last!) }
+  }
+
+  /// Frame n of a video as packed RGB.
+  static func frame(_ path: String, _ n: Int) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+    process.arguments = ["-v", "error", "-nostdin", "-i", path, "-vf", "select=eq(n\\,\(n))", "-vframes", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return [UInt8](data)
+  }
+
+  /// 3 s of 640x360 at 25 fps (75 frames) from astronaut.png drifting right, with a tone.
+  static let smallClip: String = {
+    let path = CLITests.temporaryDirectory() + "/small.mp4"
+    try! ffmpeg(["-f", "lavfi", "-i", "color=c=0x303030:s=640x360:r=25:d=3", "-loop", "1", "-i", CLITests.root + "/samples/astronaut.png",
+                 "-f", "lavfi", "-i", "sine=frequency=330:duration=3", "-filter_complex",
+                 "[1]scale=300:300[face];[0][face]overlay=x='150+20*t':y=30:shortest=1,format=yuv420p[v]",
+                 "-map", "[v]", "-map", "2:a", "-t", "3", "-c:v", "libx264", "-g", "25", "-c:a", "aac", path])
+    return path
+  }()
+
+  static func swap(_ clip: String, _ output: String, _ extra: [String] = []) -> [String] {
+    ["swap", "-s", "samples/grace_hopper.jpg", "-t", clip, "-o", output] + extra
+  }
+
+  static let lossless = ["--output-video-encoder", "ffv1", "--chunk-size", "10"]
+
+  /// The uninterrupted lossless run the other tests compare with.
+  static let reference: [String] = {
+    let output = CLITests.temporaryDirectory() + "/reference.mkv"
+    let result = try! CLITests.swapline(swap(smallClip, output, lossless))
+    precondition(result.status == 0, result.stderr)
+    return try! frameHashes(output)
+  }()
+
+  @Test func aTenSecond720pClipSwapsEndToEnd() throws {
+    let folder = CLITests.temporaryDirectory()
+    let clip = folder + "/clip720.mp4", output = folder + "/swapped720.mp4"
+    try Self.ffmpeg(["-f", "lavfi", "-i", "color=c=0x404040:s=1280x720:r=25:d=10", "-loop", "1", "-i", CLITests.root + "/samples/astronaut.png",
+                     "-f", "lavfi", "-i", "sine=frequency=330:duration=10", "-filter_complex",
+                     "[1]scale=560:560[face];[0][face]overlay=x='200+40*t':y='80+20*sin(t)':shortest=1,format=yuv420p[v]",
+                     "-map", "[v]", "-map", "2:a", "-t", "10", "-c:v", "libx264", "-c:a", "aac", clip])
+    let result = try CLITests.swapline(Self.swap(clip, output))
+    #expect(result.status == 0, "\(result.stderr)")
+    func frames(_ path: String) throws -> Int {
+      Int(try Self.probe(["-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path])) ?? -1
+    }
+    #expect(try frames(clip) == 250)
+    #expect(try frames(output) == 250)
+    func duration(_ path: String, _ stream: String) throws -> Double {
+      Double(try Self.probe(["-select_streams", stream, "-show_entries", "stream=duration", "-of", "csv=p=0", path])) ?? -1
+    }
+    let videoDuration = try duration(output, "v:0"), audioDuration = try duration(output, "a:0")
+    #expect(abs(videoDuration - (try duration(clip, "v:0"))) <= 0.04, "video \(videoDuration) s")
+    #expect(abs(audioDuration - videoDuration) <= 0.05, "audio \(audioDuration) s against video \(videoDuration) s")
+    #expect(try Self.probe(["-show_entries", "format_tags=comment", "-of", "csv=p=0", output]).contains("face-swapped by swapline"))
+    // Sampled frames: the face moved with the overlay and is swapped there; the background is not.
+    for n in [0, 125, 249] {
+      let before = try Self.frame(clip, n), after = try Self.frame(output, n)
+      #expect(before.count == 1280 * 720 * 3 && after.count == before.count)
+      let t = Double(n) / 25, left = Int(200 + 40 * t), top = Int(80 + 20 * sin(t))
+      // The astronaut's face sits at about (0.33-0.65, 0.10-0.50) of the 560 px overlay.
+      func meanChange(x: Range<Int>, y: Range<Int>) -> Double {
+        var sum = 0, count = 0
+        for row in y { for column in x { for c in 0..<3 {
+          let i = (row * 1280 + column) * 3 + c
+          sum += abs(Int(before[i]) - Int(after[i])); count += 1
+        } } }
+        return Double(sum) / Double(max(count, 1))
+      }
+      let face = meanChange(x: (left + 185)..<(left + 365), y: (top + 60)..<(top + 280))
+      let background = meanChange(x: 0..<150, y: 500..<720)
+      #expect(face > 5, "frame \(n): mean change in the face \(face) (background \(background))")
+      #expect(background < 2, "frame \(n): mean change in the background \(background)")
+    }
+  }
+
+  @Test func killNineThenTheSameCommandResumesWithIdenticalFrames() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/resumed.mkv"
+    let arguments = Self.swap(Self.smallClip, output, Self.lossless)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CLITests.root + "/.build/debug/swapline")
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Wait until at least two chunks are committed, then kill -9 in the middle of the next.
+    func segments() -> [String] {
+      let jobs = folder + "/.swapline-jobs"
+      let jobFolders = (try? FileManager.default.contentsOfDirectory(atPath: jobs))?.filter { $0.hasPrefix("job-") } ?? []
+      return jobFolders.flatMap { job in
+        ((try? FileManager.default.contentsOfDirectory(atPath: jobs + "/" + job)) ?? []).filter { $0.hasSuffix(".mkv") && !$0.contains(".part.") }
+      }
+    }
+    let deadline = Date().addingTimeInterval(300)
+    while segments().count < 2 && Date() < deadline && process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    let doneAtKill = segments().count
+    #expect(doneAtKill >= 2 && doneAtKill < 8, "\(doneAtKill) segments at the kill")
+    #expect(!FileManager.default.fileExists(atPath: output))
+
+    let rerun = try CLITests.swapline(arguments)
+    #expect(rerun.status == 0, "\(rerun.stderr)")
+    #expect(rerun.stderr.contains("resuming job 1: \(doneAtKill) of 8 chunks already done"), "\(rerun.stderr)")
+    #expect(rerun.stdout.contains("\(8 - doneAtKill) rendered by this process"), "\(rerun.stdout)")
+    #expect(try Self.frameHashes(output) == Self.reference)
+    // Chunks done before the kill were never redone; at most the one in flight was.
+    let show = try CLITests.swapline(["jobs", "show", "1", "--json", "--jobs-dir", folder + "/.swapline-jobs"])
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+    let chunks = try #require(json["chunks"] as? [[String: Any]])
+    #expect(json["state"] as? String == "done")
+    #expect(chunks.filter { ($0["attempt"] as? Int ?? 0) > 1 }.count <= 1)
+  }
+
+  @Test func twoWorkerProcessesShareTheJobAndProduceTheSameFrames() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/two.mkv"
+    let result = try CLITests.swapline(Self.swap(Self.smallClip, output, Self.lossless + ["--workers", "2"]))
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try Self.frameHashes(output) == Self.reference)
+    let show = try CLITests.swapline(["jobs", "show", "1", "--json", "--jobs-dir", folder + "/.swapline-jobs"])
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+    let owners = Set((json["chunks"] as? [[String: Any]] ?? []).compactMap { $0["owner"] as? String })
+    #expect(owners.count == 2, "chunks rendered by \(owners)")
+  }
+
+  @Test func jobsCommandsListRetryAndCancel() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/listed.mp4"
+    let run = try CLITests.swapline(Self.swap(Self.smallClip, output, ["--trim-frame-end", "20", "--chunk-size", "10"]))
+    #expect(run.status == 0, "\(run.stderr)")
+    let jobsDir = folder + "/.swapline-jobs"
+    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobsDir])
+    #expect(list.status == 0 && list.stdout.contains("1\tdone\t2 done\t\(output)"), "\(list.stdout)")
+    let show = try CLITests.swapline(["jobs", "show", "1", "--jobs-dir", jobsDir])
+    #expect(show.stdout.contains("frames 0..<20") && show.stdout.contains("2 done"), "\(show.stdout)")
+    #expect(try CLITests.swapline(["jobs", "cancel", "1", "--jobs-dir", jobsDir]).status == 2)  // already done
+    #expect(try CLITests.swapline(["jobs", "show", "9", "--jobs-dir", jobsDir]).status == 2)
+    #expect(try CLITests.swapline(["jobs", "list", "--jobs-dir", folder + "/nowhere"]).status == 2)
+  }
+
+  @Test func badVideoInputsExitTwoAndWriteNothing() throws {
+    let folder = CLITests.temporaryDirectory()
+    // Audio only: no video stream.
+    try Self.ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", folder + "/audio.mp4"])
+    // A video stream without a single frame.
+    try Self.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x64:rate=25", "-frames:v", "0", "-c:v", "libx264", folder + "/empty.mkv"])
+    // Half a file: cut in the middle of the stream.
+    let whole = try Data(contentsOf: URL(fileURLWithPath: Self.smallClip))
+    try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: folder + "/truncated.mp4"))
+    for input in ["audio.mp4", "empty.mkv", "truncated.mp4"] {
+      let output = folder + "/out-\(input).mp4"
+      let result = try CLITests.swapline(Self.swap(folder + "/" + input, output))
+      #expect(result.status == 2, "\(input): \(result.status) \(result.stderr)")
+      #expect(result.stderr.contains("swapline: error:"), "\(input): \(result.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: output), "\(input)")
+    }
+    // An encoder that cannot write the container is refused before any work.
+    let wrong = try CLITests.swapline(Self.swap(Self.smallClip, folder + "/x.webm", ["--output-video-encoder", "libx264"]))
+    #expect(wrong.status == 2 && wrong.stderr.contains("cannot be written to .webm"), "\(wrong.stderr)")
+  }
+
+  @Test func aFullDiskFailsTheJobWithItsReasonAndWritesNothing() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/full.mkv"
+    // File size limit of 2 MB with SIGXFSZ ignored: writes past it fail with EFBIG, as on a full disk.
+    let command = "ulimit -f 2048; trap '' XFSZ; exec " + ([CLITests.root + "/.build/debug/swapline"]
+      + Self.swap(Self.smallClip, output, ["--output-video-encoder", "ffv1", "--chunk-size", "75"]))
+      .map { "'\($0)'" }.joined(separator: " ")
+    let result = try CLITests.run("/bin/bash", ["-c", command])
+    #expect(result.status == 1, "\(result.status): \(result.stderr)")
+    #expect(result.stderr.contains("job 1 failed: chunk 0 (frames 0-74) failed 3 times") && result.stderr.contains("File too large"),
+            "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: output))
+    let show = try CLITests.swapline(["jobs", "show", "1", "--jobs-dir", folder + "/.swapline-jobs"])
+    #expect(show.stdout.contains("job 1: failed") && show.stdout.contains("dead"), "\(show.stdout)")
+  }
+}
