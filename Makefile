@@ -25,6 +25,12 @@ demo: build
 	$(BIN) detect samples/solvay_conference_1927.jpg --output $(OUT)/solvay_faces.jpg > $(OUT)/solvay_faces.txt
 	@head -1 $(OUT)/solvay_faces.txt
 	@echo "annotated images written to $(OUT)/"
+	@# A 4 s 720p clip made from the samples (the astronaut drifting across a grey frame, a tone), swapped as a video job.
+	ffmpeg -v error -y -f lavfi -i color=c=0x404040:s=1280x720:r=25:d=4 -loop 1 -i samples/astronaut.png \
+	  -f lavfi -i sine=frequency=330:duration=4 -filter_complex \
+	  "[1]scale=540:540[f];[0][f]overlay=x='160+60*t':y='72+36*sin(t)':shortest=1,format=yuv420p[v]" \
+	  -map "[v]" -map 2:a -t 4 -c:v libx264 -preset veryfast -c:a aac $(OUT)/demo_clip.mp4
+	$(BIN) swap -s samples/grace_hopper.jpg -t $(OUT)/demo_clip.mp4 -o $(OUT)/demo_clip_swapped.mp4 --restart
 
 test: setup-dev
 	$(SWIFT) build --build-tests
@@ -32,6 +38,7 @@ test: setup-dev
 
 bench: build
 	$(BIN) benchmark detect samples/solvay_conference_1927.jpg --iterations 30
+	$(BIN) benchmark video
 
 # Checks our OrtApi slot table against an upstream onnxruntime_c_api.h you have locally.
 check-ort:

@@ -32,7 +32,9 @@ let package = Package(
     .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
     .target(name: "Jobs", dependencies: ["CSQLite"]),
     // ffprobe/ffmpeg as subprocesses with raw frame pipes.
-    .target(name: "Media", dependencies: ["Imaging"]),
+    // Linux thread placement calls (affinity, per-thread nice) that need _GNU_SOURCE.
+    .target(name: "CSystem"),
+    .target(name: "Media", dependencies: ["Imaging", "CSystem"]),
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
     .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", .product(name: "Crypto", package: "swift-crypto")]),
     .executableTarget(
@@ -50,7 +52,7 @@ let package = Package(
     .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
     .testTarget(name: "JobsTests", dependencies: ["Jobs"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging"]),
-    .testTarget(name: "CLITests", dependencies: ["Imaging"]),
+    .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs"]),
   ],
   swiftLanguageModes: [.v6]
 )

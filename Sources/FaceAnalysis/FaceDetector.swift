@@ -43,33 +43,58 @@ public struct FaceDetector: Sendable {
   }
 
   public func detect(_ image: Image, timings: inout DetectionTimings) throws -> [DetectedFace] {
-    var candidates: [DetectedFace] = []
+    var clock = ContinuousClock.now
+    let prepared = prepare(image)
+    timings.preprocess += lap(&clock)
+    return try detect(prepared, timings: &timings)
+  }
+
+  /// Every model input for one frame (each angle, each model), made ahead of the model runs so a
+  /// video pipeline can prepare them on another thread than the one running inference.
+  public struct PreparedFrame: Sendable {
+    struct Input: Sendable {
+      let turns: Int
+      let backend: Int
+      let tensor: Tensor
+      let ratioX: Float
+      let ratioY: Float
+    }
+    let inputs: [Input]
+    let width: Int
+    let height: Int
+  }
+
+  public func prepare(_ image: Image) -> PreparedFrame {
+    var inputs: [PreparedFrame.Input] = []
     for angle in options.angles {
       // FaceFusion's angles turn the frame counter-clockwise; rotated(quarterTurns:) turns clockwise.
       let turns = ((360 - angle % 360) % 360) / 90
       let rotated = turns == 0 ? image : image.rotated(quarterTurns: turns)
-      for backend in backends {
-        let faces = try detectUpright(rotated, backend: backend, timings: &timings)
-        candidates += turns == 0 ? faces : faces.map { Self.unrotate($0, turns: turns, width: image.width, height: image.height) }
+      for (index, backend) in backends.enumerated() {
+        let prepared = Self.prepareInput(rotated, size: options.size, family: backend.family)
+        inputs.append(.init(turns: turns, backend: index, tensor: prepared.tensor, ratioX: prepared.ratioX, ratioY: prepared.ratioY))
       }
+    }
+    return PreparedFrame(inputs: inputs, width: image.width, height: image.height)
+  }
+
+  /// Runs the models on prepared inputs: decoding, un-rotation and NMS as `detect(_:)`.
+  public func detect(_ prepared: PreparedFrame, timings: inout DetectionTimings) throws -> [DetectedFace] {
+    var candidates: [DetectedFace] = []
+    for input in prepared.inputs {
+      let backend = backends[input.backend]
+      var clock = ContinuousClock.now
+      let outputs = try backend.session.run([backend.session.inputs[0].name: input.tensor])
+      timings.inference += lap(&clock)
+      let faces = try Self.decode(outputs, family: backend.family, size: options.size, scoreThreshold: options.scoreThreshold)
+        .map { $0.scaled(x: input.ratioX, y: input.ratioY) }
+      candidates += input.turns == 0 ? faces : faces.map { Self.unrotate($0, turns: input.turns, width: prepared.width, height: prepared.height) }
+      timings.postprocess += lap(&clock)
     }
     let started = ContinuousClock.now
     let kept = nonMaximumSuppression(candidates, scoreThreshold: options.scoreThreshold, iouThreshold: options.nmsThreshold)
     timings.postprocess += (ContinuousClock.now - started).seconds
     return kept
-  }
-
-  /// One model pass on an upright frame.
-  func detectUpright(_ image: Image, backend: Backend, timings: inout DetectionTimings) throws -> [DetectedFace] {
-    var clock = ContinuousClock.now
-    let prepared = Self.prepareInput(image, size: options.size, family: backend.family)
-    timings.preprocess += lap(&clock)
-    let outputs = try backend.session.run([backend.session.inputs[0].name: prepared.tensor])
-    timings.inference += lap(&clock)
-    let faces = try Self.decode(outputs, family: backend.family, size: options.size, scoreThreshold: options.scoreThreshold)
-      .map { $0.scaled(x: prepared.ratioX, y: prepared.ratioY) }
-    timings.postprocess += lap(&clock)
-    return faces
   }
 
   /// The detector input tensor [1, 3, size, size] and the factors mapping its pixels back to the frame.

@@ -3,23 +3,29 @@ import Imaging
 
 /// Reads frames on a background thread into a bounded queue, so ffmpeg's decoding overlaps the
 /// caller's processing (a pipe buffer is far smaller than one frame). Memory stays bounded by
-/// `capacity` frames: the reader waits when the queue is full.
-public final class FramePrefetcher: @unchecked Sendable {
+/// `capacity` items: the reader waits when the queue is full. `prepare` runs on that thread too,
+/// so per-frame work that needs no state (colour conversion, model input tensors) is off the
+/// consumer's thread.
+public final class FramePrefetcher<Item: Sendable>: @unchecked Sendable {
   private let lock = NSCondition()
-  private var queue: [Image] = []
+  private var queue: [Item] = []
   private var finished = false
-  private var failure: MediaError?
+  private var failure: (any Error)?
   private var cancelled = false
   private let capacity: Int
 
-  /// Takes ownership of `reader`; only the background thread touches it afterwards.
-  public init(_ reader: FrameReader, capacity: Int = 4) {
+  /// Takes ownership of `reader`; only the background thread touches it afterwards. `prepare`
+  /// gets each frame and its position in the range (0, 1, ...).
+  public init(_ reader: FrameReader, capacity: Int = 4, prepare: @escaping @Sendable (Image, Int) throws -> Item) {
     self.capacity = max(1, capacity)
+    let source = UnsafeTransfer(reader)
     let thread = Thread { [self] in
+      var position = 0
       while true {
-        let frame: Image?
-        do throws(MediaError) {
-          frame = try reader.next()
+        let item: Item?
+        do {
+          item = try source.value.next().map { try prepare($0, position) }
+          position += 1
         } catch {
           lock.lock()
           failure = error
@@ -29,7 +35,7 @@ public final class FramePrefetcher: @unchecked Sendable {
           return
         }
         lock.lock()
-        guard let frame else {
+        guard let item else {
           finished = true
           lock.broadcast()
           lock.unlock()
@@ -40,7 +46,7 @@ public final class FramePrefetcher: @unchecked Sendable {
           lock.unlock()
           return
         }
-        queue.append(frame)
+        queue.append(item)
         lock.broadcast()
         lock.unlock()
       }
@@ -51,15 +57,16 @@ public final class FramePrefetcher: @unchecked Sendable {
 
   deinit { cancel() }
 
-  /// The next frame in order, nil at the end; rethrows the reader's error at the point it occurred.
-  public func next() throws(MediaError) -> Image? {
+  /// The next item in order, nil at the end; rethrows the reader's (or `prepare`'s) error at the
+  /// point it occurred.
+  public func next() throws -> Item? {
     lock.lock()
     defer { lock.unlock() }
     while queue.isEmpty && !finished { lock.wait() }
     if !queue.isEmpty {
-      let frame = queue.removeFirst()
+      let item = queue.removeFirst()
       lock.broadcast()
-      return frame
+      return item
     }
     if let failure { throw failure }
     return nil
@@ -72,4 +79,16 @@ public final class FramePrefetcher: @unchecked Sendable {
     lock.broadcast()
     lock.unlock()
   }
+}
+
+extension FramePrefetcher where Item == Image {
+  public convenience init(_ reader: FrameReader, capacity: Int = 4) {
+    self.init(reader, capacity: capacity) { frame, _ in frame }
+  }
+}
+
+/// Moves a non-Sendable value to the one thread that uses it from then on.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
 }

@@ -17,7 +17,8 @@ public final class FrameReader: @unchecked Sendable {
   private var delivered = 0
   private var finished = false
 
-  public init(path: String, info: MediaInfo, start: Int = 0, count: Int? = nil) throws(MediaError) {
+  /// `placement`: ffmpeg's threads, priority and CPUs.
+  public init(path: String, info: MediaInfo, start: Int = 0, count: Int? = nil, placement: HelperPlacement = .unrestricted) throws(MediaError) {
     let total = info.frameCount
     let wanted = count ?? (total - start)
     guard start >= 0, wanted > 0, start + wanted <= total else {
@@ -26,7 +27,7 @@ public final class FrameReader: @unchecked Sendable {
     self.info = info
     self.start = start
     self.count = wanted
-    var arguments = ["-v", "error", "-nostdin"]
+    var arguments = ["-v", "error", "-nostdin"] + placement.threadArguments
     if start > 0 {
       let seek = info.frameTimes[start] - 0.5 / max(info.frameRate, 1)
       arguments += ["-seek_timestamp", "1", "-ss", String(format: "%.6f", max(0, seek))]
@@ -35,7 +36,7 @@ public final class FrameReader: @unchecked Sendable {
     // between the seek point and its timestamp.
     arguments += ["-i", path, "-map", "0:v:0", "-fps_mode", "passthrough", "-frames:v", String(wanted), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["ffmpeg"] + arguments
+    process.arguments = placement.commandPrefix + ["ffmpeg"] + arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -60,19 +61,29 @@ public final class FrameReader: @unchecked Sendable {
       return nil
     }
     let size = info.width * info.height * 3
-    var bytes = Data()
-    bytes.reserveCapacity(size)
-    while bytes.count < size {
-      guard let chunk = try? output.read(upToCount: size - bytes.count), !chunk.isEmpty else { break }
-      bytes.append(chunk)
+    // read(2) straight into the frame's own buffer: one copy from the pipe, none after.
+    var pixels = [UInt8](repeating: 0, count: size)
+    let descriptor = output.fileDescriptor
+    var filled = 0
+    pixels.withUnsafeMutableBytes { buffer in
+      while filled < size {
+        let count = read(descriptor, buffer.baseAddress! + filled, size - filled)
+        if count > 0 {
+          filled += count
+        } else if count < 0 && errno == EINTR {
+          continue
+        } else {
+          break
+        }
+      }
     }
-    guard bytes.count == size else {
+    guard filled == size else {
       try? finish()
       throw MediaError(.badInput, "video ended after \(delivered) of \(count) frames (from frame \(start))")
     }
     delivered += 1
     do {
-      return try Image(width: info.width, height: info.height, channels: 3, pixels: [UInt8](bytes))
+      return try Image(width: info.width, height: info.height, channels: 3, pixels: pixels)
     } catch {
       throw MediaError(.processFailed, "\(error)")
     }

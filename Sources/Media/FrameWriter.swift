@@ -15,7 +15,7 @@ public final class FrameWriter {
   public private(set) var framesWritten = 0
 
   public init(path: String, width: Int, height: Int, frameRate: Double, encoding: VideoEncoding,
-              metadata: [(key: String, value: String)] = []) throws(MediaError) {
+              metadata: [(key: String, value: String)] = [], placement: HelperPlacement = .unrestricted) throws(MediaError) {
     self.path = path
     self.width = width
     self.height = height
@@ -23,10 +23,11 @@ public final class FrameWriter {
     partial = (path as NSString).deletingPathExtension + ".part." + ext
     var arguments = ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)",
                      "-framerate", String(format: "%.6f", frameRate), "-i", "-"] + encoding.arguments
+      + placement.threadArguments
     for (key, value) in metadata { arguments += ["-metadata", "\(key)=\(value)"] }
     arguments.append(partial)
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["ffmpeg"] + arguments
+    process.arguments = placement.commandPrefix + ["ffmpeg"] + arguments
     let stdin = Pipe(), err = Pipe()
     process.standardInput = stdin
     process.standardOutput = FileHandle.nullDevice
@@ -49,7 +50,8 @@ public final class FrameWriter {
       throw MediaError(.badInput, "frame is \(frame.width)x\(frame.height), the video is \(width)x\(height)")
     }
     let rgb = frame.converted(toChannels: 3)
-    do { try input.write(contentsOf: Data(rgb.pixels)) } catch {
+    // Straight from the pixel buffer: no per-frame copy into a Data.
+    do { try rgb.pixels.withUnsafeBytes { try input.write(contentsOf: $0) } } catch {
       throw MediaError(.processFailed, "ffmpeg stopped taking frames: \(errors.finish())")
     }
     framesWritten += 1

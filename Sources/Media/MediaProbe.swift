@@ -3,6 +3,8 @@ import Foundation
 /// What ffprobe says about a video, plus what we measure ourselves (frame timestamps), because
 /// container headers lie about frame rates (a VFR MKV can claim 30/1).
 public struct MediaInfo: Sendable, Equatable {
+  /// Size of the decoded frames: the stream's size, swapped for a quarter-turn display rotation
+  /// (ffmpeg rotates frames upright when decoding).
   public let width: Int
   public let height: Int
   /// Frames per second from the average frame rate.
@@ -15,6 +17,8 @@ public struct MediaInfo: Sendable, Equatable {
   /// Clockwise display rotation in degrees (from the display matrix), 0 when none.
   public let rotation: Int
   public let audioStreams: Int
+  /// Codec of the first audio stream ("aac", "opus", ...), nil without audio.
+  public let audioCodec: String?
   /// PQ or HLG transfer characteristics.
   public let isHDR: Bool
   /// Frame intervals vary by more than 10% from the mean.
@@ -39,8 +43,14 @@ public enum MediaProbe {
     guard let video = streams.first(where: { $0["codec_type"] as? String == "video" }) else {
       throw MediaError(.badInput, "'\(path)' has no video stream")
     }
-    let audio = streams.filter { $0["codec_type"] as? String == "audio" }.count
-    let width = video["width"] as? Int ?? 0, height = video["height"] as? Int ?? 0
+    let audioList = streams.filter { $0["codec_type"] as? String == "audio" }
+    let audio = audioList.count
+    let codec = video["codec_name"] as? String ?? ""
+    guard !codec.isEmpty, codec != "none" else {
+      let tag = video["codec_tag_string"] as? String ?? "?"
+      throw MediaError(.badInput, "'\(path)': video codec '\(tag)' is not supported by this ffmpeg")
+    }
+    var width = video["width"] as? Int ?? 0, height = video["height"] as? Int ?? 0
     guard width > 0, height > 0 else { throw MediaError(.badInput, "'\(path)': video stream has no size") }
     let rate = fraction(video["avg_frame_rate"] as? String) ?? fraction(video["r_frame_rate"] as? String) ?? 0
     var rotation = 0
@@ -48,6 +58,9 @@ public enum MediaProbe {
       let value = sideData.compactMap({ $0["rotation"] as? Int ?? ($0["rotation"] as? Double).map { Int($0) } }).first {
       rotation = ((-value % 360) + 360) % 360
     }
+    // ffmpeg applies the display rotation when decoding, so frames of a quarter-turned video come
+    // out with width and height swapped: report the size frames will have.
+    if rotation % 180 == 90 { swap(&width, &height) }
     let transfer = video["color_transfer"] as? String ?? ""
 
     let timesData: Data
@@ -69,7 +82,7 @@ public enum MediaProbe {
     let duration = Double(format?["duration"] as? String ?? "") ?? (Double(times.count) / max(rate, 1))
     return MediaInfo(width: width, height: height, frameRate: rate, frameCount: times.count, duration: duration,
                      codec: video["codec_name"] as? String ?? "?", pixelFormat: video["pix_fmt"] as? String ?? "?",
-                     rotation: rotation, audioStreams: audio, isHDR: ["smpte2084", "arib-std-b67"].contains(transfer),
+                     rotation: rotation, audioStreams: audio, audioCodec: audioList.first?["codec_name"] as? String, isHDR: ["smpte2084", "arib-std-b67"].contains(transfer),
                      isVariableFrameRate: variable, frameTimes: times)
   }
 

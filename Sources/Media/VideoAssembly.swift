@@ -18,8 +18,10 @@ public enum VideoAssembly {
   /// Writes `output` from the segments (in order) plus the audio of `audioSource` from
   /// `audioStart` seconds for `duration` seconds, with `metadata` in the container. Writes go to a
   /// `.part` name, which is fsynced and renamed, so nothing half-written is ever at `output`.
+  /// `copyAudio`: the audio stream is copied as is (whole-video runs whose audio codec the
+  /// container takes), else re-encoded, which also cuts it exactly for a trimmed range.
   public static func assemble(segments: [(path: String, frames: Int)], frameRate: Double, audioSource: String?, audioStart: Double,
-                              duration: Double, metadata: [(key: String, value: String)], output: String,
+                              duration: Double, copyAudio: Bool = false, metadata: [(key: String, value: String)], output: String,
                               workFolder: String) throws(MediaError) {
     let list = workFolder + "/concat.txt"
     var text = "ffconcat version 1.0\n"
@@ -33,7 +35,9 @@ public enum VideoAssembly {
     let ext = (output as NSString).pathExtension.lowercased()
     let partial = (output as NSString).deletingPathExtension + ".part." + ext
     var arguments = ["-v", "error", "-y", "-nostdin", "-f", "concat", "-safe", "0", "-i", list]
-    if let audioSource {
+    if let audioSource, copyAudio {
+      arguments += ["-i", audioSource, "-map", "0:v:0", "-map", "1:a:0", "-c:a", "copy"]
+    } else if let audioSource {
       arguments += ["-ss", String(format: "%.6f", audioStart), "-t", String(format: "%.6f", duration), "-i", audioSource,
                     "-map", "0:v:0", "-map", "1:a:0", "-c:a", ext == "webm" ? "libopus" : "aac"]
     } else {
@@ -54,6 +58,18 @@ public enum VideoAssembly {
     } catch {
       try? FileManager.default.removeItem(atPath: partial)
       throw error
+    }
+  }
+}
+
+extension VideoAssembly {
+  /// Whether an audio stream of `codec` can be copied into a file with extension `ext`.
+  public static func container(_ ext: String, takesAudio codec: String) -> Bool {
+    switch ext.lowercased() {
+    case "mkv": return true
+    case "webm": return ["opus", "vorbis"].contains(codec)
+    case "mp4", "mov": return ["aac", "mp3", "alac", "ac3", "eac3", "opus"].contains(codec)
+    default: return false
     }
   }
 }

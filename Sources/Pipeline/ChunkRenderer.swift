@@ -10,40 +10,52 @@ public struct ChunkInterrupted: Error, CustomStringConvertible {
 
 /// Renders frames [start, start + count) of a video into one segment file:
 ///
-///     ffmpeg decode -> [prefetch thread] -> analyse (this thread) -> [queue] -> render + encode thread -> ffmpeg encode
+///     ffmpeg decode -> prepare (decode thread) -> analyse (caller's thread) -> [queue] -> render + encode thread -> ffmpeg encode
 ///
 /// Each arrow is a bounded queue or a pipe, so at most a handful of frames are in memory. The
 /// segment appears at `segment` only when complete and flushed (FrameWriter's .part + fsync +
-/// rename). `shouldStop` is polled every frame (a lost lease, a signal) and aborts the chunk.
-public struct ChunkRenderer<Processor: VideoFrameProcessor> {
-  public let processor: Processor
-  public let encoding: VideoEncoding
-  public var queueCapacity = 3
+/// rename). Opening starts the decoder and encoder, so a worker opens its next chunk while it
+/// analyses the current one, and finishes (drains and flushes) a chunk while it analyses the
+/// next: chunk boundaries do not stall the analysis thread.
+public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Sendable {
+  public let start: Int
+  public let count: Int
+  public let segment: String
+  private let processor: Processor
+  private let reader: FramePrefetcher<(Image, Processor.Prepared)>
+  private let writer: FrameWriter
+  private let queue: BoundedQueue<(Image, Processor.Analysis)>
+  private let renderFailure = Mutex<(any Error)?>(nil)
+  private let renderDone = DispatchSemaphore(value: 0)
+  private var analysed = 0
+  /// Seconds the analysis thread waited for decoded frames, and for room in the render queue.
+  public private(set) var waitedForFrames = 0.0
+  public private(set) var waitedForRender = 0.0
 
-  public init(processor: Processor, encoding: VideoEncoding) {
+  public init(processor: Processor, encoding: VideoEncoding, target: String, info: MediaInfo, start: Int, count: Int, segment: String,
+              queueCapacity: Int = 8, placement: HelperPlacement = .unrestricted, warmReader: FrameReader? = nil,
+              frameDone: @escaping @Sendable () -> Void = {}) throws {
     self.processor = processor
-    self.encoding = encoding
-  }
-
-  /// Returns the number of frames written.
-  public func render(target: String, info: MediaInfo, start: Int, count: Int, segment: String,
-                     shouldStop: @escaping @Sendable () -> Bool = { false },
-                     frameDone: @escaping @Sendable () -> Void = {}) throws -> Int {
-    let reader = FramePrefetcher(try FrameReader(path: target, info: info, start: start, count: count), capacity: 4)
-    defer { reader.cancel() }
-    let writer = try FrameWriter(path: segment, width: info.width, height: info.height, frameRate: info.frameRate, encoding: encoding)
-    let queue = BoundedQueue<(Image, Processor.Analysis)>(capacity: queueCapacity)
-    let renderFailure = Mutex<(any Error)?>(nil)
-    let renderDone = DispatchSemaphore(value: 0)
-    let processor = self.processor
-    let box = UncheckedBox(writer)
-    let thread = Thread {
+    self.start = start
+    self.count = count
+    self.segment = segment
+    let decoder = try warmReader.flatMap { $0.start == start && $0.count == count ? $0 : nil }
+      ?? FrameReader(path: target, info: info, start: start, count: count, placement: placement)
+    reader = FramePrefetcher(decoder, capacity: 4) { frame, position in
+      if position == 0 { placement.applyToCurrentThread() }
+      return (frame, try processor.prepare(frame, index: start + position, position: position))
+    }
+    writer = try FrameWriter(path: segment, width: info.width, height: info.height, frameRate: info.frameRate, encoding: encoding,
+                             placement: placement)
+    queue = BoundedQueue(capacity: queueCapacity)
+    let thread = Thread { [self] in
       defer { renderDone.signal() }
+      placement.applyToCurrentThread()
       while let (frame, analysis) = queue.pop() {
         do {
           let result = try processor.render(frame, analysis: analysis)
           // A processor that changes the size (frame enhancer) cannot go into this video's stream.
-          try box.value.write(result.width == frame.width && result.height == frame.height ? result : frame)
+          try writer.write(result.width == frame.width && result.height == frame.height ? result : frame)
           frameDone()
         } catch {
           renderFailure.withLock { $0 = error }
@@ -54,22 +66,37 @@ public struct ChunkRenderer<Processor: VideoFrameProcessor> {
     }
     thread.name = "swapline.render"
     thread.start()
+  }
 
-    var analysed = 0
+  /// Analyses every frame on the calling thread and hands it to the render thread. `halfway` is
+  /// called once, when half the frames are analysed (the worker opens its next chunk then).
+  public func analyse(shouldStop: () -> Bool = { false }, halfway: () -> Void = {}) throws {
     do {
       processor.beginChunk(at: start)
-      while let frame = try reader.next() {
+      var calledHalfway = false
+      var clock = ContinuousClock.now
+      while let (frame, prepared) = try reader.next() {
+        waitedForFrames += clock.lap()
         if shouldStop() { throw ChunkInterrupted(description: "chunk at frame \(start) interrupted") }
-        let analysis = try processor.analyse(frame, index: start + analysed)
+        let analysis = try processor.analyse(frame, prepared: prepared, index: start + analysed)
         analysed += 1
+        _ = clock.lap()
         guard queue.push((frame, analysis)) else { break }
+        waitedForRender += clock.lap()
+        if !calledHalfway && analysed * 2 >= count {
+          calledHalfway = true
+          halfway()
+        }
       }
       queue.close()
     } catch {
-      queue.fail()
-      renderDone.wait()
+      abandon()
       throw error
     }
+  }
+
+  /// Waits for rendering and encoding to end; the segment is then complete at `segment`.
+  public func finish() throws -> Int {
     renderDone.wait()
     if let error = renderFailure.withLock({ $0 }) { throw error }
     guard writer.framesWritten == count else {
@@ -78,10 +105,33 @@ public struct ChunkRenderer<Processor: VideoFrameProcessor> {
     try writer.finish()
     return count
   }
+
+  /// Stops everything; nothing is left at `segment` (the encoder's .part is removed with it).
+  public func abandon() {
+    reader.cancel()
+    queue.fail()
+    renderDone.wait()
+    renderDone.signal()  // finish() or a second abandon() must not block
+  }
 }
 
-/// Hands a non-Sendable object to exactly one other thread, which alone uses it until joined.
-struct UncheckedBox<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
+extension ChunkRender {
+  /// Opens, analyses and finishes in one call.
+  public static func render(processor: Processor, encoding: VideoEncoding, target: String, info: MediaInfo, start: Int, count: Int,
+                            segment: String) throws -> Int {
+    let chunk = try ChunkRender(processor: processor, encoding: encoding, target: target, info: info, start: start, count: count, segment: segment)
+    try chunk.analyse()
+    return try chunk.finish()
+  }
 }
+
+extension ContinuousClock.Instant {
+  /// Seconds since this instant, which moves to now.
+  mutating func lap() -> Double {
+    let now = ContinuousClock.now
+    defer { self = now }
+    let elapsed = now - self
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+  }
+}
+

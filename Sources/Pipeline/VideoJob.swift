@@ -66,6 +66,10 @@ public final class LocalJobs: @unchecked Sendable {
   public let directory: String
   public let store: SQLiteChunkStore
   public let leaseSeconds: Double
+  /// Where ffmpeg and the decode/render threads run (see HelperPlacement).
+  public var helperPlacement = HelperPlacement.unrestricted
+  /// CPUs for the analysis (inference) thread, i.e. the thread calling `work` (nil: anywhere).
+  public var analysisCPUs: [Int]?
 
   public init(directory: String, leaseSeconds: Double = 30, policy: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 1, maxDelay: 30)) throws {
     self.directory = directory
@@ -118,42 +122,104 @@ public final class LocalJobs: @unchecked Sendable {
     public let frames: Int
     public let seconds: Double
     public let committed: Bool
+    /// Seconds the analysis thread waited for decoded frames and for the render thread.
+    public let waitedForFrames: Double
+    public let waitedForRender: Double
   }
 
-  /// Claims and renders chunks of `job` until none is claimable now. Returns the chunks this
-  /// worker committed. A chunk's own error marks it for retry (or dead); the error is rethrown
-  /// only when `stopOnError`.
+  /// Claims and renders chunks of `job` until none is claimable now. `warmReader`, a decoder
+  /// started ahead of time, is used for the first chunk when its frame range matches. Returns the chunks this
+  /// worker committed. The next chunk is claimed and opened when the current one is half analysed,
+  /// and a chunk's rendering and encoding finish in the background while the next is analysed,
+  /// so the analysis thread (the one running inference) never waits at chunk boundaries.
+  /// A chunk's own error marks it for retry (or dead) and is rethrown after the chunks in flight
+  /// are settled.
   public func work<Processor: VideoFrameProcessor>(job: Int64, spec: VideoJobSpec, info: MediaInfo, processor: Processor,
-                                                   worker: String = LocalJobs.workerName,
+                                                   worker: String = LocalJobs.workerName, warmReader: FrameReader? = nil,
                                                    shouldStop: @escaping @Sendable () -> Bool = { false },
                                                    frameDone: @escaping @Sendable () -> Void = {},
-                                                   chunkDone: (ChunkEvent) -> Void = { _ in }) throws -> Int {
-    let renderer = ChunkRenderer(processor: processor, encoding: spec.encoding)
-    var committed = 0
-    while !shouldStop(), let lease = try store.claim(worker: worker, job: job, leaseSeconds: leaseSeconds) {
-      let started = ContinuousClock.now
-      let segment = segmentFolder(job: job) + String(format: "/chunk-%05d.t%d.%@", lease.index, lease.token,
-                                                     spec.encoding.encoder.segmentExtension)
+                                                   chunkDone: @escaping @Sendable (ChunkEvent) -> Void = { _ in }) throws -> Int {
+    let store = self.store
+    typealias Claimed = ClaimedChunk<Processor>
+    // A decoder started early (while models loaded) serves the first chunk if its range matches.
+    var warmReader = warmReader
+    func open() throws -> Claimed? {
+      guard !shouldStop(), let lease = try store.claim(worker: worker, job: job, leaseSeconds: leaseSeconds) else { return nil }
+      let segment = segmentFolder(job: job) + String(format: "/chunk-%05d.t%d.%@", lease.index, lease.token, spec.encoding.encoder.segmentExtension)
       let heartbeat = LeaseHeartbeat(store: store, lease: lease, leaseSeconds: leaseSeconds)
       do {
-        _ = try renderer.render(target: spec.target, info: info, start: lease.startFrame, count: lease.frameCount, segment: segment,
-                                shouldStop: { shouldStop() || heartbeat.lost }, frameDone: frameDone)
-        heartbeat.stop()
-        // Fencing: if another worker holds the chunk now, our segment is never referenced.
-        let accepted = try store.complete(lease, output: (segment as NSString).lastPathComponent)
-        if !accepted { try? FileManager.default.removeItem(atPath: segment) }
-        committed += accepted ? 1 : 0
-        chunkDone(ChunkEvent(index: lease.index, frames: lease.frameCount, seconds: (ContinuousClock.now - started).seconds,
-                             committed: accepted))
+        let chunk = try ChunkRender(processor: processor, encoding: spec.encoding, target: spec.target, info: info, start: lease.startFrame,
+                                    count: lease.frameCount, segment: segment, placement: helperPlacement, warmReader: warmReader,
+                                    frameDone: frameDone)
+        warmReader = nil
+        return Claimed(lease: lease, chunk: chunk, heartbeat: heartbeat, started: .now)
       } catch {
         heartbeat.stop()
-        try? FileManager.default.removeItem(atPath: segment)
-        if shouldStop() { return committed }
         _ = try store.fail(lease, error: "\(error)")
         throw error
       }
     }
-    return committed
+    if let analysisCPUs { pinCurrentThread(to: analysisCPUs) }
+    let committed = Mutex(0)
+    var finisher: BackgroundTask?
+    var firstError: (any Error)?
+    var current = try open()
+    while let claimed = current {
+      var next: Claimed?
+      var openError: (any Error)?
+      do {
+        try claimed.chunk.analyse(shouldStop: { shouldStop() || claimed.heartbeat.lost }, halfway: {
+          do { next = try open() } catch { openError = error }
+        })
+      } catch {
+        claimed.heartbeat.stop()
+        next?.chunk.abandon()
+        next?.heartbeat.stop()
+        firstError = firstError ?? finisher?.wait()
+        // Leases still ours (the next chunk's) go back at once; the failed chunk counts an attempt.
+        _ = try? store.releaseLeases(job: job, owners: [worker])
+        try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
+        if !shouldStop() && !claimed.heartbeat.lost { _ = try store.fail(claimed.lease, error: "\(error)") }
+        if shouldStop() {
+          // Stopped, not failed: the chunk goes back to pending untouched.
+          if let firstError { throw firstError }
+          return committed.withLock { $0 }
+        }
+        throw error
+      }
+      // One chunk finishing at a time: wait for the previous before handing this one over.
+      if let error = finisher?.wait() { firstError = firstError ?? error }
+      finisher = BackgroundTask {
+        defer { claimed.heartbeat.stop() }
+        do {
+          _ = try claimed.chunk.finish()
+          // Verified before it can be committed (FRAME MISMATCH never reaches the join).
+          let frames = try VideoAssembly.frameCount(of: claimed.chunk.segment)
+          guard frames == claimed.lease.frameCount else {
+            throw MediaError(.processFailed, "segment \(claimed.chunk.segment) has \(frames) frames, expected \(claimed.lease.frameCount)")
+          }
+          claimed.heartbeat.stop()
+          // Fencing: if another worker holds the chunk now, our segment is never referenced.
+          let accepted = try store.complete(claimed.lease, output: (claimed.chunk.segment as NSString).lastPathComponent)
+          if !accepted { try? FileManager.default.removeItem(atPath: claimed.chunk.segment) }
+          if accepted { committed.withLock { $0 += 1 } }
+          chunkDone(ChunkEvent(index: claimed.lease.index, frames: claimed.lease.frameCount,
+                               seconds: (ContinuousClock.now - claimed.started).seconds, committed: accepted,
+                               waitedForFrames: claimed.chunk.waitedForFrames, waitedForRender: claimed.chunk.waitedForRender))
+          return nil
+        } catch {
+          try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
+          _ = try? store.fail(claimed.lease, error: "\(error)")
+          return error
+        }
+      }
+      if let openError { firstError = firstError ?? openError }
+      if next == nil && firstError == nil { next = try open() }
+      current = next
+    }
+    if let error = finisher?.wait() { firstError = firstError ?? error }
+    if let firstError { throw firstError }
+    return committed.withLock { $0 }
   }
 
   public enum Completion: Sendable, Equatable {
@@ -173,27 +239,60 @@ public final class LocalJobs: @unchecked Sendable {
     return chunks.allSatisfy { $0.state == .done } ? .complete : .waiting(seconds: 0.5)
   }
 
-  /// Verifies every segment's frame count, joins them with the target's audio into the output and
-  /// marks the job done; the job's segments are removed afterwards.
-  public func finalize(job: Int64, spec: VideoJobSpec, info: MediaInfo) throws {
+  /// Joins the committed segments (each verified when it was committed) with the target's audio
+  /// into the output and marks the job done; the job's segments are removed afterwards.
+  /// `verify` counts every segment's frames again (for segments written by other machines).
+  public func finalize(job: Int64, spec: VideoJobSpec, info: MediaInfo, verify: Bool = false) throws {
     let folder = segmentFolder(job: job)
     var segments: [(path: String, frames: Int)] = []
     for chunk in try store.chunks(job: job) {
       guard chunk.state == .done, let name = chunk.output else { throw MediaError(.processFailed, "chunk \(chunk.index) is not done") }
       let path = folder + "/" + name
-      let frames = try VideoAssembly.frameCount(of: path)
-      guard frames == chunk.frameCount else {
-        throw MediaError(.processFailed, "segment \(name) has \(frames) frames, expected \(chunk.frameCount) (frame mismatch)")
+      guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.processFailed, "segment \(name) of a done chunk is missing") }
+      if verify {
+        let frames = try VideoAssembly.frameCount(of: path)
+        guard frames == chunk.frameCount else {
+          throw MediaError(.processFailed, "segment \(name) has \(frames) frames, expected \(chunk.frameCount) (frame mismatch)")
+        }
       }
-      segments.append((path, frames))
+      segments.append((path, chunk.frameCount))
     }
     let firstTime = info.frameTimes.first ?? 0
     try VideoAssembly.assemble(
       segments: segments, frameRate: info.frameRate, audioSource: info.audioStreams > 0 ? spec.target : nil,
       audioStart: info.frameTimes[spec.startFrame] - firstTime, duration: Double(spec.endFrame - spec.startFrame) / max(info.frameRate, 1),
+      copyAudio: spec.startFrame == 0 && spec.endFrame == info.frameCount
+        && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
       metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: spec.output, workFolder: folder)
     try store.setJobState(job, .done, error: nil)
     try? FileManager.default.removeItem(atPath: folder)
+  }
+}
+
+/// A chunk this worker holds the lease of, with its render in flight.
+struct ClaimedChunk<Processor: VideoFrameProcessor>: @unchecked Sendable {
+  let lease: ChunkLease
+  let chunk: ChunkRender<Processor>
+  let heartbeat: LeaseHeartbeat
+  let started: ContinuousClock.Instant
+}
+
+/// A closure run on its own thread; `wait()` joins it and returns its error.
+final class BackgroundTask: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var error: (any Error)?
+
+  init(_ body: @escaping @Sendable () -> (any Error)?) {
+    Thread.detachNewThread { [self] in
+      error = body()
+      done.signal()
+    }
+  }
+
+  func wait() -> (any Error)? {
+    done.wait()
+    done.signal()
+    return error
   }
 }
 

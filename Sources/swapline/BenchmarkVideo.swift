@@ -95,6 +95,9 @@ struct VideoBenchmark: AsyncParsableCommand {
   @Option(parsing: .upToNextOption, help: "Extra swap options, e.g. --extra=--face-detector-interval --extra=1.")
   var extra: [String] = []
 
+  @Option(help: "Runs of the first (shortest) clip; the median floor / wall is reported, because these machines are noisy.")
+  var repeats: Int = 3
+
   @Option(help: "Folder for the clips and outputs (default: a temporary folder, removed afterwards).")
   var workFolder: String?
 
@@ -120,18 +123,21 @@ struct VideoBenchmark: AsyncParsableCommand {
             "[1]scale=\(side):\(side)[f];[0][f]overlay=x='\(width / 8)+\(width / 2)*mod(t\\,20)/20':y='\(height / 10)+\(height / 20)*sin(t)':shortest=1,format=yuv420p[v]",
             "-map", "[v]", "-map", "2:a", "-t", String(seconds), "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", clip])
         } catch { throw CLIError.failure("cannot generate the benchmark clip: \(error)") }
-        let report = folder + "/report-\(seconds)s.json"
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["swap", "-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s.mp4", "--log-level", "warn",
-                             "--jobs-dir", folder + "/jobs-\(seconds)s", "--benchmark-report", report] + extra
-        let started = ContinuousClock.now
-        try process.run()
-        process.waitUntilExit()
-        let total = (ContinuousClock.now - started).milliseconds / 1000
-        guard process.terminationStatus == 0 else { throw CLIError.failure("swap on the \(seconds) s clip exited with \(process.terminationStatus)") }
-        let decoded = try JSONDecoder().decode(VideoRunReport.self, from: Data(contentsOf: URL(fileURLWithPath: report)))
-        reports.append((seconds, decoded, total))
+        for run in 0..<(seconds == lengths.first ? max(1, repeats) : 1) {
+          let report = folder + "/report-\(seconds)s-\(run).json"
+          let process = Process()
+          process.executableURL = executable
+          process.arguments = ["swap", "-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s-\(run).mp4", "--log-level", "warn",
+                               "--jobs-dir", folder + "/jobs", "--benchmark-report", report] + extra
+          process.standardOutput = FileHandle.nullDevice
+          let started = ContinuousClock.now
+          try process.run()
+          process.waitUntilExit()
+          let total = (ContinuousClock.now - started).milliseconds / 1000
+          guard process.terminationStatus == 0 else { throw CLIError.failure("swap on the \(seconds) s clip exited with \(process.terminationStatus)") }
+          let decoded = try JSONDecoder().decode(VideoRunReport.self, from: Data(contentsOf: URL(fileURLWithPath: report)))
+          reports.append((seconds, decoded, total))
+        }
       }
       print("benchmark video: \(width)x\(height) 25 fps, source \(source), swap defaults\(extra.isEmpty ? "" : " + " + extra.joined(separator: " "))")
       for (seconds, report, total) in reports {
@@ -147,8 +153,12 @@ struct VideoBenchmark: AsyncParsableCommand {
           .map { String(format: "%@ %.2f s", $0.key as NSString, $0.value) }.joined(separator: ", "))
         print(String(format: "    peak RSS %.1f MB", Double(report.peakResidentBytes) / 1_048_576))
       }
-      if reports.count >= 2 {
-        let first = Double(reports.first!.1.peakResidentBytes), last = Double(reports.last!.1.peakResidentBytes)
+      let firstRuns = reports.filter { $0.0 == lengths[0] }
+      let ratios = firstRuns.map { $0.1.floorSeconds / $0.1.videoSeconds }
+      print(String(format: "  floor / wall over %d runs of the %d s clip: median %.3f (min %.3f, max %.3f)", ratios.count, lengths[0],
+                   median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
+      if lengths.count >= 2 {
+        let first = Double(firstRuns.map(\.1.peakResidentBytes).max() ?? 0), last = Double(reports.last!.1.peakResidentBytes)
         print(String(format: "  peak RSS %d s / %d s: %.3f", reports.last!.0, reports.first!.0, last / max(first, 1)))
       }
     }

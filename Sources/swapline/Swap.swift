@@ -132,6 +132,10 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("log-level"), help: "error, warn, info (progress bar, default) or debug (a line per chunk).")
   var logLevel: LogLevel = .info
 
+  @Flag(name: .customLong("no-thread-pinning"),
+        help: "Video on CPU: do not pin the inference thread to the first core and decoding/rendering/encoding to the others.")
+  var noThreadPinning = false
+
   @Flag(name: .customLong("worker-only"), help: .hidden)
   var workerOnly = false
 
@@ -301,9 +305,14 @@ struct Swap: AsyncParsableCommand {
       let children = isVideo && !workerOnly ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
       defer { for child in children where child.isRunning { child.terminate() } }
       let store = models.store
-      // Video: inference on all cores but one; the other stages of the pipeline use that one.
-      let runtime = try execution.makeRuntime(
-        defaultThreads: isVideo ? max(1, (ProcessInfo.processInfo.activeProcessorCount - 1) / max(workers, 1)) : nil)
+      let runtime = try execution.makeRuntime(defaultThreads: intraOpThreads)
+      // The first chunk's decoder starts now, so ffmpeg's start-up overlaps model loading.
+      let warmReader: FrameReader? = video.flatMap { info in
+        let start = trimFrameStart ?? 0, end = min(trimFrameEnd ?? info.frameCount, info.frameCount)
+        guard !workerOnly, start >= 0, end > start else { return nil }
+        return try? FrameReader(path: target, info: info, start: start, count: min(chunkSize, end - start),
+                                placement: threadPlan(intraOpThreads: intraOpThreads).helpers)
+      }
       let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution.options))
       let faceDetector = try timed("load models") { try detector.makeDetector(pool: pool, store: store) }
       // The 100 MB dlib model is read only when something needs 68 points (classic swapper, area masks).
@@ -368,7 +377,8 @@ struct Swap: AsyncParsableCommand {
       if let video {
         let modelFiles = pool.residentSessions.map(\.modelPath) + (needsShapes ? [store.locate("shape_predictor_68_face_landmarks") ?? ""] : [])
         let loadSeconds = (timer.report.first { $0.stage == "load models" }?.milliseconds ?? 0) / 1000
-        let run = try swapVideo(video, label: label, processor: processor, modelFiles: modelFiles, children: children, timer: timer)
+        let run = try swapVideo(video, label: label, processor: processor, modelFiles: modelFiles, children: children,
+                                intraOpThreads: runtime.threading.intraOpThreads, warmReader: warmReader, timer: timer)
         if let benchmarkReport, let log = processor.runLog {
           let pipelineDetect = pool.residentSessions.filter { $0.modelPath == faceDetector.backends.first?.session.modelPath }
             .reduce(0.0) { $0 + $1.runs.seconds }
@@ -385,7 +395,7 @@ struct Swap: AsyncParsableCommand {
           try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: benchmarkReport))
         }
       } else if let targetImage {
-        let analysis = try processor.analyse(targetImage, index: 0)
+        let analysis = try processor.analyse(targetImage)
         let result = try processor.render(targetImage, analysis: analysis)
         let faceCount = analysis.faces.count
         if faceCount == 0 && processors != ["frame_enhancer"] {
@@ -427,6 +437,13 @@ final class StageTimer: StageTiming, @unchecked Sendable {
       lock.unlock()
     }
     return try body()
+  }
+
+  func add(_ stage: String, seconds: Double) {
+    lock.lock()
+    if totals[stage] == nil { order.append(stage) }
+    totals[stage, default: 0] += seconds * 1000
+    lock.unlock()
   }
 
   var report: [(stage: String, milliseconds: Double)] {

@@ -8,6 +8,12 @@ import Processors
 /// `swapline swap`'s processors on one frame, split into model analysis and rendering (see
 /// VideoFrameProcessor). Images use it the same way: analyse, then render.
 final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
+  /// Made on the decoding thread: the RGB frame and, on detection frames, the detector's inputs.
+  struct Prepared: @unchecked Sendable {
+    let rgb: Image
+    let detectorInput: FaceDetector.PreparedFrame?
+  }
+
   /// What render needs from analyse; computed on the analysis thread.
   struct Analysis: @unchecked Sendable {
     let rgb: Image
@@ -43,7 +49,6 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   let runLog: ModelRunLog?
   /// Touched only by the analysis thread.
   private var tracker: FaceTracker
-  private var chunkStart = 0
 
   init(settings: Settings, detector: FaceDetector, recognizer: FaceRecognizer?, sourceFace: (image: Image, shape: [Point2])?,
        neural: Swap.NeuralPlan?, predictor: ShapePredictor?, faceEnhancer: FaceEnhancer?, frameEnhancer: FrameEnhancer?,
@@ -66,23 +71,34 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
 
   func beginChunk(at frame: Int) {
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
-    chunkStart = frame
   }
 
-  func analyse(_ frame: Image, index: Int) throws -> Analysis {
+  /// Whether the detector runs on this frame: the first of each chunk (so chunks are
+  /// independent), then every `detectorInterval`-th.
+  func detects(position: Int) -> Bool { !settings.tracking || position % settings.detectorInterval == 0 }
+
+  func prepare(_ frame: Image, index: Int, position: Int) throws -> Prepared {
     let rgb = frame.converted(toChannels: 3)
+    let input = needsFaces && detects(position: position) ? timer.measure("prepare") { detector.prepare(rgb) } : nil
+    return Prepared(rgb: rgb, detectorInput: input)
+  }
+
+  /// For a single image: prepare and analyse on the calling thread.
+  func analyse(_ image: Image) throws -> Analysis {
+    try analyse(image, prepared: prepare(image, index: 0, position: 0), index: 0)
+  }
+
+  func analyse(_ frame: Image, prepared: Prepared, index: Int) throws -> Analysis {
+    let rgb = prepared.rgb
     guard needsFaces else { return Analysis(rgb: rgb, faces: [], shapes: []) }
     let detected: [DetectedFace]
-    if settings.tracking {
-      // The first frame of a chunk is always detected, so chunks are independent.
-      if (index - chunkStart) % settings.detectorInterval == 0 {
-        runLog?.detected(frame: index)
-        detected = tracker.update(with: try timer.measure("detect") { try detector.detect(rgb) })
-      } else {
-        detected = tracker.predict()
-      }
+    if let input = prepared.detectorInput {
+      runLog?.detected(frame: index)
+      var timings = DetectionTimings()
+      let faces = try timer.measure("detect") { try detector.detect(input, timings: &timings) }
+      detected = settings.tracking ? tracker.update(with: faces) : faces
     } else {
-      detected = try timer.measure("detect") { try detector.detect(rgb) }
+      detected = tracker.predict()
     }
     var faces = try timer.measure("select") {
       try FaceSelector.select(detected, options: settings.selector, referenceFaces: detected) { face in
@@ -98,7 +114,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
     }
     let needsShapes = swapping && (neural == nil || neural!.masks.types.contains(.area))
     let shapes = needsShapes && predictor != nil
-      ? faces.map { face in
+      ? faces.map { face -> [Point2] in
         runLog?.predicted(frame: index, box: face.box)
         return timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
       } : []

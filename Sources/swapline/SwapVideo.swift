@@ -17,7 +17,7 @@ extension Swap {
   /// segment, and this process joins the segments with the target's audio into OUTPUT. Running the
   /// same command again after a crash resumes the job: only chunks not yet done are rendered.
   func swapVideo(_ info: MediaInfo, label: String, processor: SwapFrameProcessor, modelFiles: [String], children: [Process],
-                 timer: StageTimer) throws -> (range: Range<Int>, seconds: Double) {
+                 intraOpThreads: Int, warmReader: FrameReader?, timer: StageTimer) throws -> (range: Range<Int>, seconds: Double) {
     let start = trimFrameStart ?? 0
     let end = min(trimFrameEnd ?? info.frameCount, info.frameCount)
     guard start >= 0, end > start else {
@@ -35,6 +35,7 @@ extension Swap {
     do { jobs = try LocalJobs(directory: jobsDirectory ?? outputFolder + "/.swapline-jobs") } catch {
       throw CLIError.failure("cannot open the job store: \(error)")
     }
+    (jobs.helperPlacement, jobs.analysisCPUs) = threadPlan(intraOpThreads: intraOpThreads)
     let stop = StopSignal.install()
 
     if workerOnly {
@@ -64,7 +65,8 @@ extension Swap {
     let progress = logLevel >= .info ? JobProgress(store: jobs.store, job: prepared.job, total: end - start) : nil
     var rendered = 0
     while true {
-      rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress)
+      rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress,
+                                warmReader: rendered == 0 ? warmReader : nil)
       if stop.raised {
         _ = try? jobs.store.releaseLeases(job: prepared.job, owners: [LocalJobs.workerName])
         progress?.finish()
@@ -81,6 +83,8 @@ extension Swap {
         // Chunks are leased by workers still running, or wait for their retry time; leases of
         // workers that died are released instead of waiting for them to expire.
         if children.allSatisfy({ !$0.isRunning }) { try jobs.releaseLeasesOfGoneWorkers(job: prepared.job) }
+        // A worker that hangs (alive, not renewing) loses its chunk when the lease expires.
+        _ = try jobs.store.reapExpiredLeases()
         Thread.sleep(forTimeInterval: seconds)
         continue
       }
@@ -99,15 +103,20 @@ extension Swap {
   /// Claims and renders chunks until none is claimable; a chunk's error is reported and the loop
   /// goes on with other chunks (the failed one is retried after its backoff, or ends dead).
   private func runChunks(jobs: LocalJobs, job: Int64, spec: VideoJobSpec, info: MediaInfo, processor: SwapFrameProcessor,
-                         stop: StopSignal, progress: JobProgress?) throws -> Int {
+                         stop: StopSignal, progress: JobProgress?, warmReader: FrameReader? = nil) throws -> Int {
+    let timer = processor.timer
     var total = 0
     while true {
       do {
-        total += try jobs.work(job: job, spec: spec, info: info, processor: processor, shouldStop: { stop.raised },
+        total += try jobs.work(job: job, spec: spec, info: info, processor: processor, warmReader: total == 0 ? warmReader : nil,
+                               shouldStop: { stop.raised },
                                frameDone: { progress?.frameDone() }) { event in
           progress?.chunkDone(frames: event.frames)
-          log(.debug, String(format: "chunk %d: %d frames in %.2f s (%.1f fps)%@", event.index, event.frames, event.seconds,
-                             Double(event.frames) / max(event.seconds, 1e-6), event.committed ? "" : ", fenced out (another worker owns it)"))
+          timer.add("wait decode", seconds: event.waitedForFrames)
+          timer.add("wait render", seconds: event.waitedForRender)
+          log(.debug, String(format: "chunk %d: %d frames in %.2f s (%.1f fps), analysis waited %.2f s for frames, %.2f s for rendering%@",
+                             event.index, event.frames, event.seconds, Double(event.frames) / max(event.seconds, 1e-6),
+                             event.waitedForFrames, event.waitedForRender, event.committed ? "" : ", fenced out (another worker owns it)"))
         }
         return total
       } catch let error as MediaError where error.code == .toolMissing {
@@ -120,6 +129,25 @@ extension Swap {
         if case .failed = try jobs.completion(job: job) { return total }
       }
     }
+  }
+
+  /// ONNX Runtime's intra-op threads: all cores for images; for video, all but one, shared by
+  /// the local workers, because decoding, rendering and encoding run beside inference.
+  var intraOpThreads: Int {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let isVideo = Self.videoExtensions.contains((output as NSString).pathExtension.lowercased())
+    return execution.threadCountOption ?? (isVideo ? max(1, (cores - 1) / max(workers, 1)) : cores)
+  }
+
+  /// With CPU inference the analysis thread is the critical path: helpers (ffmpeg, decode and
+  /// render threads) get the cores inference leaves, a lower priority and, for one worker with
+  /// single-threaded inference, cores of their own while the analysis thread keeps the first.
+  func threadPlan(intraOpThreads: Int) -> (helpers: HelperPlacement, analysisCPUs: [Int]?) {
+    guard execution.providers.allSatisfy({ $0 == .cpu }) else { return (.unrestricted, nil) }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let pin = workers == 1 && intraOpThreads == 1 && cores >= 2 && !noThreadPinning
+    return (HelperPlacement(threads: max(1, cores / max(workers, 1) - intraOpThreads), niceness: 10, cpus: pin ? Array(1..<cores) : nil),
+            pin ? [0] : nil)
   }
 
   func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) -> VideoJobSpec {

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import Testing
 
 /// Video runs as jobs: the 10 s 720p clip end to end, kill -9 and resume, several workers, and
@@ -109,33 +110,32 @@ import Testing
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
-    // Wait until at least two chunks are committed, then kill -9 in the middle of the next.
-    func segments() -> [String] {
-      let jobs = folder + "/.swapline-jobs"
-      let jobFolders = (try? FileManager.default.contentsOfDirectory(atPath: jobs))?.filter { $0.hasPrefix("job-") } ?? []
-      return jobFolders.flatMap { job in
-        ((try? FileManager.default.contentsOfDirectory(atPath: jobs + "/" + job)) ?? []).filter { $0.hasSuffix(".mkv") && !$0.contains(".part.") }
-      }
-    }
+    // Wait until at least two chunks are committed in the job store, then kill -9 mid-run.
+    let storePath = folder + "/.swapline-jobs/jobs.sqlite"
     let deadline = Date().addingTimeInterval(300)
-    while segments().count < 2 && Date() < deadline && process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+    while !FileManager.default.fileExists(atPath: storePath) && Date() < deadline && process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+    let store = try SQLiteChunkStore(path: storePath)
+    func chunks() -> [ChunkRecord] { (try? store.chunks(job: 1)) ?? [] }
+    while chunks().filter({ $0.state == .done }).count < 2 && Date() < deadline && process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
-    let doneAtKill = segments().count
-    #expect(doneAtKill >= 2 && doneAtKill < 8, "\(doneAtKill) segments at the kill")
+    let atKill = chunks()
+    let done = atKill.filter { $0.state == .done }.count, inFlight = atKill.filter { $0.state == .leased }.count
+    #expect(done >= 2 && done < 8, "\(done) chunks done at the kill")
+    // In flight per worker: one finishing, one being analysed, one opened early.
+    #expect(inFlight >= 1 && inFlight <= 3, "\(inFlight) chunks in flight at the kill")
     #expect(!FileManager.default.fileExists(atPath: output))
 
     let rerun = try CLITests.swapline(arguments)
     #expect(rerun.status == 0, "\(rerun.stderr)")
-    #expect(rerun.stderr.contains("resuming job 1: \(doneAtKill) of 8 chunks already done"), "\(rerun.stderr)")
-    #expect(rerun.stdout.contains("\(8 - doneAtKill) rendered by this process"), "\(rerun.stdout)")
+    #expect(rerun.stderr.contains("resuming job 1: \(done) of 8 chunks already done"), "\(rerun.stderr)")
+    #expect(rerun.stdout.contains("\(8 - done) rendered by this process"), "\(rerun.stdout)")
     #expect(try Self.frameHashes(output) == Self.reference)
-    // Chunks done before the kill were never redone; at most the one in flight was.
-    let show = try CLITests.swapline(["jobs", "show", "1", "--json", "--jobs-dir", folder + "/.swapline-jobs"])
-    let json = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
-    let chunks = try #require(json["chunks"] as? [[String: Any]])
-    #expect(json["state"] as? String == "done")
-    #expect(chunks.filter { ($0["attempt"] as? Int ?? 0) > 1 }.count <= 1)
+    // Chunks done before the kill were never redone; exactly the ones in flight were.
+    let after = chunks()
+    #expect(after.allSatisfy { $0.state == .done })
+    #expect(after.filter { $0.attempt > 1 }.count == inFlight)
+    #expect(after.filter { $0.attempt > 1 }.allSatisfy { $0.infrastructureFailures == 1 })
   }
 
   @Test func twoWorkerProcessesShareTheJobAndProduceTheSameFrames() throws {

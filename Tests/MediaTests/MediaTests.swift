@@ -111,4 +111,50 @@ extension MediaTests {
     #expect(prefetched == direct)
     #expect(try prefetcher.next() == nil)
   }
+
+  @Test func aQuarterTurnedVideoDecodesUpright() throws {
+    let rotated = Self.folder + "/rotated.mp4"
+    Self.run(["-i", Self.clip, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated])
+    let info = try MediaProbe.probe(rotated)
+    #expect(info.rotation % 180 == 90)
+    #expect(info.width == 120 && info.height == 160)
+    let first = try #require(try frames(rotated, info, count: 1).first)
+    #expect(first.width == 120 && first.height == 160)
+  }
+
+  @Test func anUnknownVideoCodecIsBadInputWithItsTag() throws {
+    // An MJPEG AVI whose codec tag is patched to an unknown one.
+    let avi = Self.folder + "/mjpeg.avi", unknown = Self.folder + "/unknown.avi"
+    Self.run(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5:duration=1", "-c:v", "mjpeg", avi])
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: avi)))
+    for index in 0..<(bytes.count - 4) where bytes[index..<(index + 4)].elementsEqual("MJPG".utf8) || bytes[index..<(index + 4)].elementsEqual("mjpg".utf8) {
+      bytes.replaceSubrange(index..<(index + 4), with: Array("ZZZZ".utf8))
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: unknown))
+    #expect(throws: MediaError(.badInput, "'\(unknown)': video codec 'ZZZZ' is not supported by this ffmpeg")) {
+      try MediaProbe.probe(unknown)
+    }
+  }
+
+  @Test func everyEncoderWritesItsContainers() throws {
+    let info = try MediaProbe.probe(Self.clip)
+    let source = try frames(Self.clip, info, count: 5)
+    for (encoder, ext) in [(VideoEncoding.Encoder.libx264, "mp4"), (.libx265, "mkv"), (.libvpx_vp9, "webm"), (.libx264, "mov"), (.ffv1, "mkv")] {
+      let path = Self.folder + "/encoded-\(encoder.rawValue).\(ext)"
+      #expect(encoder.containers.contains(ext))
+      let writer = try FrameWriter(path: path, width: 160, height: 120, frameRate: 25, encoding: VideoEncoding(encoder: encoder, quality: 60))
+      for frame in source { try writer.write(frame) }
+      try writer.finish()
+      let probe = try MediaProbe.probe(path)
+      #expect(probe.frameCount == 5, "\(encoder.rawValue)")
+      #expect(probe.codec == ["libx264": "h264", "libx265": "hevc", "libvpx-vp9": "vp9", "ffv1": "ffv1"][encoder.rawValue], "\(probe.codec)")
+    }
+  }
+
+  @Test func nvencIsRefusedWithoutAnNvidiaGPU() {
+    // Without an NVIDIA GPU (these machines) nvenc must say no; swap then falls back.
+    if !FileManager.default.fileExists(atPath: "/dev/nvidia0") { #expect(!VideoEncoding.isUsable(.h264_nvenc)) }
+    #expect(VideoEncoding.isUsable(.libx264))
+    #expect(VideoEncoding.Encoder.h264_nvenc.softwareFallback == .libx264 && VideoEncoding.Encoder.hevc_nvenc.softwareFallback == .libx265)
+  }
 }

@@ -42,7 +42,9 @@ import Testing
     var chunkStarts: [Int] = []
     var analysed: [Int] = []
     func beginChunk(at frame: Int) { lock.withLock { chunkStarts.append(frame) } }
-    func analyse(_ frame: Image, index: Int) throws -> Int {
+    func prepare(_ frame: Image, index: Int, position: Int) throws -> Int { index }
+    func analyse(_ frame: Image, prepared: Int, index: Int) throws -> Int {
+      precondition(prepared == index)
       lock.withLock { analysed.append(index) }
       return index
     }
@@ -96,10 +98,11 @@ import Testing
     let output = Self.folder + "/resumed.mkv"
     let spec = spec(output: output, chunkFrames: 25)
     let first = try jobs.prepare(spec)
-    // Stop after the first chunk, as a crash between chunks would.
-    let stopAfterOne = StopAfter(chunks: 1)
-    _ = try jobs.work(job: first.job, spec: spec, info: info, processor: IdentityProcessor(), shouldStop: { stopAfterOne.stop },
-                      chunkDone: { _ in stopAfterOne.count() })
+    // Stop in the middle of the second chunk (frame 30): the first is committed (its background
+    // finish is awaited), the second is abandoned and goes back to pending.
+    let interrupted = IdentityProcessor()
+    _ = try jobs.work(job: first.job, spec: spec, info: info, processor: interrupted,
+                      shouldStop: { interrupted.lock.withLock { (interrupted.analysed.last ?? 0) >= 30 } })
     let again = try jobs.prepare(spec)
     #expect(again.job == first.job && again.resumed && again.doneChunks == 1)
     let processor = IdentityProcessor()
@@ -127,12 +130,4 @@ import Testing
     #expect(record.output != "chunk-00000.t\(stale.token).mkv" && record.infrastructureFailures == 1)
   }
 
-  final class StopAfter: @unchecked Sendable {
-    let lock = NSLock()
-    var done = 0
-    let limit: Int
-    init(chunks: Int) { limit = chunks }
-    func count() { lock.withLock { done += 1 } }
-    var stop: Bool { lock.withLock { done >= limit } }
-  }
 }
