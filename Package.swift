@@ -30,7 +30,10 @@ let package = Package(
     .target(name: "Processors", dependencies: ["FaceAnalysis", "Imaging"]),
     // The system SQLite (libsqlite3-dev) for the embedded job store.
     .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
-    .target(name: "Jobs", dependencies: ["CSQLite"]),
+    // libpq (Debian's libpq-dev) for the cluster store: a small C library instead of postgres-nio,
+    // which would add swift-nio and many minutes to every clean build.
+    .systemLibrary(name: "CPostgres", path: "Sources/CPostgres"),
+    .target(name: "Jobs", dependencies: ["CSQLite", "CPostgres"]),
     // ffprobe/ffmpeg as subprocesses with raw frame pipes.
     // Linux thread placement calls (affinity, per-thread nice) that need _GNU_SOURCE.
     .target(name: "CSystem"),

@@ -27,7 +27,9 @@ ASTRONAUT_SHA256=88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb
 GRACE_HOPPER_SHA256=a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130
 SOLVAY_SHA256=ae76a5be54f53cca50074a0d1ac8653187154d264fc58ed928e1b92c27e17e2a
 
-APT_PACKAGES=(ffmpeg libpng-dev libturbojpeg0-dev libwebp-dev libsqlite3-dev libdlib-data unzip python3-venv ca-certificates)
+APT_PACKAGES=(ffmpeg libpng-dev libturbojpeg0-dev libwebp-dev libsqlite3-dev libpq-dev libdlib-data unzip python3-venv ca-certificates)
+# Tests start a real PostgreSQL server (scripts/pgtest.sh); util-linux gives runuser and taskset.
+DEV_APT_PACKAGES=(postgresql util-linux)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -47,7 +49,7 @@ pip_download() {
 
 install_apt() {
   local missing=()
-  for package in "${APT_PACKAGES[@]}"; do
+  for package in "${APT_PACKAGES[@]}" "$@"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -138,7 +140,7 @@ case "${1:-all}" in
   runtime) install_apt; install_runtime ;;
   models) install_apt; install_models ;;
   samples) install_apt; install_samples ;;
-  dev) install_apt; install_dev ;;
+  dev) install_apt "${DEV_APT_PACKAGES[@]}"; install_dev ;;
   all) install_apt; install_runtime; install_models; install_samples ;;
   *) die "unknown step '$1' (runtime|models|samples|dev|all)" ;;
 esac

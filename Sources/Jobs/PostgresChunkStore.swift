@@ -1,0 +1,202 @@
+import Foundation
+
+/// The chunk store of cluster mode on PostgreSQL: the same state machine as SQLiteChunkStore,
+/// with claims by `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of
+/// waiting), every time taken from the database clock (`now()`), and NOTIFY on `swapline_chunks`
+/// whenever chunks become claimable (a wake-up hint; workers poll as well).
+public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
+  public let connection: PostgresConnection
+  public let policy: RetryPolicy
+  public static let channel = "swapline_chunks"
+
+  public init(url: String, policy: RetryPolicy = RetryPolicy()) throws {
+    connection = try PostgresConnection(url: url)
+    self.policy = policy
+    try migrate()
+  }
+
+  /// Forward-only, numbered migrations recorded in swapline_schema, applied under an advisory lock
+  /// so that a coordinator and workers starting together do not race.
+  static let migrations: [String] = [
+    """
+    CREATE TABLE jobs (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL DEFAULT '',
+      spec TEXT NOT NULL DEFAULT '{}', state TEXT NOT NULL DEFAULT 'running', error TEXT,
+      created_at TIMESTAMPTZ NOT NULL DEFAULT now(), updated_at TIMESTAMPTZ NOT NULL DEFAULT now());
+    CREATE INDEX jobs_fingerprint ON jobs (fingerprint);
+    CREATE TABLE chunks (job_id BIGINT NOT NULL REFERENCES jobs(id), idx INTEGER NOT NULL, start_frame INTEGER NOT NULL,
+      frame_count INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempt INTEGER NOT NULL DEFAULT 0,
+      lease_token BIGINT NOT NULL DEFAULT 0, lease_owner TEXT, lease_expires_at TIMESTAMPTZ,
+      available_at TIMESTAMPTZ NOT NULL DEFAULT now(), output TEXT, last_error TEXT,
+      infrastructure_failures INTEGER NOT NULL DEFAULT 0, frames_done INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (job_id, idx));
+    CREATE INDEX chunks_claimable ON chunks (state, available_at);
+    """
+  ]
+
+  func migrate() throws {
+    try connection.transaction {
+      try connection.query("SELECT pg_advisory_xact_lock(7340981)")
+      try connection.query("CREATE TABLE IF NOT EXISTS swapline_schema (version INTEGER PRIMARY KEY)")
+      let applied = Int(try connection.query("SELECT COALESCE(MAX(version), 0) FROM swapline_schema").first?[0] ?? "0") ?? 0
+      for (offset, sql) in Self.migrations.enumerated() where offset + 1 > applied {
+        for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+          try connection.query(statement)
+        }
+        try connection.query("INSERT INTO swapline_schema (version) VALUES ($1)", [String(offset + 1)])
+      }
+    }
+  }
+
+  private func notify() { _ = try? connection.query("NOTIFY \(Self.channel)") }
+
+  public func createJob(name: String, fingerprint: String, spec: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
+    let id = try connection.transaction { () throws -> Int64 in
+      let id = Int64(try connection.query("INSERT INTO jobs (name, fingerprint, spec) VALUES ($1, $2, $3) RETURNING id",
+                                          [name, fingerprint, spec]).first?[0] ?? "") ?? 0
+      // One statement for all chunks: unnest of three arrays.
+      try connection.query("""
+        INSERT INTO chunks (job_id, idx, start_frame, frame_count)
+        SELECT $1, i - 1, s, c FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS t(s, c, i)
+        """, [String(id), "{" + chunks.map { String($0.startFrame) }.joined(separator: ",") + "}",
+              "{" + chunks.map { String($0.frameCount) }.joined(separator: ",") + "}"])
+      return id
+    }
+    notify()
+    return id
+  }
+
+  public func claim(worker: String, job: Int64?, leaseSeconds: Double) throws -> ChunkLease? {
+    let rows = try connection.query("""
+      WITH c AS (
+        SELECT ch.job_id, ch.idx FROM chunks ch JOIN jobs j ON j.id = ch.job_id
+        WHERE ch.state = 'pending' AND ch.available_at <= now() AND j.state = 'running' AND ($3::bigint < 0 OR ch.job_id = $3::bigint)
+        ORDER BY ch.job_id, ch.idx LIMIT 1 FOR UPDATE OF ch SKIP LOCKED)
+      UPDATE chunks SET state = 'leased', attempt = attempt + 1, lease_token = lease_token + 1, lease_owner = $1,
+        lease_expires_at = now() + make_interval(secs => $2::float8), frames_done = 0
+      FROM c WHERE chunks.job_id = c.job_id AND chunks.idx = c.idx
+      RETURNING chunks.job_id, chunks.idx, chunks.start_frame, chunks.frame_count, chunks.attempt, chunks.lease_token
+      """, [worker, String(leaseSeconds), String(job ?? -1)])
+    guard let row = rows.first, row.count == 6 else { return nil }
+    let values = row.map { Int64($0 ?? "") ?? 0 }
+    return ChunkLease(jobID: values[0], index: Int(values[1]), startFrame: Int(values[2]), frameCount: Int(values[3]),
+                      attempt: Int(values[4]), token: values[5])
+  }
+
+  private func fenced(_ assignments: String, _ parameters: [String?], _ lease: ChunkLease) throws -> Bool {
+    let base = parameters.count
+    let rows = try connection.query("""
+      UPDATE chunks SET \(assignments)
+      WHERE job_id = $\(base + 1) AND idx = $\(base + 2) AND state = 'leased' AND lease_token = $\(base + 3)
+      RETURNING idx
+      """, parameters + [String(lease.jobID), String(lease.index), String(lease.token)])
+    return rows.count == 1
+  }
+
+  public func renew(_ lease: ChunkLease, leaseSeconds: Double) throws -> Bool {
+    try fenced("lease_expires_at = now() + make_interval(secs => $1::float8)", [String(leaseSeconds)], lease)
+  }
+
+  /// Renewal that also records the frames done so far (the heartbeat of cluster workers).
+  public func renew(_ lease: ChunkLease, leaseSeconds: Double, framesDone: Int) throws -> Bool {
+    try fenced("lease_expires_at = now() + make_interval(secs => $1::float8), frames_done = $2::int", [String(leaseSeconds), String(framesDone)], lease)
+  }
+
+  public func complete(_ lease: ChunkLease, output: String) throws -> Bool {
+    try fenced("state = 'done', output = $1, frames_done = frame_count", [output], lease)
+  }
+
+  public func fail(_ lease: ChunkLease, error: String) throws -> ChunkState? {
+    let dead = lease.attempt >= policy.maxAttempts
+    let delay = policy.delay(afterAttempt: lease.attempt, random: Double.random(in: 0...1))
+    let changed = try fenced("state = $1, available_at = now() + make_interval(secs => $2::float8), last_error = $3, lease_owner = NULL",
+                             [dead ? "dead" : "pending", String(delay), error], lease)
+    if changed && !dead { notify() }
+    return changed ? (dead ? .dead : .pending) : nil
+  }
+
+  public func reapExpiredLeases() throws -> Int {
+    // Backoff with jitter computed in SQL from each row's attempt count.
+    let rows = try connection.query("""
+      UPDATE chunks SET
+        state = CASE WHEN attempt >= $1::int THEN 'dead' ELSE 'pending' END,
+        available_at = now() + make_interval(secs => LEAST($3::float8, $2::float8 * power(2, GREATEST(attempt - 1, 0))) * (1 + $4::float8 * random())),
+        last_error = 'lease expired', lease_owner = NULL, infrastructure_failures = infrastructure_failures + 1
+      WHERE state = 'leased' AND lease_expires_at < now()
+      RETURNING idx
+      """, [String(policy.maxAttempts), String(policy.baseDelay), String(policy.maxDelay), String(policy.jitter)])
+    if !rows.isEmpty { notify() }
+    return rows.count
+  }
+
+  public func chunks(job: Int64) throws -> [ChunkRecord] {
+    try connection.query("""
+      SELECT idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures, lease_owner
+      FROM chunks WHERE job_id = $1 ORDER BY idx
+      """, [String(job)]).map { row in
+      ChunkRecord(index: Int(row[0] ?? "") ?? 0, startFrame: Int(row[1] ?? "") ?? 0, frameCount: Int(row[2] ?? "") ?? 0,
+                  state: ChunkState(rawValue: row[3] ?? "") ?? .pending, attempt: Int(row[4] ?? "") ?? 0, output: row[5],
+                  lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0, owner: row[8])
+    }
+  }
+
+  public func retry(job: Int64) throws -> Int {
+    let revived = try connection.transaction { () throws -> Int in
+      let rows = try connection.query("UPDATE chunks SET state = 'pending', attempt = 0, available_at = now() WHERE job_id = $1 AND state = 'dead' RETURNING idx",
+                                      [String(job)])
+      try connection.query("UPDATE jobs SET state = 'running', error = NULL, updated_at = now() WHERE id = $1 AND state IN ('failed', 'cancelled')",
+                           [String(job)])
+      return rows.count
+    }
+    notify()
+    return revived
+  }
+
+  public func releaseLeases(job: Int64, owners: Set<String>) throws -> Int {
+    guard !owners.isEmpty else { return 0 }
+    let rows = try connection.query("""
+      UPDATE chunks SET state = 'pending', available_at = now(), last_error = 'worker gone', lease_owner = NULL,
+        infrastructure_failures = infrastructure_failures + 1
+      WHERE job_id = $1 AND state = 'leased' AND lease_owner = ANY($2::text[])
+      RETURNING idx
+      """, [String(job), "{" + owners.sorted().map { "\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"])
+    if !rows.isEmpty { notify() }
+    return rows.count
+  }
+
+  static let jobColumns = "id, name, fingerprint, spec, state, error, extract(epoch from created_at), extract(epoch from updated_at)"
+
+  static func jobRecord(_ row: [String?]) -> JobRecord {
+    JobRecord(id: Int64(row[0] ?? "") ?? 0, name: row[1] ?? "", fingerprint: row[2] ?? "", spec: row[3] ?? "{}",
+              state: JobState(rawValue: row[4] ?? "") ?? .running, error: row[5], createdAt: Double(row[6] ?? "") ?? 0,
+              updatedAt: Double(row[7] ?? "") ?? 0)
+  }
+
+  public func jobs() throws -> [JobRecord] {
+    try connection.query("SELECT \(Self.jobColumns) FROM jobs ORDER BY id").map(Self.jobRecord)
+  }
+
+  public func job(_ id: Int64) throws -> JobRecord? {
+    try connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = $1", [String(id)]).first.map(Self.jobRecord)
+  }
+
+  public func findJob(fingerprint: String, states: Set<JobState>) throws -> JobRecord? {
+    try connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE fingerprint = $1 ORDER BY id DESC", [fingerprint])
+      .map(Self.jobRecord).first { states.contains($0.state) }
+  }
+
+  public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {
+    try connection.query("UPDATE jobs SET state = $1, error = $2, updated_at = now() WHERE id = $3", [state.rawValue, error, String(id)])
+  }
+
+  /// Starts listening for the wake-up hint on this store's connection.
+  public func listen() throws { try connection.query("LISTEN \(Self.channel)") }
+
+  /// Chunk counts by state over all jobs (for metrics).
+  public func chunkCounts() throws -> [ChunkState: Int] {
+    var counts: [ChunkState: Int] = [:]
+    for row in try connection.query("SELECT state, count(*) FROM chunks GROUP BY state") {
+      if let state = ChunkState(rawValue: row[0] ?? "") { counts[state] = Int(row[1] ?? "") ?? 0 }
+    }
+    return counts
+  }
+}

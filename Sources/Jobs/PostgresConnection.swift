@@ -1,0 +1,142 @@
+import CPostgres
+import Foundation
+
+/// One libpq connection, used by one thread at a time (a lock serialises callers). A query that
+/// finds the connection broken (a database restart) reconnects, with backoff, up to
+/// `reconnectAttempts` times before failing; the statement itself is retried once, so callers
+/// must tolerate at-least-once execution (every store write is fenced or idempotent).
+public final class PostgresConnection: @unchecked Sendable {
+  public struct Failure: Error, CustomStringConvertible {
+    public let description: String
+    /// The server could not be reached (as opposed to an error in the statement).
+    public let isConnectionLost: Bool
+  }
+
+  public let url: String
+  nonisolated(unsafe) private var connection: OpaquePointer?
+  private let lock = NSRecursiveLock()
+  public var reconnectAttempts = 30
+  /// Connections made so far (1 + reconnects), for metrics and tests.
+  public private(set) var connects = 0
+
+  public init(url: String) throws {
+    self.url = url
+    try connect()
+  }
+
+  deinit { PQfinish(connection) }
+
+  private func connect() throws {
+    PQfinish(connection)
+    connection = PQconnectdb(url)
+    guard PQstatus(connection) == CONNECTION_OK else {
+      let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+      PQfinish(connection)
+      connection = nil
+      throw Failure(description: "cannot connect to \(Self.redacted(url)): \(message)", isConnectionLost: true)
+    }
+    connects += 1
+    // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
+    PQsetNoticeProcessor(connection, { _, _ in }, nil)
+  }
+
+  /// The URL without its password, for messages.
+  static func redacted(_ url: String) -> String {
+    url.replacingOccurrences(of: #":[^:@/]+@"#, with: ":***@", options: .regularExpression)
+  }
+
+  private func reconnect() throws {
+    var delay = 0.1
+    var lastError: (any Error)?
+    for _ in 0..<reconnectAttempts {
+      do {
+        try connect()
+        return
+      } catch {
+        lastError = error
+        Thread.sleep(forTimeInterval: delay)
+        delay = min(delay * 2, 2)
+      }
+    }
+    throw lastError ?? Failure(description: "cannot reconnect", isConnectionLost: true)
+  }
+
+  /// Runs one statement with text parameters ($1, $2, ...; nil is NULL) and returns its rows as text.
+  @discardableResult
+  public func query(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
+    lock.lock()
+    defer { lock.unlock() }
+    do {
+      return try run(sql, parameters)
+    } catch let failure as Failure where failure.isConnectionLost {
+      try reconnect()
+      return try run(sql, parameters)
+    }
+  }
+
+  /// Runs `body` in a transaction on this connection; rolled back if it throws.
+  public func transaction<T>(_ body: () throws -> T) throws -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    if PQstatus(connection) != CONNECTION_OK { try reconnect() }
+    try run("BEGIN", [])
+    do {
+      let result = try body()
+      try run("COMMIT", [])
+      return result
+    } catch {
+      _ = try? run("ROLLBACK", [])
+      throw error
+    }
+  }
+
+  private func run(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
+    guard let connection, PQstatus(connection) == CONNECTION_OK else {
+      throw Failure(description: "connection to \(Self.redacted(url)) lost", isConnectionLost: true)
+    }
+    // libpq copies the parameter strings; keep the C strings alive for the call.
+    let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
+    defer { cStrings.forEach { free($0) } }
+    let result = cStrings.withUnsafeBufferPointer { buffer in
+      buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) { values in
+        PQexecParams(connection, sql, Int32(parameters.count), nil, parameters.isEmpty ? nil : values, nil, nil, 0)
+      }
+    }
+    defer { PQclear(result) }
+    let status = PQresultStatus(result)
+    guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+      let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+      throw Failure(description: "PostgreSQL: \(message)", isConnectionLost: PQstatus(connection) != CONNECTION_OK)
+    }
+    var rows: [[String?]] = []
+    for row in 0..<PQntuples(result) {
+      rows.append((0..<PQnfields(result)).map { column in
+        PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+      })
+    }
+    return rows
+  }
+
+  /// Waits up to `timeout` seconds for a NOTIFY on a channel this connection LISTENs on; true if
+  /// one arrived. Notifications are hints (not persisted), so callers poll as well.
+  public func waitForNotification(timeout: Double) -> Bool {
+    lock.lock()
+    let socket = PQsocket(connection)
+    lock.unlock()
+    guard socket >= 0 else {
+      Thread.sleep(forTimeInterval: timeout)
+      return false
+    }
+    var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+    _ = poll(&descriptor, 1, Int32(timeout * 1000))
+    lock.lock()
+    defer { lock.unlock() }
+    PQconsumeInput(connection)
+    var received = false
+    while let notification = PQnotifies(connection) {
+      received = true
+      PQfreemem(notification)
+    }
+    return received
+  }
+}

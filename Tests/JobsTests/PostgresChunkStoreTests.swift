@@ -1,0 +1,165 @@
+import Foundation
+import Jobs
+import Synchronization
+import Testing
+
+/// A real PostgreSQL server (Debian's binaries) started for these tests on a temporary data
+/// directory and port by scripts/pgtest.sh, stopped when the process exits.
+final class TestPostgres: Sendable {
+  let directory: String
+  let url: String
+
+  static let root: String = {
+    var directory = (#filePath as NSString).deletingLastPathComponent
+    while !FileManager.default.fileExists(atPath: directory + "/Package.swift") { directory = (directory as NSString).deletingLastPathComponent }
+    return directory
+  }()
+
+  init() throws {
+    directory = NSTemporaryDirectory() + "swapline-pg-\(UUID().uuidString.prefix(8))"
+    let port = 20_000 + Int(getpid() % 20_000) + Int.random(in: 0..<500)
+    try Self.script(["start", directory, String(port), String(getpid())])
+    url = try String(contentsOfFile: directory + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  deinit { try? Self.script(["stop", directory]) }
+
+  func restart() throws { _ = try Self.script(["restart", directory]) }
+
+  /// Runs the script with posix_spawn and waitpid. (Foundation's Process waits for descriptors
+  /// the server and its watcher inherit, so its waitUntilExit never returned here.)
+  static func script(_ arguments: [String]) throws {
+    let argv = ([root + "/scripts/pgtest.sh"] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, argv[0]!, nil, nil, argv, environ) == 0 else { throw TestFailure(description: "cannot run pgtest.sh") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard status == 0 else { throw TestFailure(description: "pgtest.sh \(arguments) exited with status \(status)") }
+  }
+
+  struct TestFailure: Error, CustomStringConvertible { let description: String }
+
+  /// One server for the whole test process; each test uses its own database.
+  static let shared: TestPostgres = try! TestPostgres()
+
+  /// A fresh database on the shared server; returns its URL.
+  static func database() throws -> String {
+    let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+    let admin = try PostgresConnection(url: shared.url)
+    try admin.query("CREATE DATABASE \(name)")
+    return String(shared.url.dropLast("postgres".count)) + name
+  }
+}
+
+@Suite(.serialized) struct PostgresChunkStoreTests {
+  func store(_ url: String, maxAttempts: Int = 3, baseDelay: Double = 0.2) throws -> PostgresChunkStore {
+    try PostgresChunkStore(url: url, policy: RetryPolicy(maxAttempts: maxAttempts, baseDelay: baseDelay, maxDelay: 5, jitter: 0))
+  }
+
+  @Test func chunksGoPendingLeasedDoneAndStaleLeasesAreFenced() throws {
+    let url = try TestPostgres.database()
+    let store = try store(url)
+    let job = try store.createJob(name: "clip.mp4", fingerprint: "f1", spec: "{}", chunks: [(0, 100), (100, 100), (200, 50)])
+    let first = try #require(try store.claim(worker: "w1", job: job, leaseSeconds: 30))
+    #expect(first.index == 0 && first.attempt == 1 && first.startFrame == 0 && first.frameCount == 100)
+    #expect(try store.renew(first, leaseSeconds: 30, framesDone: 40))
+    #expect(try store.complete(first, output: "chunk-00000.t\(first.token).ts"))
+    #expect(try store.chunks(job: job).map(\.state) == [.done, .pending, .pending])
+    // A worker that vanished: its lease is released and re-granted; its late commit changes nothing.
+    let stale = try #require(try store.claim(worker: "w2", job: job, leaseSeconds: 30))
+    #expect(try store.releaseLeases(job: job, owners: ["w2"]) == 1)
+    let fresh = try #require(try store.claim(worker: "w3", job: job, leaseSeconds: 30))
+    #expect(fresh.index == stale.index && fresh.token > stale.token && fresh.attempt == 2)
+    #expect(try !store.renew(stale, leaseSeconds: 30))
+    #expect(try !store.complete(stale, output: "stale.ts"))
+    #expect(try store.complete(fresh, output: "fresh.ts"))
+    let record = try store.chunks(job: job)[1]
+    #expect(record.output == "fresh.ts" && record.infrastructureFailures == 1)
+    #expect(try store.findJob(fingerprint: "f1", states: [.running])?.id == job)
+  }
+
+  @Test func expiredLeasesAreReapedOnTheDatabaseClock() throws {
+    let store = try store(try TestPostgres.database())
+    let job = try store.createJob(name: "clip", chunks: [(0, 10)])
+    let lease = try #require(try store.claim(worker: "stalled", job: nil, leaseSeconds: 0.3))
+    #expect(try store.reapExpiredLeases() == 0)
+    Thread.sleep(forTimeInterval: 0.5)
+    #expect(try store.reapExpiredLeases() == 1)
+    #expect(try !store.complete(lease, output: "late.ts"))
+    let record = try store.chunks(job: job)[0]
+    #expect(record.state == .pending && record.infrastructureFailures == 1 && record.lastError == "lease expired")
+    // Backoff after attempt 1 is 0.2 s: not claimable at once, claimable after.
+    #expect(try store.claim(worker: "w", job: job, leaseSeconds: 5) == nil)
+    Thread.sleep(forTimeInterval: 0.3)
+    #expect(try store.claim(worker: "w", job: job, leaseSeconds: 5)?.attempt == 2)
+  }
+
+  @Test func aChunkThatAlwaysFailsBacksOffThenDiesAndRetryRevivesIt() throws {
+    let store = try store(try TestPostgres.database(), maxAttempts: 3, baseDelay: 0.1)
+    let job = try store.createJob(name: "clip", chunks: [(0, 10)])
+    var waits: [Double] = []
+    for attempt in 1...3 {
+      let started = Date()
+      var lease: ChunkLease?
+      while lease == nil && Date().timeIntervalSince(started) < 5 {
+        lease = try store.claim(worker: "w", job: job, leaseSeconds: 30)
+        if lease == nil { Thread.sleep(forTimeInterval: 0.02) }
+      }
+      let claimed = try #require(lease, "attempt \(attempt)")
+      waits.append(Date().timeIntervalSince(started))
+      #expect(try store.fail(claimed, error: "corrupt frame 7") == (attempt == 3 ? .dead : .pending))
+    }
+    // Backoff doubles: 0.1 s before attempt 2, 0.2 s before attempt 3.
+    #expect(waits[1] >= 0.09 && waits[2] >= 0.19 && waits[2] > waits[1], "\(waits)")
+    let dead = try store.chunks(job: job)[0]
+    #expect(dead.state == .dead && dead.lastError == "corrupt frame 7" && dead.attempt == 3)
+    #expect(try store.retry(job: job) == 1)
+    #expect(try store.claim(worker: "w", job: job, leaseSeconds: 30)?.attempt == 1)
+  }
+
+  @Test func eightConcurrentClaimersTakeTwoThousandChunksEachExactlyOnce() throws {
+    let url = try TestPostgres.database()
+    let job = try store(url).createJob(name: "big", chunks: (0..<2000).map { ($0 * 10, 10) })
+    let claimed = Mutex<[Int: Int]>([:])
+    let failures = Mutex(0)
+    DispatchQueue.concurrentPerform(iterations: 8) { worker in
+      do {
+        let store = try self.store(url)  // one connection per claimer, as separate workers have
+        while let lease = try store.claim(worker: "w\(worker)", job: job, leaseSeconds: 60) {
+          claimed.withLock { $0[lease.index, default: 0] += 1 }
+          _ = try store.complete(lease, output: "s\(lease.index)")
+        }
+      } catch {
+        failures.withLock { $0 += 1 }
+      }
+    }
+    #expect(failures.withLock { $0 } == 0)
+    let counts = claimed.withLock { $0 }
+    #expect(counts.count == 2000 && counts.values.allSatisfy { $0 == 1 })
+    #expect(try store(url).chunks(job: job).allSatisfy { $0.state == .done })
+  }
+
+  @Test func aDatabaseRestartIsSurvivedByReconnecting() throws {
+    let url = try TestPostgres.database()
+    let store = try store(url)
+    let job = try store.createJob(name: "clip", chunks: [(0, 10), (10, 10)])
+    let lease = try #require(try store.claim(worker: "w", job: job, leaseSeconds: 60))
+    try TestPostgres.shared.restart()
+    // The next statements find the connection dropped, reconnect and carry on.
+    #expect(try store.renew(lease, leaseSeconds: 60))
+    #expect(try store.complete(lease, output: "a.ts"))
+    #expect(try store.claim(worker: "w", job: job, leaseSeconds: 60)?.index == 1)
+    #expect(store.connection.connects >= 2)
+  }
+
+  @Test func listenersAreWokenWhenChunksBecomeClaimable() throws {
+    let url = try TestPostgres.database()
+    let listener = try store(url)
+    try listener.listen()
+    let producer = try store(url)
+    #expect(!listener.connection.waitForNotification(timeout: 0.2))
+    _ = try producer.createJob(name: "clip", chunks: [(0, 10)])
+    #expect(listener.connection.waitForNotification(timeout: 5))
+  }
+}

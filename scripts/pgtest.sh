@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for tests, from Debian's postgresql package:
+#   scripts/pgtest.sh start DIR PORT [OWNER_PID]
+#                                      initdb in DIR, start on 127.0.0.1:PORT, print the URL (also
+#                                      written to DIR/url); with OWNER_PID, stop the server when that
+#                                      process is gone (test processes cannot clean up at exit)
+#   scripts/pgtest.sh stop DIR         immediate shutdown
+#   scripts/pgtest.sh restart DIR      fast restart (clients see their connections drop)
+# PostgreSQL refuses to run as root, so as root the server runs as the postgres user.
+set -euo pipefail
+BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$BIN/pg_ctl" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 2; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+case "${1:-}" in
+  start)
+    dir=$2 port=$3
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    as_pg "$BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+    # fsync off: a test server's data is thrown away; durability is not what these tests measure.
+    as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+    echo "postgresql://postgres@127.0.0.1:$port/postgres" | tee "$dir/url.tmp" >/dev/null
+    mv "$dir/url.tmp" "$dir/url" 2>/dev/null || true
+    if [ -n "${4:-}" ]; then
+      owner=$4
+      nohup bash -c "while kill -0 $owner 2>/dev/null; do sleep 1; done; \"$0\" stop \"$dir\"; rm -rf \"$dir\"" \
+        </dev/null >/dev/null 2>&1 &
+    fi
+    echo "postgresql://postgres@127.0.0.1:$port/postgres"
+    ;;
+  stop) as_pg "$BIN/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null 2>&1 || true ;;
+  restart) as_pg "$BIN/pg_ctl" -D "$2/data" -m fast -w -t 60 restart >/dev/null ;;
+  *) echo "usage: $0 start DIR PORT | stop DIR | restart DIR" >&2; exit 2 ;;
+esac
