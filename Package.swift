@@ -53,9 +53,11 @@ let package = Package(
     .testTarget(name: "FaceAnalysisTests", dependencies: ["FaceAnalysis", "OnnxRuntime", "Imaging", "Models"]),
     .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "FaceAnalysis", "Imaging", "OnnxRuntime"]),
     .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
-    .testTarget(name: "JobsTests", dependencies: ["Jobs"]),
+    // Shared by test targets: a throwaway PostgreSQL server (scripts/pgtest.sh).
+    .target(name: "TestSupport", dependencies: ["Jobs"], path: "Tests/TestSupport"),
+    .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging"]),
-    .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs"]),
+    .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

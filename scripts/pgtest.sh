@@ -10,16 +10,21 @@
 set -euo pipefail
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$BIN/pg_ctl" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 2; }
+# Close every descriptor this script inherited beyond stdin/out/err: the server and the watcher
+# would otherwise hold the caller's pipes open (a test runner waiting for EOF would hang).
+for fd in $(ls /proc/$$/fd); do
+  [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null || true
+done
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 case "${1:-}" in
   start)
     dir=$2 port=$3
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
-    as_pg "$BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+    as_pg "$BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null </dev/null
     # fsync off: a test server's data is thrown away; durability is not what these tests measure.
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null 2>&1 </dev/null
     echo "postgresql://postgres@127.0.0.1:$port/postgres" | tee "$dir/url.tmp" >/dev/null
     mv "$dir/url.tmp" "$dir/url" 2>/dev/null || true
     if [ -n "${4:-}" ]; then

@@ -100,6 +100,8 @@ public protocol ChunkStore: Sendable {
   /// The newest job with this fingerprint in one of `states`.
   func findJob(fingerprint: String, states: Set<JobState>) throws -> JobRecord?
   func setJobState(_ id: Int64, _ state: JobState, error: String?) throws
+  /// A running job with a chunk claimable now, other than `excluded` (jobs this worker refused).
+  func claimableJob(excluding excluded: Set<Int64>) throws -> Int64?
 }
 
 extension ChunkStore {

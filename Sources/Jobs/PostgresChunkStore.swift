@@ -184,6 +184,14 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
       .map(Self.jobRecord).first { states.contains($0.state) }
   }
 
+  public func claimableJob(excluding excluded: Set<Int64>) throws -> Int64? {
+    try connection.query("""
+      SELECT DISTINCT c.job_id FROM chunks c JOIN jobs j ON j.id = c.job_id
+      WHERE c.state = 'pending' AND c.available_at <= now() AND j.state = 'running' AND NOT (c.job_id = ANY($1::bigint[]))
+      ORDER BY c.job_id LIMIT 1
+      """, ["{" + excluded.sorted().map(String.init).joined(separator: ",") + "}"]).first.flatMap { Int64($0[0] ?? "") }
+  }
+
   public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {
     try connection.query("UPDATE jobs SET state = $1, error = $2, updated_at = now() WHERE id = $3", [state.rawValue, error, String(id)])
   }

@@ -193,6 +193,13 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
       .map(Self.jobRecord).first { states.contains($0.state) }
   }
 
+  public func claimableJob(excluding excluded: Set<Int64>) throws -> Int64? {
+    try query("""
+      SELECT DISTINCT chunks.job_id FROM chunks JOIN jobs ON jobs.id = chunks.job_id
+      WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running' ORDER BY chunks.job_id
+      """, [.real(now())]).compactMap { Int64($0[0] ?? "") }.first { !excluded.contains($0) }
+  }
+
   public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {
     try transaction {
       try execute("UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",

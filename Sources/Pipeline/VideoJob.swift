@@ -50,6 +50,19 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
     stride(from: startFrame, to: endFrame, by: max(chunkFrames, 1)).map { ($0, min(chunkFrames, endFrame - $0)) }
   }
 
+  /// "size:sha256" of a file (streamed in 4 MiB pieces), for files each node holds its own copy of.
+  public static func contentIdentity(of path: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    var size = 0
+    while let piece = try handle.read(upToCount: 4 << 20), !piece.isEmpty {
+      hasher.update(data: piece)
+      size += piece.count
+    }
+    return "\(size):" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+  }
+
   /// "size:mtime" of a file, cheap enough for 100 MB models (no hashing on every run).
   public static func identity(of path: String) -> String {
     guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "missing" }
@@ -59,23 +72,33 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   }
 }
 
-/// The embedded job engine: a jobs folder holding the SQLite store and one folder of segments per
-/// job. Every local worker process opens the same folder; chunks are claimed with leases, and a
-/// segment counts only if its lease token still matches when it is committed (fencing).
-public final class LocalJobs: @unchecked Sendable {
+/// The job engine: a chunk store (the embedded SQLite file, or PostgreSQL in cluster mode) and a
+/// folder holding one folder of segments per job (local, or a filesystem every node mounts).
+/// Every worker process opens the same store; chunks are claimed with leases, and a segment counts
+/// only if its lease token still matches when it is committed (fencing).
+public final class JobEngine: @unchecked Sendable {
   public let directory: String
-  public let store: SQLiteChunkStore
+  public let store: any ChunkStore
   public let leaseSeconds: Double
   /// Where ffmpeg and the decode/render threads run (see HelperPlacement).
   public var helperPlacement = HelperPlacement.unrestricted
   /// CPUs for the analysis (inference) thread, i.e. the thread calling `work` (nil: anywhere).
   public var analysisCPUs: [Int]?
+  /// Fault injection for tests: rendering any chunk containing this frame fails as if the frame
+  /// were corrupt (set from SWAPLINE_INJECT_CORRUPT_FRAME by the CLI; nil in normal runs).
+  public var corruptFrame: Int?
 
-  public init(directory: String, leaseSeconds: Double = 30, policy: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 1, maxDelay: 30)) throws {
+  /// The embedded engine: `directory/jobs.sqlite` and the segments next to it.
+  public convenience init(directory: String, leaseSeconds: Double = 30,
+                          policy: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 1, maxDelay: 30)) throws {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    self.init(store: try SQLiteChunkStore(path: directory + "/jobs.sqlite", policy: policy), directory: directory, leaseSeconds: leaseSeconds)
+  }
+
+  public init(store: any ChunkStore, directory: String, leaseSeconds: Double = 30) {
+    self.store = store
     self.directory = directory
     self.leaseSeconds = leaseSeconds
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    store = try SQLiteChunkStore(path: directory + "/jobs.sqlite", policy: policy)
   }
 
   public func segmentFolder(job: Int64) -> String { directory + "/job-\(job)" }
@@ -135,7 +158,7 @@ public final class LocalJobs: @unchecked Sendable {
   /// A chunk's own error marks it for retry (or dead) and is rethrown after the chunks in flight
   /// are settled.
   public func work<Processor: VideoFrameProcessor>(job: Int64, spec: VideoJobSpec, info: MediaInfo, processor: Processor,
-                                                   worker: String = LocalJobs.workerName, warmReader: FrameReader? = nil,
+                                                   worker: String = JobEngine.workerName, warmReader: FrameReader? = nil,
                                                    shouldStop: @escaping @Sendable () -> Bool = { false },
                                                    frameDone: @escaping @Sendable () -> Void = {},
                                                    chunkDone: @escaping @Sendable (ChunkEvent) -> Void = { _ in }) throws -> Int {
@@ -148,6 +171,9 @@ public final class LocalJobs: @unchecked Sendable {
       let segment = segmentFolder(job: job) + String(format: "/chunk-%05d.t%d.%@", lease.index, lease.token, spec.encoding.encoder.segmentExtension)
       let heartbeat = LeaseHeartbeat(store: store, lease: lease, leaseSeconds: leaseSeconds)
       do {
+        if let corruptFrame, (lease.startFrame..<(lease.startFrame + lease.frameCount)).contains(corruptFrame) {
+          throw MediaError(.badInput, "frame \(corruptFrame) is corrupt (injected fault)")
+        }
         let chunk = try ChunkRender(processor: processor, encoding: spec.encoding, target: spec.target, info: info, start: lease.startFrame,
                                     count: lease.frameCount, segment: segment, placement: helperPlacement, warmReader: warmReader,
                                     frameDone: frameDone)

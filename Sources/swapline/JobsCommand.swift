@@ -13,21 +13,32 @@ struct JobsCommand: AsyncParsableCommand {
       its jobs folder (by default .swapline-jobs next to the output). Running the same swap command
       again resumes an unfinished job; `jobs resume ID` does the same from the stored command.
       """,
-    subcommands: [List.self, Show.self, Retry.self, Cancel.self, Resume.self])
+    subcommands: [Submit.self, List.self, Show.self, Retry.self, Cancel.self, Resume.self])
 
   struct StoreArguments: ParsableArguments {
-    @Option(name: .customLong("jobs-dir"), help: "Folder holding jobs.sqlite.")
+    @Option(name: .customLong("jobs-dir"), help: "Folder holding jobs.sqlite (the embedded store).")
     var directory: String = ".swapline-jobs"
 
-    func open() throws -> LocalJobs {
+    @Option(name: .customLong("database"), help: "PostgreSQL URL of the cluster store (instead of --jobs-dir).")
+    var database: String?
+
+    @Option(name: .customLong("storage"), help: "With --database: the shared segments folder.")
+    var storage: String?
+
+    func open() throws -> JobEngine {
+      if let database {
+        do { return JobEngine(store: try PostgresChunkStore(url: database), directory: storage ?? ".") } catch {
+          throw CLIError.failure("cannot open the cluster store: \(error)")
+        }
+      }
       guard FileManager.default.fileExists(atPath: directory + "/jobs.sqlite") else {
         throw CLIError.badInput("no job store in \(directory) (give --jobs-dir: the .swapline-jobs folder next to the output)")
       }
-      do { return try LocalJobs(directory: directory) } catch { throw CLIError.failure("cannot open the job store: \(error)") }
+      do { return try JobEngine(directory: directory) } catch { throw CLIError.failure("cannot open the job store: \(error)") }
     }
   }
 
-  static func job(_ id: Int64, in jobs: LocalJobs) throws -> JobRecord {
+  static func job(_ id: Int64, in jobs: JobEngine) throws -> JobRecord {
     guard let job = try jobs.store.job(id) else { throw CLIError.badInput("no job \(id) in \(jobs.directory)") }
     return job
   }
@@ -37,6 +48,28 @@ struct JobsCommand: AsyncParsableCommand {
       let count = chunks.filter { $0.state == state }.count
       return count > 0 ? "\(count) \(state.rawValue)" : nil
     }.joined(separator: ", ")
+  }
+
+  struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Submit a video swap to the cluster: `jobs submit -s SRC -t VIDEO -o OUT --database URL --storage DIR [swap options]`.",
+      discussion: "Takes every `swapline swap` option; the same as `swapline swap ... --database URL --storage DIR`.")
+    @Argument(parsing: .captureForPassthrough, help: "swap options, including --database and --storage.")
+    var arguments: [String] = []
+
+    func run() async throws {
+      try await reportingErrors {
+        guard arguments.contains("--database"), arguments.contains("--storage") else {
+          throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["swap"] + arguments
+        try process.run()
+        process.waitUntilExit()
+        if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+      }
+    }
   }
 
   struct List: AsyncParsableCommand {
@@ -90,7 +123,7 @@ struct JobsCommand: AsyncParsableCommand {
           var line = String(format: "  %5d  frames %6d-%-6d %-8@ attempt %d", chunk.index, chunk.startFrame,
                             chunk.startFrame + chunk.frameCount - 1, chunk.state.rawValue as NSString, chunk.attempt)
           if chunk.infrastructureFailures > 0 { line += ", \(chunk.infrastructureFailures) lost lease(s)" }
-          if let owner = chunk.owner { line += ", held by \(owner)" }
+          if let owner = chunk.owner { line += chunk.state == .done ? ", rendered by \(owner)" : ", held by \(owner)" }
           if let error = chunk.lastError, chunk.state != .done { line += ": \(error)" }
           print(line)
         }

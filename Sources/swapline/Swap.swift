@@ -136,6 +136,16 @@ struct Swap: AsyncParsableCommand {
         help: "Video on CPU: do not pin the inference thread to the first core and decoding/rendering/encoding to the others.")
   var noThreadPinning = false
 
+  @Option(name: .customLong("database"),
+          help: "Video: submit the job to the cluster store at this PostgreSQL URL instead of running it here (`swapline worker` processes render it, `swapline coordinator` writes OUTPUT).")
+  var database: String?
+
+  @Option(name: .customLong("storage"), help: "Video, with --database: the shared folder (mounted by every node) for chunk segments.")
+  var storage: String?
+
+  @Option(name: .customLong("lease-seconds"), help: "Video: how long a chunk's lease lasts without renewal (renewed every third of it).")
+  var leaseSeconds: Double = 30
+
   @Flag(name: .customLong("worker-only"), help: .hidden)
   var workerOnly = false
 
@@ -178,6 +188,12 @@ struct Swap: AsyncParsableCommand {
       guard ModelCatalog.spec(named: frameEnhancerModel)?.role == .frameEnhancer else { throw ValidationError("unknown --frame-enhancer-model \(frameEnhancerModel)") }
     }
     guard (0...100).contains(faceEnhancerBlend), (0...100).contains(frameEnhancerBlend) else { throw ValidationError("enhancer blends take 0 to 100") }
+    if database != nil {
+      guard storage != nil else { throw ValidationError("--database needs --storage, the shared folder for segments") }
+      guard Self.videoExtensions.contains((output as NSString).pathExtension.lowercased()) else {
+        throw ValidationError("--database is for videos; images are swapped here at once")
+      }
+    }
     guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1 frame") }
     guard (1...64).contains(workers) else { throw ValidationError("--workers takes 1 to 64") }
     guard VideoEncoding.presets.contains(videoPreset) else { throw ValidationError("--output-video-preset: \(VideoEncoding.presets.joined(separator: ", "))") }
@@ -302,14 +318,14 @@ struct Swap: AsyncParsableCommand {
         targetImage = try timed("decode") { try readInputImage(target) }
       }
       // Other local workers load their models while this process loads its own.
-      let children = isVideo && !workerOnly ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
+      let children = isVideo && !workerOnly && database == nil ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
       defer { for child in children where child.isRunning { child.terminate() } }
       let store = models.store
       let runtime = try execution.makeRuntime(defaultThreads: intraOpThreads)
       // The first chunk's decoder starts now, so ffmpeg's start-up overlaps model loading.
       let warmReader: FrameReader? = video.flatMap { info in
         let start = trimFrameStart ?? 0, end = min(trimFrameEnd ?? info.frameCount, info.frameCount)
-        guard !workerOnly, start >= 0, end > start else { return nil }
+        guard !workerOnly, database == nil, start >= 0, end > start else { return nil }
         return try? FrameReader(path: target, info: info, start: start, count: min(chunkSize, end - start),
                                 placement: threadPlan(intraOpThreads: intraOpThreads).helpers)
       }

@@ -28,24 +28,44 @@ extension Swap {
       encoder = encoder.softwareFallback
       log(.warn, "\(videoEncoder.rawValue) is not usable here (no NVIDIA GPU or driver); encoding with \(encoder.rawValue)")
     }
-    let spec = jobSpec(info: info, start: start, end: end, encoding: VideoEncoding(encoder: encoder, quality: videoQuality, preset: videoPreset),
-                       label: label, modelFiles: modelFiles)
+    let spec = try jobSpec(info: info, start: start, end: end, encoding: VideoEncoding(encoder: encoder, quality: videoQuality, preset: videoPreset),
+                           label: label, modelFiles: modelFiles)
     let outputFolder = (spec.output as NSString).deletingLastPathComponent
-    let jobs: LocalJobs
-    do { jobs = try LocalJobs(directory: jobsDirectory ?? outputFolder + "/.swapline-jobs") } catch {
+    let jobs: JobEngine
+    do {
+      if let database, let storage {
+        jobs = JobEngine(store: try PostgresChunkStore(url: database), directory: storage, leaseSeconds: leaseSeconds)
+      } else {
+        jobs = try JobEngine(directory: jobsDirectory ?? outputFolder + "/.swapline-jobs", leaseSeconds: leaseSeconds)
+      }
+    } catch {
       throw CLIError.failure("cannot open the job store: \(error)")
     }
+    if database != nil && !workerOnly {
+      // Cluster mode: the job is submitted; workers render it and the coordinator writes OUTPUT.
+      let prepared = try jobs.prepare(spec)
+      print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
+      return (start..<end, 0)
+    }
     (jobs.helperPlacement, jobs.analysisCPUs) = threadPlan(intraOpThreads: intraOpThreads)
+    jobs.corruptFrame = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) }
     let stop = StopSignal.install()
 
     if workerOnly {
       // Workers start while the parent loads its models; the parent creates the job.
       var job: JobRecord?
-      for _ in 0..<600 where job == nil && !stop.raised {
+      // Local workers wait for the parent to create the job; a cluster worker's job exists already.
+      for _ in 0..<(database == nil ? 600 : 1) where job == nil && !stop.raised {
         job = try jobs.store.findJob(fingerprint: spec.fingerprint, states: [.running])
         if job == nil { Thread.sleep(forTimeInterval: 0.2) }
       }
-      guard let job else { return (start..<end, 0) }
+      guard let job else {
+        if database != nil {
+          // Same command, different fingerprint: this node's model files (or inputs) differ.
+          throw CLIError(message: "refusing the job: this worker's model files or inputs differ from the submitted job's", exitCode: 3)
+        }
+        return (start..<end, 0)
+      }
       _ = try runChunks(jobs: jobs, job: job.id, spec: spec, info: info, processor: processor, stop: stop, progress: nil)
       return (start..<end, 0)
     }
@@ -68,7 +88,7 @@ extension Swap {
       rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress,
                                 warmReader: rendered == 0 ? warmReader : nil)
       if stop.raised {
-        _ = try? jobs.store.releaseLeases(job: prepared.job, owners: [LocalJobs.workerName])
+        _ = try? jobs.store.releaseLeases(job: prepared.job, owners: [JobEngine.workerName])
         progress?.finish()
         throw CLIError(message: "interrupted; run the same command again to resume job \(prepared.job)", exitCode: 130)
       }
@@ -102,7 +122,7 @@ extension Swap {
 
   /// Claims and renders chunks until none is claimable; a chunk's error is reported and the loop
   /// goes on with other chunks (the failed one is retried after its backoff, or ends dead).
-  private func runChunks(jobs: LocalJobs, job: Int64, spec: VideoJobSpec, info: MediaInfo, processor: SwapFrameProcessor,
+  private func runChunks(jobs: JobEngine, job: Int64, spec: VideoJobSpec, info: MediaInfo, processor: SwapFrameProcessor,
                          stop: StopSignal, progress: JobProgress?, warmReader: FrameReader? = nil) throws -> Int {
     let timer = processor.timer
     var total = 0
@@ -150,23 +170,38 @@ extension Swap {
             pin ? [0] : nil)
   }
 
-  func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) -> VideoJobSpec {
+  func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) throws -> VideoJobSpec {
     func absolute(_ path: String) -> String {
       path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
     // The options that change the output: the command line without the ones that only change
-    // how the work is run.
+    // how or where the work runs (count = values taken; -1 = every value up to the next option).
     let runOnly: [String: Int] = ["--workers": 1, "--jobs-dir": 1, "--log-level": 1, "--execution-thread-count": 1, "--profile": 0,
-                                  "--worker-only": 0, "--restart": 0]
+                                  "--worker-only": 0, "--restart": 0, "--database": 1, "--storage": 1, "--no-thread-pinning": 0,
+                                  "--benchmark-report": 1, "--execution-providers": -1, "--execution-device-ids": -1,
+                                  "--execution-strict": 0, "--memory-budget": 1, "--video-memory-strategy": 1,
+                                  "--lease-seconds": 1]
     var arguments: [String] = []
     var skip = 0
+    var skippingValues = false
     for argument in CommandLine.arguments.dropFirst() {
+      if skippingValues && !argument.hasPrefix("-") { continue }
+      skippingValues = false
       if skip > 0 { skip -= 1; continue }
-      if let count = runOnly[argument] { skip = count; continue }
+      let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+      if let count = runOnly[name] {
+        if argument.contains("=") { continue }
+        if count < 0 { skippingValues = true } else { skip = count }
+        continue
+      }
       arguments.append(argument)
     }
     var files: [String: String] = [:]
-    for path in [target] + sources + modelFiles where !path.isEmpty { files[absolute(path)] = VideoJobSpec.identity(of: path) }
+    for path in [target] + sources where !path.isEmpty { files[absolute(path)] = VideoJobSpec.identity(of: path) }
+    for path in modelFiles where !path.isEmpty {
+      // Cluster nodes hold their own copies of the models: compare contents, not modification times.
+      files[absolute(path)] = database == nil ? VideoJobSpec.identity(of: path) : try VideoJobSpec.contentIdentity(of: path)
+    }
     return VideoJobSpec(target: absolute(target), output: absolute(output), startFrame: start, endFrame: end, chunkFrames: chunkSize,
                         encoding: encoding, label: label,
                         options: ["arguments": String(decoding: (try? JSONEncoder().encode(arguments)) ?? Data(), as: UTF8.self),

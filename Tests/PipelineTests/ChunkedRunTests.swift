@@ -59,7 +59,7 @@ import Testing
   @Test func chunkBoundariesAreFrameExact() throws {
     let info = try MediaProbe.probe(Self.clip)
     #expect(info.frameCount == 75)
-    let jobs = try LocalJobs(directory: Self.folder + "/jobs-exact")
+    let jobs = try JobEngine(directory: Self.folder + "/jobs-exact")
     let output = Self.folder + "/identity.mkv"
     // 17-frame chunks: starts at 0, 17, 34, 51, 68, none on a keyframe after the first.
     let spec = spec(output: output, chunkFrames: 17)
@@ -83,7 +83,7 @@ import Testing
 
   @Test func aTrimmedRangeKeepsItsFrames() throws {
     let info = try MediaProbe.probe(Self.clip)
-    let jobs = try LocalJobs(directory: Self.folder + "/jobs-trim")
+    let jobs = try JobEngine(directory: Self.folder + "/jobs-trim")
     let output = Self.folder + "/trimmed.mkv"
     let spec = spec(output: output, chunkFrames: 10, start: 23, end: 61)
     let prepared = try jobs.prepare(spec)
@@ -94,7 +94,7 @@ import Testing
 
   @Test func theSameSpecResumesAndOnlyUnfinishedChunksRun() throws {
     let info = try MediaProbe.probe(Self.clip)
-    let jobs = try LocalJobs(directory: Self.folder + "/jobs-resume")
+    let jobs = try JobEngine(directory: Self.folder + "/jobs-resume")
     let output = Self.folder + "/resumed.mkv"
     let spec = spec(output: output, chunkFrames: 25)
     let first = try jobs.prepare(spec)
@@ -118,7 +118,7 @@ import Testing
 
   @Test func aStaleWorkersSegmentIsNeverCommitted() throws {
     let info = try MediaProbe.probe(Self.clip)
-    let jobs = try LocalJobs(directory: Self.folder + "/jobs-fence")
+    let jobs = try JobEngine(directory: Self.folder + "/jobs-fence")
     let spec = spec(output: Self.folder + "/fenced.mkv", chunkFrames: 75)
     let prepared = try jobs.prepare(spec)
     // A worker that vanished holds the only chunk; releasing it re-grants it with a new token.

@@ -1,0 +1,171 @@
+import Foundation
+import Jobs
+import TestSupport
+import Testing
+
+/// Cluster mode with a real PostgreSQL server: `jobs submit`, `worker` and `coordinator` as the
+/// README runs them, and the failures the design must survive. Every test uses its own database and
+/// storage folder, and compares frames with the single-machine lossless run of the same clip.
+@Suite(.serialized) struct ClusterTests {
+  let database: String
+  let storage = CLITests.temporaryDirectory()
+  let output: String
+
+  init() throws {
+    database = try TestPostgres.database()
+    output = storage + "/out/cluster.mkv"
+    try FileManager.default.createDirectory(atPath: storage + "/out", withIntermediateDirectories: true)
+  }
+
+  var cluster: [String] { ["--database", database, "--storage", storage + "/segments"] }
+
+  /// A swapline process in the background, output to a log file.
+  final class Background: @unchecked Sendable {
+    let process = Process()
+    let log: String
+    init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+      self.log = log
+      FileManager.default.createFile(atPath: log, contents: nil)
+      process.executableURL = URL(fileURLWithPath: CLITests.root + "/.build/debug/swapline")
+      process.arguments = arguments
+      process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+      let handle = FileHandle(forWritingAtPath: log)!
+      process.standardOutput = handle
+      process.standardError = handle
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+    }
+    var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    func stop() {
+      if process.isRunning { process.terminate() }
+      for _ in 0..<100 where process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      process.waitUntilExit()
+    }
+  }
+
+  func submit() throws {
+    let result = try CLITests.swapline(["jobs", "submit", "-s", "samples/grace_hopper.jpg", "-t", VideoJobTests.smallClip, "-o", output]
+                                       + VideoJobTests.lossless + cluster)
+    #expect(result.status == 0 && result.stdout.contains("job 1: submitted, 8 chunks"), "\(result.stdout) \(result.stderr)")
+  }
+
+  func worker(_ name: String, lease: Double = 30, environment: [String: String] = [:]) throws -> Background {
+    try Background(["worker", "--poll-interval", "0.2", "--lease-seconds", String(lease)] + cluster, log: storage + "/\(name).log",
+                   environment: environment)
+  }
+
+  func coordinator() throws -> Background {
+    try Background(["coordinator", "--poll-interval", "0.2"] + cluster, log: storage + "/coordinator.log")
+  }
+
+  func store() throws -> PostgresChunkStore { try PostgresChunkStore(url: database) }
+
+  /// Polls until `condition` holds (or fails the test after `seconds`).
+  func wait(_ what: String, seconds: Double = 240, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if try condition() { return }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    Issue.record("timed out waiting for \(what)")
+  }
+
+  func jobState() throws -> JobState? { try store().job(1)?.state }
+
+  @Test func twoWorkersProduceTheSingleMachineFrames() throws {
+    try submit()
+    let workers = try [worker("w1"), worker("w2")], boss = try coordinator()
+    defer { (workers + [boss]).forEach { $0.stop() } }
+    try wait("the job to be done") { try jobState() == .done }
+    #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+    let owners = Set(try store().chunks(job: 1).compactMap(\.owner))
+    #expect(owners.count == 2, "chunks rendered by \(owners)")
+    #expect(boss.text.contains("job done job=1"), "\(boss.text)")
+  }
+
+  @Test func aKilledWorkersChunkIsReclaimedAfterItsLease() throws {
+    try submit()
+    let first = try worker("w1", lease: 3)
+    // Wait for its render process to hold a lease, then kill -9 both the worker and the renderer.
+    var owner = ""
+    try wait("a chunk in flight") {
+      owner = try store().chunks(job: 1).first { $0.state == .leased }?.owner ?? ""
+      return !owner.isEmpty
+    }
+    let renderer = Int32(owner.split(separator: ":").last ?? "") ?? 0
+    kill(first.process.processIdentifier, SIGKILL)
+    #expect(renderer > 0 && kill(renderer, SIGKILL) == 0)
+    first.stop()
+    let second = try worker("w2", lease: 3), boss = try coordinator()
+    defer { [second, boss].forEach { $0.stop() } }
+    try wait("the job to be done") { try jobState() == .done }
+    #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+    let reclaimed = try store().chunks(job: 1).filter { $0.infrastructureFailures > 0 }
+    #expect(!reclaimed.isEmpty && reclaimed.allSatisfy { $0.lastError == "lease expired" || $0.attempt >= 2 }, "\(reclaimed)")
+    #expect(boss.text.contains("expired leases returned"), "\(boss.text)")
+  }
+
+  @Test func aStalledWorkersLateCommitIsRejected() throws {
+    try submit()
+    let stalled = try worker("stalled", lease: 2)
+    var owner = "", index = -1, token = Int64(0)
+    try wait("a chunk in flight") {
+      guard let chunk = try store().chunks(job: 1).first(where: { $0.state == .leased }) else { return false }
+      owner = chunk.owner ?? ""
+      index = chunk.index
+      return true
+    }
+    let renderer = Int32(owner.split(separator: ":").last ?? "") ?? 0
+    #expect(renderer > 0 && kill(renderer, SIGSTOP) == 0)
+    token = Int64(try store().connection.query("SELECT lease_token FROM chunks WHERE job_id = 1 AND idx = $1", [String(index)])
+      .first?[0] ?? "") ?? 0
+    kill(stalled.process.processIdentifier, SIGSTOP)
+    // Past its lease the coordinator reaps the chunk and another worker finishes the whole job.
+    let healthy = try worker("healthy", lease: 2), boss = try coordinator()
+    defer { [healthy, boss].forEach { $0.stop() } }
+    try wait("the job to be done") { try jobState() == .done }
+    // The stalled renderer wakes up: its lease renewal and commit are refused; its segment is never used.
+    kill(renderer, SIGCONT)
+    kill(stalled.process.processIdentifier, SIGCONT)
+    Thread.sleep(forTimeInterval: 3)
+    stalled.stop()
+    let chunk = try store().chunks(job: 1)[index]
+    #expect(chunk.state == .done && chunk.output != nil && !(chunk.output ?? "").contains(".t\(token)."), "\(chunk)")
+    #expect(chunk.infrastructureFailures >= 1)
+    #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+  }
+
+  @Test func aDatabaseRestartMidJobIsSurvived() throws {
+    try submit()
+    let first = try worker("w1"), boss = try coordinator()
+    defer { [first, boss].forEach { $0.stop() } }
+    try wait("a first chunk done") { try store().chunks(job: 1).contains { $0.state == .done } }
+    try TestPostgres.shared.restart()
+    try wait("the job to be done") { try jobState() == .done }
+    #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+    #expect(first.process.isRunning && boss.process.isRunning, "worker:\n\(first.text)\ncoordinator:\n\(boss.text)")
+  }
+
+  @Test func aChunkThatAlwaysFailsEndsDeadAndRetryRevivesIt() throws {
+    try submit()
+    // Frame 25 (chunk 2) is made to fail on every attempt.
+    let faulty = try worker("faulty", environment: ["SWAPLINE_INJECT_CORRUPT_FRAME": "25"]), boss = try coordinator()
+    try wait("the job to fail") { try jobState() == .failed }
+    faulty.stop()
+    let chunk = try store().chunks(job: 1)[2]
+    #expect(chunk.state == .dead && chunk.attempt == 3 && (chunk.lastError ?? "").contains("frame 25 is corrupt"), "\(chunk)")
+    let show = try CLITests.swapline(["jobs", "show", "1"] + cluster)
+    #expect(show.stdout.contains("job 1: failed (chunk 2 (frames 20-29) failed 3 times") && show.stdout.contains("frame 25 is corrupt"),
+            "\(show.stdout)")
+    #expect(!FileManager.default.fileExists(atPath: output))
+    // Retry revives it; a healthy worker finishes the job.
+    let retry = try CLITests.swapline(["jobs", "retry", "1"] + cluster)
+    #expect(retry.status == 0 && retry.stdout.contains("1 chunk back to pending"), "\(retry.stdout)")
+    let healthy = try worker("healthy")
+    defer { [healthy, boss].forEach { $0.stop() } }
+    try wait("the job to be done") { try jobState() == .done }
+    #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+  }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Jobs
+
+/// A real PostgreSQL server (Debian's binaries) started for these tests on a temporary data
+/// directory and port by scripts/pgtest.sh, stopped when the process exits.
+public final class TestPostgres: Sendable {
+  public let directory: String
+  public let url: String
+
+  public static let root: String = {
+    var directory = (#filePath as NSString).deletingLastPathComponent
+    while !FileManager.default.fileExists(atPath: directory + "/Package.swift") { directory = (directory as NSString).deletingLastPathComponent }
+    return directory
+  }()
+
+  init() throws {
+    directory = NSTemporaryDirectory() + "swapline-pg-\(UUID().uuidString.prefix(8))"
+    let port = 20_000 + Int(getpid() % 20_000) + Int.random(in: 0..<500)
+    try Self.script(["start", directory, String(port), String(getpid())])
+    url = try String(contentsOfFile: directory + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  deinit { try? Self.script(["stop", directory]) }
+
+  public func restart() throws { _ = try Self.script(["restart", directory]) }
+
+  /// Runs the script with posix_spawn and waitpid. (Foundation's Process waits for descriptors
+  /// the server and its watcher inherit, so its waitUntilExit never returned here.)
+  static func script(_ arguments: [String]) throws {
+    let argv = ([root + "/scripts/pgtest.sh"] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, argv[0]!, nil, nil, argv, environ) == 0 else { throw TestFailure(description: "cannot run pgtest.sh") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard status == 0 else { throw TestFailure(description: "pgtest.sh \(arguments) exited with status \(status)") }
+  }
+
+  struct TestFailure: Error, CustomStringConvertible { let description: String }
+
+  /// One server for the whole test process; each test uses its own database.
+  public static let shared: TestPostgres = try! TestPostgres()
+
+  /// A fresh database on the shared server; returns its URL.
+  public static func database() throws -> String {
+    let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+    let admin = try PostgresConnection(url: shared.url)
+    try admin.query("CREATE DATABASE \(name)")
+    return String(shared.url.dropLast("postgres".count)) + name
+  }
+}
+
