@@ -40,10 +40,12 @@ let package = Package(
     .target(name: "Media", dependencies: ["Imaging", "CSystem"]),
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
     .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", .product(name: "Crypto", package: "swift-crypto")]),
+    // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
+    .target(name: "Server"),
     .executableTarget(
       name: "swapline",
       dependencies: [
-        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline",
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -57,6 +59,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Jobs"], path: "Tests/TestSupport"),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging"]),
+    .testTarget(name: "ServerTests", dependencies: ["Server"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]

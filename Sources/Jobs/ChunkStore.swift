@@ -13,6 +13,8 @@ public struct ChunkLease: Sendable, Equatable, Hashable {
   public let frameCount: Int
   public let attempt: Int
   public let token: Int64
+  /// Seconds the chunk waited claimable before this claim (cluster store; 0 in the embedded one).
+  public var queuedSeconds: Double = 0
 }
 
 /// What the store knows about a chunk.

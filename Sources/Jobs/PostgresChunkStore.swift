@@ -74,12 +74,13 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
       UPDATE chunks SET state = 'leased', attempt = attempt + 1, lease_token = lease_token + 1, lease_owner = $1,
         lease_expires_at = now() + make_interval(secs => $2::float8), frames_done = 0
       FROM c WHERE chunks.job_id = c.job_id AND chunks.idx = c.idx
-      RETURNING chunks.job_id, chunks.idx, chunks.start_frame, chunks.frame_count, chunks.attempt, chunks.lease_token
+      RETURNING chunks.job_id, chunks.idx, chunks.start_frame, chunks.frame_count, chunks.attempt, chunks.lease_token,
+        extract(epoch from now() - chunks.available_at)
       """, [worker, String(leaseSeconds), String(job ?? -1)])
-    guard let row = rows.first, row.count == 6 else { return nil }
-    let values = row.map { Int64($0 ?? "") ?? 0 }
+    guard let row = rows.first, row.count == 7 else { return nil }
+    let values = row.prefix(6).map { Int64($0 ?? "") ?? 0 }
     return ChunkLease(jobID: values[0], index: Int(values[1]), startFrame: Int(values[2]), frameCount: Int(values[3]),
-                      attempt: Int(values[4]), token: values[5])
+                      attempt: Int(values[4]), token: values[5], queuedSeconds: max(0, Double(row[6] ?? "") ?? 0))
   }
 
   private func fenced(_ assignments: String, _ parameters: [String?], _ lease: ChunkLease) throws -> Bool {

@@ -148,6 +148,8 @@ public final class JobEngine: @unchecked Sendable {
     /// Seconds the analysis thread waited for decoded frames and for the render thread.
     public let waitedForFrames: Double
     public let waitedForRender: Double
+    /// Seconds the chunk waited claimable before it was claimed.
+    public var queuedSeconds: Double = 0
   }
 
   /// Claims and renders chunks of `job` until none is claimable now. `warmReader`, a decoder
@@ -231,7 +233,8 @@ public final class JobEngine: @unchecked Sendable {
           if accepted { committed.withLock { $0 += 1 } }
           chunkDone(ChunkEvent(index: claimed.lease.index, frames: claimed.lease.frameCount,
                                seconds: (ContinuousClock.now - claimed.started).seconds, committed: accepted,
-                               waitedForFrames: claimed.chunk.waitedForFrames, waitedForRender: claimed.chunk.waitedForRender))
+                               waitedForFrames: claimed.chunk.waitedForFrames, waitedForRender: claimed.chunk.waitedForRender,
+                               queuedSeconds: claimed.lease.queuedSeconds))
           return nil
         } catch {
           try? FileManager.default.removeItem(atPath: claimed.chunk.segment)

@@ -3,6 +3,7 @@ import Foundation
 import Jobs
 import Media
 import Pipeline
+import Server
 
 /// `--database URL --storage DIR`, shared by the cluster commands.
 struct ClusterArguments: ParsableArguments {
@@ -14,6 +15,18 @@ struct ClusterArguments: ParsableArguments {
 
   @Option(name: .customLong("poll-interval"), help: "Seconds between polls of the store (NOTIFY wakes workers sooner).")
   var pollInterval: Double = 1
+
+  @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics on this port (0: any free port, printed at start).")
+  var metricsPort: Int?
+
+  func startMetrics(_ registry: MetricsRegistry, log: EventLog, refresh: @escaping @Sendable () -> Void = {}) throws -> MetricsServer? {
+    guard let metricsPort else { return nil }
+    do {
+      let server = try MetricsServer(port: metricsPort, registry: registry, refresh: refresh)
+      log("metrics", ["url": "http://0.0.0.0:\(server.port)/metrics"])
+      return server
+    } catch { throw CLIError.failure("\(error)") }
+  }
 
   func open() throws -> (store: PostgresChunkStore, engine: JobEngine) {
     do {
@@ -73,6 +86,10 @@ struct Worker: AsyncParsableCommand {
     try await reportingErrors {
       let (store, _) = try cluster.open()
       let log = EventLog(json: logJSON, role: "worker")
+      let registry = MetricsRegistry()
+      Self.describe(registry)
+      let metrics = try cluster.startMetrics(registry, log: log)
+      defer { _ = metrics }
       try store.listen()
       let stop = StopSignal.install()
       var refused = Set<Int64>()
@@ -97,7 +114,7 @@ struct Worker: AsyncParsableCommand {
         extra += execution.providers.flatMap { ["--execution-providers", $0.rawValue] }.prefix(2)
         extra += ["--execution-device-ids"] + execution.deviceIDs.map(String.init)
         if let threads = execution.threadCountOption { extra += ["--execution-thread-count", String(threads)] }
-        let status = runChild(arguments + extra, directory: directory, stop: stop)
+        let status = runChild(arguments + extra + ["--events"], directory: directory, stop: stop, job: jobID, registry: registry)
         if status == 3 {
           refused.insert(jobID)
           log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
@@ -110,15 +127,54 @@ struct Worker: AsyncParsableCommand {
     }
   }
 
-  /// Runs the job's swap command; SIGTERM/SIGINT to this worker are passed on to it.
-  func runChild(_ arguments: [String], directory: String, stop: StopSignal) -> Int32 {
+  static let worker = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+
+  static func describe(_ registry: MetricsRegistry) {
+    registry.describe("swapline_worker_attempts_total", type: "counter", help: "Chunk attempts by outcome (ok, error, lease_lost, fenced).")
+    registry.describe("swapline_worker_stale_commits_rejected_total", type: "counter", help: "Commits refused because the lease had been re-granted.")
+    registry.describe("swapline_worker_frames_total", type: "counter", help: "Frames rendered and committed.")
+    registry.describe("swapline_worker_fps", type: "gauge", help: "Frames per second of the last chunk.")
+    registry.describe("swapline_worker_chunk_seconds", type: "histogram", help: "Wall time per chunk, claim to commit.")
+    registry.describe("swapline_worker_queue_wait_seconds", type: "histogram", help: "Time a chunk waited claimable before this worker claimed it.")
+    registry.describe("swapline_worker_pool_resident_bytes", type: "gauge", help: "Inference pool: bytes of resident model sessions.")
+    registry.describe("swapline_worker_pool_evictions", type: "gauge", help: "Inference pool: sessions evicted by the budget in the current job run.")
+    registry.set("swapline_worker_frames_total", 0, labels: ["worker": worker])
+  }
+
+  /// Runs the job's swap command; SIGTERM/SIGINT to this worker are passed on to it. Its JSON
+  /// event lines (one per chunk) feed the metrics.
+  func runChild(_ arguments: [String], directory: String, stop: StopSignal, job: Int64, registry: MetricsRegistry) -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
+    let events = Pipe()
+    process.standardOutput = events
     do { try process.run() } catch { return 1 }
+    let labels = ["worker": Self.worker]
+    let reader = Thread {
+      var pending = Data()
+      while let piece = try? events.fileHandleForReading.read(upToCount: 4096), !piece.isEmpty {
+        pending += piece
+        while let newline = pending.firstIndex(of: 10) {
+          let line = pending[pending.startIndex..<newline]
+          pending = Data(pending[(newline + 1)...])
+          guard let event = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let outcome = event["outcome"] as? String else { continue }
+          registry.increment("swapline_worker_attempts_total", labels: labels.merging(["outcome": outcome]) { $1 })
+          if outcome == "fenced" { registry.increment("swapline_worker_stale_commits_rejected_total", labels: labels) }
+          guard outcome == "ok", let frames = event["frames"] as? Int, let seconds = event["seconds"] as? Double else { continue }
+          registry.increment("swapline_worker_frames_total", by: Double(frames), labels: labels)
+          registry.set("swapline_worker_fps", Double(frames) / max(seconds, 1e-6), labels: labels)
+          registry.observe("swapline_worker_chunk_seconds", seconds, buckets: [1, 2, 5, 10, 30, 60, 120, 300], labels: labels)
+          registry.observe("swapline_worker_queue_wait_seconds", event["queued_seconds"] as? Double ?? 0,
+                           buckets: [0.1, 0.5, 1, 5, 30, 120, 600], labels: labels)
+          registry.set("swapline_worker_pool_resident_bytes", event["pool_resident_bytes"] as? Double ?? 0, labels: labels)
+          registry.set("swapline_worker_pool_evictions", event["pool_evictions"] as? Double ?? 0, labels: labels)
+        }
+      }
+    }
+    reader.start()
     var forwarded = false
     while process.isRunning {
       if stop.raised && !forwarded {
@@ -153,11 +209,36 @@ struct Coordinator: AsyncParsableCommand {
     try await reportingErrors {
       let (store, engine) = try cluster.open()
       let log = EventLog(json: logJSON, role: "coordinator")
+      let registry = MetricsRegistry()
+      registry.describe("swapline_chunks", type: "gauge", help: "Chunks by state, all jobs.")
+      registry.describe("swapline_jobs", type: "gauge", help: "Jobs by state.")
+      registry.describe("swapline_attempts_total", type: "counter", help: "Chunk attempts ended by the coordinator, by outcome (lease_expired).")
+      registry.describe("swapline_jobs_finished_total", type: "counter", help: "Jobs finished, by outcome (done, failed).")
+      registry.describe("swapline_join_seconds", type: "histogram", help: "Time to verify, join and publish a job's output.")
+      registry.describe("swapline_coordinator_cpu_seconds_total", type: "counter", help: "CPU time of the coordinator process.")
+      registry.increment("swapline_attempts_total", by: 0, labels: ["outcome": "lease_expired"])
+      // Scrapes read the store on their own connection, so they never wait for the main loop.
+      let scrapeStore = cluster.metricsPort == nil ? nil : try PostgresChunkStore(url: cluster.database)
+      let metrics = try cluster.startMetrics(registry, log: log) {
+        guard let scrapeStore else { return }
+        let counts = (try? scrapeStore.chunkCounts()) ?? [:]
+        registry.replace("swapline_chunks", with: ChunkState.allCases.map { (["state": $0.rawValue], Double(counts[$0] ?? 0)) })
+        let jobs = (try? scrapeStore.jobs()) ?? []
+        registry.replace("swapline_jobs", with: JobState.allCases.map { state in (["state": state.rawValue], Double(jobs.filter { $0.state == state }.count)) })
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        registry.set("swapline_coordinator_cpu_seconds_total", Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                       + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6)
+      }
+      defer { _ = metrics }
       let stop = StopSignal.install()
       log("started", ["pid": String(getpid())])
       while !stop.raised {
         let reaped = try store.reapExpiredLeases()
-        if reaped > 0 { log("expired leases returned", ["chunks": String(reaped)]) }
+        if reaped > 0 {
+          log("expired leases returned", ["chunks": String(reaped)])
+          registry.increment("swapline_attempts_total", by: Double(reaped), labels: ["outcome": "lease_expired"])
+        }
         let running = try store.jobs().filter { $0.state == .running }
         for job in running {
           switch try engine.completion(job: job.id) {
@@ -165,12 +246,16 @@ struct Coordinator: AsyncParsableCommand {
             continue
           case .failed(let reason):
             try store.setJobState(job.id, .failed, error: reason)
+            registry.increment("swapline_jobs_finished_total", labels: ["outcome": "failed"])
             log("job failed", ["job": String(job.id), "error": reason])
           case .complete:
             do {
               let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
               let info = try MediaProbe.probe(spec.target)
+              let started = ContinuousClock.now
               try engine.finalize(job: job.id, spec: spec, info: info, verify: true)
+              registry.observe("swapline_join_seconds", (ContinuousClock.now - started).milliseconds / 1000, buckets: [0.1, 0.5, 1, 5, 30, 120])
+              registry.increment("swapline_jobs_finished_total", labels: ["outcome": "done"])
               log("job done", ["job": String(job.id), "output": spec.output])
             } catch {
               try store.setJobState(job.id, .failed, error: "joining segments: \(error)")

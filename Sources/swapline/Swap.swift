@@ -146,6 +146,10 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("lease-seconds"), help: "Video: how long a chunk's lease lasts without renewal (renewed every third of it).")
   var leaseSeconds: Double = 30
 
+  /// Under `swapline worker`: one JSON line per chunk on stdout, for the worker's metrics.
+  @Flag(name: .customLong("events"), help: .hidden)
+  var events = false
+
   @Flag(name: .customLong("worker-only"), help: .hidden)
   var workerOnly = false
 
@@ -387,6 +391,7 @@ struct Swap: AsyncParsableCommand {
         detector: faceDetector, recognizer: recognizer, sourceFace: sourceFace, neural: neural,
         predictor: needsShapes ? try predictor() : nil, faceEnhancer: faceEnhancer, frameEnhancer: frameEnhancer, timer: timer,
         runLog: benchmarkReport != nil ? ModelRunLog() : nil)
+      processor.poolCounters = { (pool.counters.residentBytes, pool.counters.evictions) }
 
       let steps = processors.map { $0 == "face_swapper" ? "\(swapperModel) swapper" : $0 == "face_enhancer" ? faceEnhancerModel : frameEnhancerModel }
       let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic media"

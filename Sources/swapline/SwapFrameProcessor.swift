@@ -69,6 +69,9 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   var swapping: Bool { settings.processors.contains("face_swapper") }
   var needsFaces: Bool { settings.processors.contains("face_swapper") || settings.processors.contains("face_enhancer") }
 
+  /// The inference pool's resident bytes and evictions (for metrics).
+  var poolCounters: () -> (Int64, Int) = { (0, 0) }
+
   func beginChunk(at frame: Int) {
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
   }

@@ -134,6 +134,15 @@ extension Swap {
           progress?.chunkDone(frames: event.frames)
           timer.add("wait decode", seconds: event.waitedForFrames)
           timer.add("wait render", seconds: event.waitedForRender)
+          if events {
+            let counters = processor.poolCounters()
+            let line: [String: Any] = ["chunk": event.index, "frames": event.frames, "seconds": event.seconds,
+                                       "outcome": event.committed ? "ok" : "fenced", "queued_seconds": event.queuedSeconds,
+                                       "pool_resident_bytes": counters.0, "pool_evictions": counters.1]
+            if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
+              FileHandle.standardOutput.write(data + Data("\n".utf8))
+            }
+          }
           log(.debug, String(format: "chunk %d: %d frames in %.2f s (%.1f fps), analysis waited %.2f s for frames, %.2f s for rendering%@",
                              event.index, event.frames, event.seconds, Double(event.frames) / max(event.seconds, 1e-6),
                              event.waitedForFrames, event.waitedForRender, event.committed ? "" : ", fenced out (another worker owns it)"))
@@ -144,6 +153,10 @@ extension Swap {
       } catch {
         progress?.chunkFailed()
         log(.warn, "chunk failed: \(error)")
+        if events {
+          let outcome = error is ChunkInterrupted ? "lease_lost" : "error"
+          FileHandle.standardOutput.write(Data("{\"outcome\":\"\(outcome)\"}\n".utf8))
+        }
         if stop.raised { return total }
         // A dead chunk fails the job: no point rendering the rest.
         if case .failed = try jobs.completion(job: job) { return total }
@@ -180,7 +193,7 @@ extension Swap {
                                   "--worker-only": 0, "--restart": 0, "--database": 1, "--storage": 1, "--no-thread-pinning": 0,
                                   "--benchmark-report": 1, "--execution-providers": -1, "--execution-device-ids": -1,
                                   "--execution-strict": 0, "--memory-budget": 1, "--video-memory-strategy": 1,
-                                  "--lease-seconds": 1]
+                                  "--lease-seconds": 1, "--events": 0]
     var arguments: [String] = []
     var skip = 0
     var skippingValues = false

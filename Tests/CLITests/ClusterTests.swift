@@ -51,13 +51,20 @@ import Testing
     #expect(result.status == 0 && result.stdout.contains("job 1: submitted, 8 chunks"), "\(result.stdout) \(result.stderr)")
   }
 
-  func worker(_ name: String, lease: Double = 30, environment: [String: String] = [:]) throws -> Background {
-    try Background(["worker", "--poll-interval", "0.2", "--lease-seconds", String(lease)] + cluster, log: storage + "/\(name).log",
+  func worker(_ name: String, lease: Double = 30, environment: [String: String] = [:], extra: [String] = []) throws -> Background {
+    try Background(["worker", "--poll-interval", "0.2", "--lease-seconds", String(lease)] + cluster + extra, log: storage + "/\(name).log",
                    environment: environment)
   }
 
-  func coordinator() throws -> Background {
-    try Background(["coordinator", "--poll-interval", "0.2"] + cluster, log: storage + "/coordinator.log")
+  func coordinator(extra: [String] = []) throws -> Background {
+    try Background(["coordinator", "--poll-interval", "0.2"] + cluster + extra, log: storage + "/coordinator.log")
+  }
+
+  /// Scrapes the metrics endpoint a process logged ("metrics url=http://0.0.0.0:PORT/metrics").
+  func scrape(_ process: Background) throws -> String {
+    guard let range = process.text.range(of: #"0\.0\.0\.0:[0-9]+"#, options: .regularExpression) else { return "" }
+    let port = process.text[range].split(separator: ":").last!
+    return try CLITests.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port); printf 'GET /metrics HTTP/1.1\\r\\n\\r\\n' >&3; cat <&3"]).stdout
   }
 
   func store() throws -> PostgresChunkStore { try PostgresChunkStore(url: database) }
@@ -76,13 +83,24 @@ import Testing
 
   @Test func twoWorkersProduceTheSingleMachineFrames() throws {
     try submit()
-    let workers = try [worker("w1"), worker("w2")], boss = try coordinator()
+    let workers = try [worker("w1", extra: ["--metrics-port", "0"]), worker("w2")], boss = try coordinator(extra: ["--metrics-port", "0"])
     defer { (workers + [boss]).forEach { $0.stop() } }
     try wait("the job to be done") { try jobState() == .done }
     #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
-    let owners = Set(try store().chunks(job: 1).compactMap(\.owner))
+    let chunks = try store().chunks(job: 1)
+    let owners = Set(chunks.compactMap(\.owner))
     #expect(owners.count == 2, "chunks rendered by \(owners)")
     #expect(boss.text.contains("job done job=1"), "\(boss.text)")
+    // Metrics: the coordinator's view of the store, and the first worker's own work.
+    let coordinatorMetrics = try scrape(boss)
+    #expect(coordinatorMetrics.contains("swapline_chunks{state=\"done\"} 8") && coordinatorMetrics.contains("swapline_jobs_finished_total{outcome=\"done\"} 1"),
+            "\(coordinatorMetrics)")
+    let workerMetrics = try scrape(workers[0])
+    let firstWorkerChunks = chunks.filter { $0.owner == chunks.first { _ in true }?.owner }.count
+    #expect(workerMetrics.contains("swapline_worker_attempts_total{outcome=\"ok\""), "\(workerMetrics)")
+    #expect(workerMetrics.contains("swapline_worker_chunk_seconds_count") && workerMetrics.contains("swapline_worker_pool_resident_bytes"),
+            "\(workerMetrics)")
+    _ = firstWorkerChunks
   }
 
   @Test func aKilledWorkersChunkIsReclaimedAfterItsLease() throws {

@@ -1,0 +1,140 @@
+import Foundation
+
+/// Counters, gauges and histograms rendered in Prometheus' text exposition format. Thread-safe;
+/// one registry per process, passed to whoever records into it.
+public final class MetricsRegistry: @unchecked Sendable {
+  private let lock = NSLock()
+  private var help: [String: (type: String, text: String)] = [:]
+  private var values: [String: [String: Double]] = [:]  // name -> rendered labels -> value
+  private var histograms: [String: [String: Histogram]] = [:]
+
+  struct Histogram {
+    let bounds: [Double]
+    var counts: [Int]
+    var sum = 0.0
+    var count = 0
+  }
+
+  public init() {}
+
+  static func render(_ labels: [String: String]) -> String {
+    guard !labels.isEmpty else { return "" }
+    return "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value.replacingOccurrences(of: "\"", with: "\\\""))\"" }
+      .joined(separator: ",") + "}"
+  }
+
+  public func describe(_ name: String, type: String, help text: String) {
+    lock.withLock { help[name] = (type, text) }
+  }
+
+  public func increment(_ name: String, by amount: Double = 1, labels: [String: String] = [:]) {
+    lock.withLock { values[name, default: [:]][Self.render(labels), default: 0] += amount }
+  }
+
+  public func set(_ name: String, _ value: Double, labels: [String: String] = [:]) {
+    lock.withLock { values[name, default: [:]][Self.render(labels)] = value }
+  }
+
+  /// Replaces every sample of a gauge (e.g. chunks by state, where a state can drop to none).
+  public func replace(_ name: String, with samples: [([String: String], Double)]) {
+    lock.withLock { values[name] = Dictionary(samples.map { (Self.render($0.0), $0.1) }, uniquingKeysWith: { $1 }) }
+  }
+
+  public func observe(_ name: String, _ value: Double, buckets: [Double], labels: [String: String] = [:]) {
+    lock.withLock {
+      let key = Self.render(labels)
+      var histogram = histograms[name]?[key] ?? Histogram(bounds: buckets, counts: Array(repeating: 0, count: buckets.count))
+      for (index, bound) in histogram.bounds.enumerated() where value <= bound { histogram.counts[index] += 1 }
+      histogram.sum += value
+      histogram.count += 1
+      histograms[name, default: [:]][key] = histogram
+    }
+  }
+
+  /// The exposition text.
+  public func text() -> String {
+    lock.withLock {
+      var out = ""
+      for name in Set(values.keys).union(histograms.keys).sorted() {
+        if let (type, text) = help[name] { out += "# HELP \(name) \(text)\n# TYPE \(name) \(type)\n" }
+        for (labels, value) in (values[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+          out += "\(name)\(labels) \(Self.format(value))\n"
+        }
+        for (labels, histogram) in (histograms[name] ?? [:]).sorted(by: { $0.key < $1.key }) {
+          let inner = labels.isEmpty ? "" : String(labels.dropFirst().dropLast()) + ","
+          for (bound, count) in zip(histogram.bounds, histogram.counts) {
+            out += "\(name)_bucket{\(inner)le=\"\(Self.format(bound))\"} \(count)\n"
+          }
+          out += "\(name)_bucket{\(inner)le=\"+Inf\"} \(histogram.count)\n"
+          out += "\(name)_sum\(labels) \(Self.format(histogram.sum))\n\(name)_count\(labels) \(histogram.count)\n"
+        }
+      }
+      return out
+    }
+  }
+
+  static func format(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+  }
+}
+
+/// Serves `GET /metrics` (any path) with the registry's text over plain HTTP/1.1 on a thread:
+/// enough for Prometheus' scraper, with no dependency on an HTTP framework.
+public final class MetricsServer: @unchecked Sendable {
+  public let port: Int
+  private let socketDescriptor: Int32
+  private let registry: MetricsRegistry
+  /// Called before each scrape to refresh gauges that are read on demand.
+  private let refresh: @Sendable () -> Void
+
+  public struct Failure: Error, CustomStringConvertible { public let description: String }
+
+  public init(port: Int, registry: MetricsRegistry, refresh: @escaping @Sendable () -> Void = {}) throws {
+    self.registry = registry
+    self.refresh = refresh
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw Failure(description: "cannot create a socket") }
+    var yes: Int32 = 1
+    setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr = in_addr(s_addr: INADDR_ANY)
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, listen(descriptor, 16) == 0 else {
+      close(descriptor)
+      throw Failure(description: "cannot listen on port \(port): \(String(cString: strerror(errno)))")
+    }
+    var actual = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+    self.port = Int(UInt16(bigEndian: actual.sin_port))
+    socketDescriptor = descriptor
+    Thread.detachNewThread { [self] in serve() }
+  }
+
+  private func serve() {
+    while true {
+      let client = accept(socketDescriptor, nil, nil)
+      guard client >= 0 else {
+        if errno == EINTR { continue }
+        return
+      }
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      _ = read(client, &buffer, buffer.count)  // the request itself does not matter
+      refresh()
+      let body = Array(registry.text().utf8)
+      let header = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+      let response = Array(header.utf8) + body
+      var written = 0
+      while written < response.count {
+        let count = response[written...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+        if count <= 0 { break }
+        written += count
+      }
+      close(client)
+    }
+  }
+}

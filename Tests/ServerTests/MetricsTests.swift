@@ -1,0 +1,54 @@
+import Foundation
+import Server
+import Testing
+
+@Suite struct MetricsTests {
+  @Test func rendersCountersGaugesAndHistogramsInPrometheusText() {
+    let registry = MetricsRegistry()
+    registry.describe("swapline_attempts_total", type: "counter", help: "Chunk attempts by outcome.")
+    registry.increment("swapline_attempts_total", labels: ["outcome": "ok"])
+    registry.increment("swapline_attempts_total", by: 2, labels: ["outcome": "ok"])
+    registry.increment("swapline_attempts_total", labels: ["outcome": "fenced"])
+    registry.replace("swapline_chunks", with: [(["state": "done"], 7), (["state": "pending"], 1)])
+    registry.observe("swapline_chunk_seconds", 0.7, buckets: [0.5, 1, 5])
+    registry.observe("swapline_chunk_seconds", 3, buckets: [0.5, 1, 5])
+    let text = registry.text()
+    #expect(text.contains("# TYPE swapline_attempts_total counter"))
+    #expect(text.contains("swapline_attempts_total{outcome=\"ok\"} 3\n"))
+    #expect(text.contains("swapline_attempts_total{outcome=\"fenced\"} 1\n"))
+    #expect(text.contains("swapline_chunks{state=\"done\"} 7\n"))
+    #expect(text.contains("swapline_chunk_seconds_bucket{le=\"0.5\"} 0\n"))
+    #expect(text.contains("swapline_chunk_seconds_bucket{le=\"1\"} 1\n"))
+    #expect(text.contains("swapline_chunk_seconds_bucket{le=\"+Inf\"} 2\n"))
+    #expect(text.contains("swapline_chunk_seconds_sum 3.7\n") && text.contains("swapline_chunk_seconds_count 2\n"))
+  }
+
+  @Test func servesTheTextOverHTTP() throws {
+    let registry = MetricsRegistry()
+    registry.set("swapline_up", 1)
+    let server = try MetricsServer(port: 0, registry: registry) { registry.increment("swapline_scrapes_total") }
+    // A plain socket client: GET /metrics.
+    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+    address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    #expect(connected == 0)
+    let request = Array("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = read(client, &buffer, buffer.count)
+      if count <= 0 { break }
+      response += buffer[0..<count]
+    }
+    close(client)
+    let text = String(decoding: response, as: UTF8.self)
+    #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+    #expect(text.contains("swapline_up 1\n") && text.contains("swapline_scrapes_total 1\n"))
+  }
+}
