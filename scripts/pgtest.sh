@@ -22,9 +22,9 @@ case "${1:-}" in
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_pg "$BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null </dev/null
-    # fsync off: a test server's data is thrown away; durability is not what these tests measure.
+    # fsync off (unless PGTEST_FSYNC=on): a test server's data is thrown away; benchmarks turn it on.
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null 2>&1 </dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PGTEST_FSYNC:-off} -c max_connections=200" start >/dev/null 2>&1 </dev/null
     echo "postgresql://postgres@127.0.0.1:$port/postgres" | tee "$dir/url.tmp" >/dev/null
     mv "$dir/url.tmp" "$dir/url" 2>/dev/null || true
     if [ -n "${4:-}" ]; then

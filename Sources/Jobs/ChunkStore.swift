@@ -85,6 +85,8 @@ public protocol ChunkStore: Sendable {
   func claim(worker: String, job: Int64?, leaseSeconds: Double) throws -> ChunkLease?
   /// Extends the lease; false when the lease is no longer ours (fenced).
   func renew(_ lease: ChunkLease, leaseSeconds: Double) throws -> Bool
+  /// The same, also recording the frames done so far (a default ignores them).
+  func renew(_ lease: ChunkLease, leaseSeconds: Double, framesDone: Int) throws -> Bool
   /// Marks the chunk done with its output; false when the lease is no longer ours (fenced).
   func complete(_ lease: ChunkLease, output: String) throws -> Bool
   /// Records a failure of the chunk itself: back to pending with backoff, or dead.
@@ -107,6 +109,11 @@ public protocol ChunkStore: Sendable {
 }
 
 extension ChunkStore {
+  /// Renewal that also records the frames done so far (stores that track progress override it).
+  public func renew(_ lease: ChunkLease, leaseSeconds: Double, framesDone: Int) throws -> Bool {
+    try renew(lease, leaseSeconds: leaseSeconds)
+  }
+
   public func createJob(name: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
     try createJob(name: name, fingerprint: "", spec: "{}", chunks: chunks)
   }

@@ -19,9 +19,13 @@ public final class PostgresConnection: @unchecked Sendable {
   /// Connections made so far (1 + reconnects), for metrics and tests.
   public private(set) var connects = 0
 
-  public init(url: String) throws {
+  /// Connects, retrying with backoff while the server is unreachable or starting up (a worker may
+  /// start while the database restarts).
+  public init(url: String, connectAttempts: Int = 30) throws {
     self.url = url
-    try connect()
+    reconnectAttempts = max(1, connectAttempts)
+    try reconnect()
+    reconnectAttempts = 30
   }
 
   deinit { PQfinish(connection) }
@@ -41,7 +45,7 @@ public final class PostgresConnection: @unchecked Sendable {
   }
 
   /// The URL without its password, for messages.
-  static func redacted(_ url: String) -> String {
+  public static func redacted(_ url: String) -> String {
     url.replacingOccurrences(of: #":[^:@/]+@"#, with: ":***@", options: .regularExpression)
   }
 
@@ -54,6 +58,11 @@ public final class PostgresConnection: @unchecked Sendable {
         return
       } catch {
         lastError = error
+        // Only an unreachable or restarting server is worth waiting for; a wrong password or
+        // database name fails at once.
+        let text = "\(error)"
+        guard ["Connection refused", "shutting down", "starting up", "recovery mode", "timeout expired", "No such file"].contains(where: text.contains)
+        else { throw error }
         Thread.sleep(forTimeInterval: delay)
         delay = min(delay * 2, 2)
       }

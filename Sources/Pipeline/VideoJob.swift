@@ -178,7 +178,10 @@ public final class JobEngine: @unchecked Sendable {
         }
         let chunk = try ChunkRender(processor: processor, encoding: spec.encoding, target: spec.target, info: info, start: lease.startFrame,
                                     count: lease.frameCount, segment: segment, placement: helperPlacement, warmReader: warmReader,
-                                    frameDone: frameDone)
+                                    frameDone: {
+                                      heartbeat.framesDone.add(1, ordering: .relaxed)
+                                      frameDone()
+                                    })
         warmReader = nil
         return Claimed(lease: lease, chunk: chunk, heartbeat: heartbeat, started: .now)
       } catch {
@@ -332,11 +335,14 @@ final class LeaseHeartbeat: @unchecked Sendable {
   private let lostFlag = Mutex(false)
   private let wake = DispatchSemaphore(value: 0)
 
+  /// Frames of the chunk rendered so far, reported with each renewal.
+  let framesDone = Atomic<Int>(0)
+
   init(store: any ChunkStore, lease: ChunkLease, leaseSeconds: Double) {
     Thread.detachNewThread { [self] in
       while wake.wait(timeout: .now() + leaseSeconds / 3) == .timedOut {
         if stopped.withLock({ $0 }) { return }
-        let renewed = (try? store.renew(lease, leaseSeconds: leaseSeconds)) ?? false
+        let renewed = (try? store.renew(lease, leaseSeconds: leaseSeconds, framesDone: framesDone.load(ordering: .relaxed))) ?? false
         if !renewed {
           lostFlag.withLock { $0 = true }
           return

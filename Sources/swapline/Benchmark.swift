@@ -7,7 +7,7 @@ import OnnxRuntime
 struct Benchmark: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure performance on fixed workloads (build with -c release for meaningful figures).",
-    subcommands: [DetectBenchmark.self, KernelBenchmark.self, VideoBenchmark.self])
+    subcommands: [DetectBenchmark.self, KernelBenchmark.self, VideoBenchmark.self, StoreBenchmark.self])
 }
 
 /// Detection latency from Swift against the same ONNX session run alone on the same prepared

@@ -10,9 +10,12 @@ import Testing
   let database: String
   let storage = CLITests.temporaryDirectory()
   let output: String
+  /// The restart test's own server (restarting the shared one would disturb other suites).
+  let server: TestPostgres
 
   init() throws {
-    database = try TestPostgres.database()
+    server = try TestPostgres()
+    database = try TestPostgres.database(on: server)
     output = storage + "/out/cluster.mkv"
     try FileManager.default.createDirectory(atPath: storage + "/out", withIntermediateDirectories: true)
   }
@@ -160,7 +163,7 @@ import Testing
     let first = try worker("w1"), boss = try coordinator()
     defer { [first, boss].forEach { $0.stop() } }
     try wait("a first chunk done") { try store().chunks(job: 1).contains { $0.state == .done } }
-    try TestPostgres.shared.restart()
+    try server.restart()
     try wait("the job to be done") { try jobState() == .done }
     #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
     #expect(first.process.isRunning && boss.process.isRunning, "worker:\n\(first.text)\ncoordinator:\n\(boss.text)")

@@ -93,11 +93,13 @@ import Testing
   }
 
   @Test func aDatabaseRestartIsSurvivedByReconnecting() throws {
-    let url = try TestPostgres.database()
+    // Its own server: restarting the shared one would disturb tests running beside this one.
+    let server = try TestPostgres()
+    let url = try TestPostgres.database(on: server)
     let store = try store(url)
     let job = try store.createJob(name: "clip", chunks: [(0, 10), (10, 10)])
     let lease = try #require(try store.claim(worker: "w", job: job, leaseSeconds: 60))
-    try TestPostgres.shared.restart()
+    try server.restart()
     // The next statements find the connection dropped, reconnect and carry on.
     #expect(try store.renew(lease, leaseSeconds: 60))
     #expect(try store.complete(lease, output: "a.ts"))

@@ -13,7 +13,8 @@ public final class TestPostgres: Sendable {
     return directory
   }()
 
-  init() throws {
+  /// A server of its own (for tests that restart it; others share `shared`).
+  public init() throws {
     directory = NSTemporaryDirectory() + "swapline-pg-\(UUID().uuidString.prefix(8))"
     let port = 20_000 + Int(getpid() % 20_000) + Int.random(in: 0..<500)
     try Self.script(["start", directory, String(port), String(getpid())])
@@ -41,12 +42,12 @@ public final class TestPostgres: Sendable {
   /// One server for the whole test process; each test uses its own database.
   public static let shared: TestPostgres = try! TestPostgres()
 
-  /// A fresh database on the shared server; returns its URL.
-  public static func database() throws -> String {
+  /// A fresh database on the shared server (or on `server`); returns its URL.
+  public static func database(on server: TestPostgres = shared) throws -> String {
     let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-    let admin = try PostgresConnection(url: shared.url)
+    let admin = try PostgresConnection(url: server.url)
     try admin.query("CREATE DATABASE \(name)")
-    return String(shared.url.dropLast("postgres".count)) + name
+    return String(server.url.dropLast("postgres".count)) + name
   }
 }
 
