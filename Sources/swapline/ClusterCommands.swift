@@ -100,10 +100,7 @@ struct Worker: AsyncParsableCommand {
           _ = store.connection.waitForNotification(timeout: cluster.pollInterval)
           continue
         }
-        guard let job = try store.job(jobID), let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)),
-          let argumentsText = spec.options["arguments"], let directory = spec.options["directory"],
-          let arguments = try? JSONDecoder().decode([String].self, from: Data(argumentsText.utf8))
-        else {
+        guard let job = try store.job(jobID), let (arguments, directory) = job.storedCommand else {
           refused.insert(jobID)
           log("job has no command; skipped", ["job": String(jobID)])
           continue

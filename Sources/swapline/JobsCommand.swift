@@ -173,10 +173,7 @@ struct JobsCommand: AsyncParsableCommand {
         let jobs = try store.open()
         let job = try JobsCommand.job(id, in: jobs)
         guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
-        guard let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)),
-          let argumentsText = spec.options["arguments"], let directory = spec.options["directory"],
-          let arguments = try? JSONDecoder().decode([String].self, from: Data(argumentsText.utf8))
-        else { throw CLIError.badInput("job \(id) does not record its command") }
+        guard let (arguments, directory) = job.storedCommand else { throw CLIError.badInput("job \(id) does not record its command") }
         if job.state == .cancelled || job.state == .failed { _ = try jobs.store.retry(job: id) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -188,5 +185,17 @@ struct JobsCommand: AsyncParsableCommand {
         if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
       }
     }
+  }
+}
+
+extension JobRecord {
+  /// The swap command that made the job (arguments after the executable, minus the ones that only
+  /// change how it runs) and the folder it ran in.
+  var storedCommand: (arguments: [String], directory: String)? {
+    guard let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(self.spec.utf8)),
+      let argumentsText = spec.options["arguments"], let directory = spec.options["directory"],
+      let arguments = try? JSONDecoder().decode([String].self, from: Data(argumentsText.utf8))
+    else { return nil }
+    return (arguments, directory)
   }
 }

@@ -356,17 +356,10 @@ extension NeuralSwapCommandTests {
     let streams = try Self.ffmpeg(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type:format_tags=comment", "-of", "csv=p=0", output])
     #expect(streams.contains("audio"))
     #expect(streams.contains("face-swapped by swapline"))
-    // Frame 12's face region differs from the original's.
+    // Frame 12's face region (60x60 at 98,50 of the 256x256 frame) differs from the original's.
     func frame(_ path: String) throws -> [UInt8] {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-      process.arguments = ["-v", "error", "-i", path, "-vf", "select=eq(n\\,12),crop=60:60:98:50", "-vframes", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-      let pipe = Pipe()
-      process.standardOutput = pipe
-      try process.run()
-      let data = pipe.fileHandleForReading.readDataToEndOfFile()
-      process.waitUntilExit()
-      return [UInt8](data)
+      let whole = try VideoJobTests.frame(path, 12)
+      return (50..<110).flatMap { row in whole[((row * 256 + 98) * 3)..<((row * 256 + 158) * 3)] }
     }
     let before = try frame(clip), after = try frame(output)
     #expect(before.count == 60 * 60 * 3 && after.count == before.count)
