@@ -10,10 +10,10 @@ struct StoreBenchmark: AsyncParsableCommand {
     commandName: "store",
     abstract: "Chunk store throughput: claim+commit latency and claims per second with N concurrent claimers.",
     discussion: """
-      For each --claimers count: creates a job of --chunks chunks, then that many threads (each with
-      its own connection, as separate workers have) claim and commit chunks until none is left,
-      while a coordinator loop (reap expired leases + check the job's completion, every 0.2 s) runs
-      beside them. Reports claims per second, the median and 99th percentile of one claim+commit
+      For each --claimers count: creates a job of --chunks chunks, then that many threads (each with \
+      its own connection, as separate workers have) claim and commit chunks until none is left, \
+      while a coordinator loop (reap expired leases + check the job's completion, every 0.2 s) runs \
+      beside them. Reports claims per second, the median and 99th percentile of one claim+commit \
       round trip, and the coordinator loop's CPU time per chunk.
       """)
 

@@ -73,10 +73,10 @@ struct VideoBenchmark: AsyncParsableCommand {
     commandName: "video",
     abstract: "Video swap throughput, inference floor and peak memory on generated clips (release build).",
     discussion: """
-      Generates clips of each --lengths from --face (a photo drifting and zooming over a grey
-      background, with a tone), runs `swapline swap -s SOURCE -t CLIP` on each as a separate
-      process with default options plus --extra, and reports frames per second, time per stage,
-      the inference floor (every model run the pipeline performed, re-run alone with the same
+      Generates clips of each --lengths from --face (a photo drifting and zooming over a grey \
+      background, with a tone), runs `swapline swap -s SOURCE -t CLIP` on each as a separate \
+      process with default options plus --extra, and reports frames per second, time per stage, \
+      the inference floor (every model run the pipeline performed, re-run alone with the same \
       thread settings, summed), floor / wall time, and the process's peak RSS.
       """)
 

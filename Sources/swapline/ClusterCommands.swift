@@ -65,11 +65,11 @@ struct Worker: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Cluster worker: render chunks of submitted jobs (one worker per GPU).",
     discussion: """
-      Waits for jobs in the cluster store (LISTEN/NOTIFY, with polling as a fallback). For a job
-      with claimable chunks it runs the job's swap command in the job's folder as a child process
-      (`swapline swap ... --worker-only`), which claims, renders and commits chunks with fenced
-      leases until none is left, exactly like a local run. A worker whose model files differ from
-      the submitted job's (content hashes) refuses that job. SIGTERM or SIGINT: the chunk in
+      Waits for jobs in the cluster store (LISTEN/NOTIFY, with polling as a fallback). For a job \
+      with claimable chunks it runs the job's swap command in the job's folder as a child process \
+      (`swapline swap ... --worker-only`), which claims, renders and commits chunks with fenced \
+      leases until none is left, exactly like a local run. A worker whose model files differ from \
+      the submitted job's (content hashes) refuses that job. SIGTERM or SIGINT: the chunk in \
       flight is abandoned and its lease released, then the worker exits.
       """)
 
@@ -189,10 +189,10 @@ struct Coordinator: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Cluster coordinator: reap expired leases, join finished jobs into their outputs.",
     discussion: """
-      Every --poll-interval: returns chunks whose lease expired (a worker crashed or stalled) to
-      pending with backoff, or marks them dead after their last attempt; marks a job with a dead
-      chunk failed with that chunk's error; and for a job whose chunks are all done, verifies every
-      segment's frame count, joins the segments with the target's audio and the provenance label,
+      Every --poll-interval: returns chunks whose lease expired (a worker crashed or stalled) to \
+      pending with backoff, or marks them dead after their last attempt; marks a job with a dead \
+      chunk failed with that chunk's error; and for a job whose chunks are all done, verifies every \
+      segment's frame count, joins the segments with the target's audio and the provenance label, \
       publishes OUTPUT atomically, and removes the job's segments (superseded attempts included).
       """)
 

@@ -8,8 +8,8 @@ struct Detect: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Find faces in an image and print box, score and five keypoints for each.",
     discussion: """
-      Keypoints are in image pixels, in FaceFusion's order: left eye, right eye, nose, left mouth
-      corner, right mouth corner ("left" = the image's left for a frontal face). Faces are listed
+      Keypoints are in image pixels, in FaceFusion's order: left eye, right eye, nose, left mouth \
+      corner, right mouth corner ("left" = the image's left for a frontal face). Faces are listed \
       best score first. With --output, writes a copy of the image with the faces drawn on it.
       """)
 

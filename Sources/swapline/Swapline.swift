@@ -7,9 +7,9 @@ struct Swapline: AsyncParsableCommand {
     commandName: "swapline",
     abstract: "Face swapping for images and video, compatible with FaceFusion's model zoo.",
     discussion: """
-      Models are looked up in --models-dir, else $SWAPLINE_MODELS_DIR, else ./models, else
-      ~/.local/share/swapline/models. `make setup` installs the offline pack (SCRFD detector,
-      dlib 68-point landmarks) into ./models; point --models-dir at FaceFusion's .assets/models
+      Models are looked up in --models-dir, else $SWAPLINE_MODELS_DIR, else ./models, else \
+      ~/.local/share/swapline/models. `make setup` installs the offline pack (SCRFD detector, \
+      dlib 68-point landmarks) into ./models; point --models-dir at FaceFusion's .assets/models \
       to use its zoo files unchanged.
 
       Exit codes: 0 success, 1 failure, 2 bad input or arguments.

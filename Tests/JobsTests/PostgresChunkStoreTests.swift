@@ -16,6 +16,7 @@ import Testing
     let first = try #require(try store.claim(worker: "w1", job: job, leaseSeconds: 30))
     #expect(first.index == 0 && first.attempt == 1 && first.startFrame == 0 && first.frameCount == 100)
     #expect(try store.renew(first, leaseSeconds: 30, framesDone: 40))
+    #expect(try store.connection.query("SELECT frames_done FROM chunks WHERE job_id = $1 AND idx = 0", [String(job)]).first?[0] == "40")
     #expect(try store.complete(first, output: "chunk-00000.t\(first.token).ts"))
     #expect(try store.chunks(job: job).map(\.state) == [.done, .pending, .pending])
     // A worker that vanished: its lease is released and re-granted; its late commit changes nothing.
