@@ -68,17 +68,24 @@ public final class FrameWriter {
       try? FileManager.default.removeItem(atPath: partial)
       throw MediaError(.processFailed, "ffmpeg could not encode \(path): \(message)")
     }
-    // Durable before it becomes visible: a crash after the rename never leaves a torn file.
-    guard synchronize(partial) else {
-      try? FileManager.default.removeItem(atPath: partial)
-      throw MediaError(.processFailed, "cannot flush \(partial) to disk (disk full?)")
-    }
-    _ = try? FileManager.default.removeItem(atPath: path)
-    do { try FileManager.default.moveItem(atPath: partial, toPath: path) } catch {
-      throw MediaError(.processFailed, "cannot move the encoded video into place: \(error.localizedDescription)")
-    }
-    _ = synchronize((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+    try publish(partial, to: path)
   }
+}
+
+/// Moves a finished `partial` file to `path` so that it is durable before it becomes visible:
+/// fsync, replace, rename, fsync the folder. A crash never leaves a torn file at `path`; on
+/// failure `partial` is removed.
+func publish(_ partial: String, to path: String) throws(MediaError) {
+  guard synchronize(partial) else {
+    try? FileManager.default.removeItem(atPath: partial)
+    throw MediaError(.processFailed, "cannot flush \(partial) to disk (disk full?)")
+  }
+  _ = try? FileManager.default.removeItem(atPath: path)
+  do { try FileManager.default.moveItem(atPath: partial, toPath: path) } catch {
+    try? FileManager.default.removeItem(atPath: partial)
+    throw MediaError(.processFailed, "cannot move \(partial) to \(path): \(error.localizedDescription)")
+  }
+  _ = synchronize((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
 }
 
 /// fsync of a file or folder; false when it cannot be opened or flushed.

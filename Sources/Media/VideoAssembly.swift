@@ -4,6 +4,14 @@ import Foundation
 /// count each segment's packets, concatenate with the concat demuxer and `duration` lines (exact
 /// joins), mux the target's audio once at the end, then publish by rename.
 public enum VideoAssembly {
+  /// Throws unless the segment holds exactly `expected` frames (Av1an's FRAME MISMATCH).
+  public static func verifyFrameCount(of path: String, expected: Int) throws(MediaError) {
+    let frames = try frameCount(of: path)
+    guard frames == expected else {
+      throw MediaError(.processFailed, "segment \((path as NSString).lastPathComponent) has \(frames) frames, expected \(expected) (frame mismatch)")
+    }
+  }
+
   /// The number of video packets (= frames for our encoders) in a segment, without decoding.
   public static func frameCount(of path: String) throws(MediaError) -> Int {
     let text = try runTool("ffprobe", ["-v", "error", "-count_packets", "-select_streams", "v:0", "-show_entries",
@@ -50,11 +58,7 @@ public enum VideoAssembly {
     arguments.append(partial)
     do throws(MediaError) {
       _ = try runTool("ffmpeg", arguments)
-      guard synchronize(partial) else { throw MediaError(.processFailed, "cannot flush \(partial) to disk") }
-      _ = try? FileManager.default.removeItem(atPath: output)
-      do { try FileManager.default.moveItem(atPath: partial, toPath: output) } catch {
-        throw MediaError(.processFailed, "cannot move \(partial) to \(output): \(error.localizedDescription)")
-      }
+      try publish(partial, to: output)
     } catch {
       try? FileManager.default.removeItem(atPath: partial)
       throw error

@@ -115,16 +115,6 @@ public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Senda
   }
 }
 
-extension ChunkRender {
-  /// Opens, analyses and finishes in one call.
-  public static func render(processor: Processor, encoding: VideoEncoding, target: String, info: MediaInfo, start: Int, count: Int,
-                            segment: String) throws -> Int {
-    let chunk = try ChunkRender(processor: processor, encoding: encoding, target: target, info: info, start: start, count: count, segment: segment)
-    try chunk.analyse()
-    return try chunk.finish()
-  }
-}
-
 extension ContinuousClock.Instant {
   /// Seconds since this instant, which moves to now.
   mutating func lap() -> Double {

@@ -225,10 +225,7 @@ public final class JobEngine: @unchecked Sendable {
         do {
           _ = try claimed.chunk.finish()
           // Verified before it can be committed (FRAME MISMATCH never reaches the join).
-          let frames = try VideoAssembly.frameCount(of: claimed.chunk.segment)
-          guard frames == claimed.lease.frameCount else {
-            throw MediaError(.processFailed, "segment \(claimed.chunk.segment) has \(frames) frames, expected \(claimed.lease.frameCount)")
-          }
+          try VideoAssembly.verifyFrameCount(of: claimed.chunk.segment, expected: claimed.lease.frameCount)
           claimed.heartbeat.stop()
           // Fencing: if another worker holds the chunk now, our segment is never referenced.
           let accepted = try store.complete(claimed.lease, output: (claimed.chunk.segment as NSString).lastPathComponent)
@@ -281,12 +278,7 @@ public final class JobEngine: @unchecked Sendable {
       guard chunk.state == .done, let name = chunk.output else { throw MediaError(.processFailed, "chunk \(chunk.index) is not done") }
       let path = folder + "/" + name
       guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.processFailed, "segment \(name) of a done chunk is missing") }
-      if verify {
-        let frames = try VideoAssembly.frameCount(of: path)
-        guard frames == chunk.frameCount else {
-          throw MediaError(.processFailed, "segment \(name) has \(frames) frames, expected \(chunk.frameCount) (frame mismatch)")
-        }
-      }
+      if verify { try VideoAssembly.verifyFrameCount(of: path, expected: chunk.frameCount) }
       segments.append((path, chunk.frameCount))
     }
     let firstTime = info.frameTimes.first ?? 0

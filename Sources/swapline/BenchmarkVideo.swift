@@ -111,7 +111,6 @@ struct VideoBenchmark: AsyncParsableCommand {
       let folder = workFolder ?? NSTemporaryDirectory() + "swapline-bench-\(getpid())"
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
       defer { if workFolder == nil { try? FileManager.default.removeItem(atPath: folder) } }
-      let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
       var reports: [(Int, VideoRunReport, Double)] = []
       for seconds in lengths {
         let clip = folder + "/clip-\(seconds)s.mp4"
@@ -126,7 +125,7 @@ struct VideoBenchmark: AsyncParsableCommand {
         for run in 0..<(seconds == lengths.first ? max(1, repeats) : 1) {
           let report = folder + "/report-\(seconds)s-\(run).json"
           let process = Process()
-          process.executableURL = executable
+          process.executableURL = swaplineExecutable
           process.arguments = ["swap", "-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s-\(run).mp4", "--log-level", "warn",
                                "--jobs-dir", folder + "/jobs", "--benchmark-report", report] + extra
           process.standardOutput = FileHandle.nullDevice

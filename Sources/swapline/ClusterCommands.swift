@@ -124,8 +124,6 @@ struct Worker: AsyncParsableCommand {
     }
   }
 
-  static let worker = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-
   static func describe(_ registry: MetricsRegistry) {
     registry.describe("swapline_worker_attempts_total", type: "counter", help: "Chunk attempts by outcome (ok, error, lease_lost, fenced).")
     registry.describe("swapline_worker_stale_commits_rejected_total", type: "counter", help: "Commits refused because the lease had been re-granted.")
@@ -135,21 +133,21 @@ struct Worker: AsyncParsableCommand {
     registry.describe("swapline_worker_queue_wait_seconds", type: "histogram", help: "Time a chunk waited claimable before this worker claimed it.")
     registry.describe("swapline_worker_pool_resident_bytes", type: "gauge", help: "Inference pool: bytes of resident model sessions.")
     registry.describe("swapline_worker_pool_evictions", type: "gauge", help: "Inference pool: sessions evicted by the budget in the current job run.")
-    registry.set("swapline_worker_frames_total", 0, labels: ["worker": worker])
+    registry.set("swapline_worker_frames_total", 0, labels: ["worker": JobEngine.workerName])
   }
 
   /// Runs the job's swap command; SIGTERM/SIGINT to this worker are passed on to it. Its JSON
   /// event lines (one per chunk) feed the metrics.
   func runChild(_ arguments: [String], directory: String, stop: StopSignal, job: Int64, registry: MetricsRegistry) -> Int32 {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.executableURL = swaplineExecutable
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     process.standardInput = FileHandle.nullDevice
     let events = Pipe()
     process.standardOutput = events
     do { try process.run() } catch { return 1 }
-    let labels = ["worker": Self.worker]
+    let labels = ["worker": JobEngine.workerName]
     let reader = Thread {
       var pending = Data()
       while let piece = try? events.fileHandleForReading.read(upToCount: 4096), !piece.isEmpty {

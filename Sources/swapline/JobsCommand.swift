@@ -62,12 +62,7 @@ struct JobsCommand: AsyncParsableCommand {
         guard arguments.contains("--database"), arguments.contains("--storage") else {
           throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["swap"] + arguments
-        try process.run()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+        try runSwapline(["swap"] + arguments)
       }
     }
   }
@@ -175,14 +170,8 @@ struct JobsCommand: AsyncParsableCommand {
         guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
         guard let (arguments, directory) = job.storedCommand else { throw CLIError.badInput("job \(id) does not record its command") }
         if job.state == .cancelled || job.state == .failed { _ = try jobs.store.retry(job: id) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let absoluteJobs = jobs.directory.hasPrefix("/") ? jobs.directory : FileManager.default.currentDirectoryPath + "/" + jobs.directory
-        process.arguments = arguments + ["--jobs-dir", absoluteJobs]
-        try process.run()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+        try runSwapline(arguments + ["--jobs-dir", absoluteJobs], in: directory)
       }
     }
   }

@@ -225,11 +225,7 @@ extension Swap {
   /// Another process running this command as a worker only (it never joins the output).
   func spawnWorker() throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
-                                  : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
-    if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-      process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    }
+    process.executableURL = swaplineExecutable
     // Same arguments, so the same job fingerprint; the thread default divides the cores by --workers.
     process.arguments = Array(CommandLine.arguments.dropFirst()) + ["--worker-only"]
     process.standardInput = FileHandle.nullDevice
