@@ -152,7 +152,8 @@ struct JobsCommand: AsyncParsableCommand {
         let job = try JobsCommand.job(id, in: jobs)
         guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
         try jobs.store.setJobState(id, .cancelled, error: "cancelled by the user")
-        try? FileManager.default.removeItem(atPath: jobs.segmentFolder(job: id))
+        // The segments folder is known for the embedded store, and for the cluster only with --storage.
+        if store.database == nil || store.storage != nil { try? FileManager.default.removeItem(atPath: jobs.segmentFolder(job: id)) }
         print("job \(id): cancelled")
       }
     }
@@ -168,6 +169,9 @@ struct JobsCommand: AsyncParsableCommand {
         let jobs = try store.open()
         let job = try JobsCommand.job(id, in: jobs)
         guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
+        guard store.database == nil else {
+          throw CLIError.badInput("cluster jobs are run by workers: `swapline jobs retry \(id) --database URL` revives a failed or cancelled one")
+        }
         guard let (arguments, directory) = job.storedCommand else { throw CLIError.badInput("job \(id) does not record its command") }
         if job.state == .cancelled || job.state == .failed { _ = try jobs.store.retry(job: id) }
         let absoluteJobs = jobs.directory.hasPrefix("/") ? jobs.directory : FileManager.default.currentDirectoryPath + "/" + jobs.directory

@@ -181,7 +181,9 @@ import Testing
     #expect(show.stdout.contains("job 1: failed (chunk 2 (frames 20-29) failed 3 times") && show.stdout.contains("frame 25 is corrupt"),
             "\(show.stdout)")
     #expect(!FileManager.default.fileExists(atPath: output))
-    // Retry revives it; a healthy worker finishes the job.
+    // Cluster jobs are not resumed on this machine; retry revives it and a healthy worker finishes the job.
+    let resume = try CLITests.swapline(["jobs", "resume", "1"] + cluster)
+    #expect(resume.status == 2 && resume.stderr.contains("cluster jobs are run by workers"), "\(resume.stderr)")
     let retry = try CLITests.swapline(["jobs", "retry", "1"] + cluster)
     #expect(retry.status == 0 && retry.stdout.contains("1 chunk back to pending"), "\(retry.stdout)")
     let healthy = try worker("healthy")
