@@ -3,11 +3,17 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 typedef const OrtApiBase *(*GetApiBaseFunction)(void);
 
 const OrtApiBase *swapline_ort_load(const char *path, char *error, size_t error_size) {
   // RTLD_LOCAL keeps ORT's bundled protobuf/abseil symbols out of the global namespace.
+  // The PyPI builds start Microsoft's 1DS telemetry when the library initialises (a device id and
+  // an event queue under ~/.cache/Microsoft/DeveloperTools/.onnxruntime, uploads when online);
+  // DisableTelemetryEvents comes too late for the first event. This variable stops it before
+  // it starts. Swapline is an offline tool: always off.
+  setenv("ORT_DISABLE_TELEMETRY", "1", 1);
   void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL) {
     const char *message = dlerror();

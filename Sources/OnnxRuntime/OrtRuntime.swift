@@ -58,6 +58,9 @@ public final class OrtRuntime: Sendable {
     var env: OpaquePointer?
     try handle.check(api.CreateEnvWithGlobalThreadPools!(logLevel, "swapline", options, &env), "creating environment")
     guard let env else { throw OnnxRuntimeError(.runtime(1), "creating environment: ORT returned no environment") }
+    // ONNX Runtime records usage events (process, model names, sessions) by default; an offline
+    // face-swapping tool keeps them off.
+    try handle.check(api.DisableTelemetryEvents!(env), "disabling telemetry events")
     self.handle = handle
     self.environment = env
     self.threading = threading

@@ -115,7 +115,8 @@ struct OrtApi {
   OrtErrorCode (*GetErrorCode)(const OrtStatus *status);           // 1
   const char *(*GetErrorMessage)(const OrtStatus *status);         // 2
   OrtStatusPtr (*CreateEnv)(OrtLoggingLevel log_severity_level, const char *logid, OrtEnv **out);  // 3
-  SWAPLINE_PAD(4, 7);
+  SWAPLINE_PAD(4, 6);
+  OrtStatusPtr (*DisableTelemetryEvents)(const OrtEnv *env);  // 6
   OrtStatusPtr (*CreateSession)(const OrtEnv *env, const char *model_path, const OrtSessionOptions *options,
                                 OrtSession **out);  // 7
   OrtStatusPtr (*CreateSessionFromArray)(const OrtEnv *env, const void *model_data, size_t model_data_length,
@@ -232,6 +233,7 @@ SWAPLINE_ORT_SLOT(CreateStatus, 0);
 SWAPLINE_ORT_SLOT(GetErrorCode, 1);
 SWAPLINE_ORT_SLOT(GetErrorMessage, 2);
 SWAPLINE_ORT_SLOT(CreateEnv, 3);
+SWAPLINE_ORT_SLOT(DisableTelemetryEvents, 6);
 SWAPLINE_ORT_SLOT(CreateSession, 7);
 SWAPLINE_ORT_SLOT(CreateSessionFromArray, 8);
 SWAPLINE_ORT_SLOT(Run, 9);
