@@ -32,9 +32,12 @@ demo: build
 	  -map "[v]" -map 2:a -t 4 -c:v libx264 -preset veryfast -c:a aac $(OUT)/demo_clip.mp4
 	$(BIN) swap -s samples/grace_hopper.jpg -t $(OUT)/demo_clip.mp4 -o $(OUT)/demo_clip_swapped.mp4 --restart
 
+# End-to-end tests run the release binary (SWAPLINE_BIN): a debug swapline spends ~14 s loading
+# the dlib model alone. Library tests run in the debug test build as usual.
 test: setup-dev
+	$(SWIFT) build -c release --product swapline
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWAPLINE_BIN=$(CURDIR)/.build/release/swapline $(SWIFT) test --skip-build
 
 bench: build
 	$(BIN) benchmark detect samples/solvay_conference_1927.jpg --iterations 30

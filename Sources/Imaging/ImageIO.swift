@@ -13,8 +13,13 @@ public enum ImageIO {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw ImageError(.notFound, "cannot read image '\(path)': no such file")
     }
-    guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-      throw ImageError(.unreadable, "cannot read image '\(path)': not a readable file")
+    guard !isDirectory.boolValue else { throw ImageError(.unreadable, "cannot read image '\(path)': it is a directory") }
+    var status = stat()
+    guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+      throw ImageError(.unreadable, "cannot read image '\(path)': not a regular file (a FIFO, socket or device)")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ImageError(.unreadable, "cannot read image '\(path)': \(String(cString: strerror(errno)))")
     }
     do {
       return try decode([UInt8](data), limits: limits)
@@ -106,8 +111,15 @@ public enum ImageIO {
 
   static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImageError) {
     let directory = (path as NSString).deletingLastPathComponent
-    let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    // An unpredictable name opened with O_EXCL|O_NOFOLLOW: a file or link someone planted in a
+    // shared folder is never opened, truncated or written through.
+    var descriptor: Int32 = -1
+    var temporary = ""
+    for _ in 0..<8 where descriptor < 0 {
+      temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(UInt64.random(in: 0...UInt64.max)).tmp"
+      descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+      if descriptor < 0 && errno != EEXIST { break }
+    }
     guard descriptor >= 0 else {
       throw ImageError(.writeFailed, "cannot write '\(path)': \(String(cString: strerror(errno)))")
     }
@@ -125,8 +137,9 @@ public enum ImageIO {
     }
     let synced = fsync(descriptor) == 0
     close(descriptor)
+    // rename(2) replaces a file atomically and refuses a directory: nothing else is ever removed.
     guard synced, rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
+      let reason = errno == EISDIR ? "it is a directory" : String(cString: strerror(errno))
       unlink(temporary)
       throw ImageError(.writeFailed, "cannot write '\(path)': \(reason)")
     }

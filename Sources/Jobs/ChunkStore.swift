@@ -106,6 +106,9 @@ public protocol ChunkStore: Sendable {
   func setJobState(_ id: Int64, _ state: JobState, error: String?) throws
   /// A running job with a chunk claimable now, other than `excluded` (jobs this worker refused).
   func claimableJob(excluding excluded: Set<Int64>) throws -> Int64?
+  /// Sends done chunks whose segment is missing or damaged back to pending (attempts reset), so
+  /// they are rendered again instead of joined; returns how many changed.
+  func reopen(job: Int64, indices: [Int], reason: String) throws -> Int
 }
 
 extension ChunkStore {

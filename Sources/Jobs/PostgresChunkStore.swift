@@ -9,8 +9,11 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   public let policy: RetryPolicy
   public static let channel = "swapline_chunks"
 
-  public init(url: String, policy: RetryPolicy = RetryPolicy()) throws {
-    connection = try PostgresConnection(url: url)
+  /// `connectAttempts`: 1 for interactive commands (fail fast), more for long-running services,
+  /// which report each wait through `onWait` (attempt, attempts, reason).
+  public init(url: String, policy: RetryPolicy = RetryPolicy(), connectAttempts: Int = 30,
+              onWait: (@Sendable (Int, Int, String) -> Void)? = nil) throws {
+    connection = try PostgresConnection(url: url, connectAttempts: connectAttempts, onWait: onWait)
     self.policy = policy
     try migrate()
   }
@@ -191,6 +194,18 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
       WHERE c.state = 'pending' AND c.available_at <= now() AND j.state = 'running' AND NOT (c.job_id = ANY($1::bigint[]))
       ORDER BY c.job_id LIMIT 1
       """, ["{" + excluded.sorted().map(String.init).joined(separator: ",") + "}"]).first.flatMap { Int64($0[0] ?? "") }
+  }
+
+  public func reopen(job: Int64, indices: [Int], reason: String) throws -> Int {
+    guard !indices.isEmpty else { return 0 }
+    let rows = try connection.query("""
+      UPDATE chunks SET state = 'pending', attempt = 0, available_at = now(), output = NULL, lease_owner = NULL, last_error = $3,
+        frames_done = 0
+      WHERE job_id = $1 AND idx = ANY($2::int[]) AND state = 'done'
+      RETURNING idx
+      """, [String(job), "{" + indices.map(String.init).joined(separator: ",") + "}", reason])
+    if !rows.isEmpty { notify() }
+    return rows.count
   }
 
   public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {

@@ -18,11 +18,14 @@ public final class PostgresConnection: @unchecked Sendable {
   public var reconnectAttempts = 30
   /// Connections made so far (1 + reconnects), for metrics and tests.
   public private(set) var connects = 0
+  /// Told about each wait for an unreachable server: (attempt, attempts, reason).
+  private let onWait: (@Sendable (Int, Int, String) -> Void)?
 
   /// Connects, retrying with backoff while the server is unreachable or starting up (a worker may
-  /// start while the database restarts).
-  public init(url: String, connectAttempts: Int = 30) throws {
+  /// start while the database restarts). `connectAttempts` 1 fails at once (interactive commands).
+  public init(url: String, connectAttempts: Int = 30, onWait: (@Sendable (Int, Int, String) -> Void)? = nil) throws {
     self.url = url
+    self.onWait = onWait
     reconnectAttempts = max(1, connectAttempts)
     try reconnect()
     reconnectAttempts = 30
@@ -52,7 +55,7 @@ public final class PostgresConnection: @unchecked Sendable {
   private func reconnect() throws {
     var delay = 0.1
     var lastError: (any Error)?
-    for _ in 0..<reconnectAttempts {
+    for attempt in 1...max(1, reconnectAttempts) {
       do {
         try connect()
         return
@@ -63,6 +66,8 @@ public final class PostgresConnection: @unchecked Sendable {
         let text = "\(error)"
         guard ["Connection refused", "shutting down", "starting up", "recovery mode", "timeout expired", "No such file"].contains(where: text.contains)
         else { throw error }
+        guard attempt < reconnectAttempts else { break }
+        onWait?(attempt, reconnectAttempts, text)
         Thread.sleep(forTimeInterval: delay)
         delay = min(delay * 2, 2)
       }

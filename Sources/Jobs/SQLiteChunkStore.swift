@@ -7,6 +7,8 @@ import Foundation
 public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
   public struct Failure: Error, CustomStringConvertible {
     public let description: String
+    /// The file is not a usable SQLite database (damaged, truncated, or something else).
+    public var isDamaged = false
   }
 
   /// One connection per store; a recursive lock groups a transaction's statements when threads
@@ -30,8 +32,13 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
     }
     sqlite3_busy_timeout(handle, 10_000)
     self.handle = handle!
-    try execute("PRAGMA journal_mode=WAL")
-    try migrate()
+    do {
+      try execute("PRAGMA journal_mode=WAL")
+      try migrate()
+    } catch var failure as Failure {
+      failure.isDamaged = [SQLITE_CORRUPT, SQLITE_NOTADB].contains(sqlite3_errcode(handle) & 0xff)
+      throw failure
+    }
   }
 
   deinit { sqlite3_close(handle) }
@@ -198,6 +205,20 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
       SELECT DISTINCT chunks.job_id FROM chunks JOIN jobs ON jobs.id = chunks.job_id
       WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running' ORDER BY chunks.job_id
       """, [.real(now())]).compactMap { Int64($0[0] ?? "") }.first { !excluded.contains($0) }
+  }
+
+  public func reopen(job: Int64, indices: [Int], reason: String) throws -> Int {
+    try transaction {
+      var changed = 0
+      for index in indices {
+        try execute("""
+          UPDATE chunks SET state = 'pending', attempt = 0, available_at = 0, output = NULL, lease_owner = NULL, last_error = ?
+          WHERE job_id = ? AND idx = ? AND state = 'done'
+          """, [.text(reason), .integer(job), .integer(Int64(index))])
+        changed += Int(sqlite3_changes(handle))
+      }
+      return changed
+    }
   }
 
   public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {

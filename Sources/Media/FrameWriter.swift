@@ -1,8 +1,12 @@
 import Foundation
 import Imaging
 
-/// Encodes RGB frames through a rawvideo pipe into ffmpeg. Frames go to `path + ".part"` and are
-/// renamed into place by `finish()`, so a failed encode leaves nothing at `path`.
+/// Encodes RGB frames through a rawvideo pipe into ffmpeg. ffmpeg writes into a private staging
+/// folder beside `path` (see StagingFolder) and `finish()` renames the file into place, so a failed
+/// encode leaves nothing at `path` and a planted symbolic link is never written through.
+///
+/// Encoders with 4:2:0 chroma cannot take an odd width or height: such frames get one more
+/// column or row copied from the edge (a 321x241 video comes out 322x242, no pixel lost).
 public final class FrameWriter {
   public let path: String
   let width: Int
@@ -11,19 +15,35 @@ public final class FrameWriter {
   private let input: FileHandle
   private let errors: StderrCollector
   private let partial: String
+  private let staging: StagingFolder
+  /// The encoded size: the frames' size, made even for 4:2:0 encoders.
+  public let encodedWidth: Int
+  public let encodedHeight: Int
   private var finished = false
   public private(set) var framesWritten = 0
 
+  /// `frameTimes`: each frame's presentation time in seconds (from the first), for variable
+  /// frame rate video; nil writes frames at `frameRate`.
   public init(path: String, width: Int, height: Int, frameRate: Double, encoding: VideoEncoding,
-              metadata: [(key: String, value: String)] = [], placement: HelperPlacement = .unrestricted) throws(MediaError) {
+              metadata: [(key: String, value: String)] = [], placement: HelperPlacement = .unrestricted,
+              frameTimes: [Double]? = nil) throws(MediaError) {
     self.path = path
     self.width = width
     self.height = height
-    let ext = (path as NSString).pathExtension
-    partial = (path as NSString).deletingPathExtension + ".part." + ext
-    var arguments = ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)",
+    staging = try StagingFolder(beside: path)
+    partial = staging.file(for: path)
+    let even = encoding.encoder.subsamplesChroma
+    encodedWidth = even ? (width + 1) & ~1 : width
+    encodedHeight = even ? (height + 1) & ~1 : height
+    var arguments = ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(encodedWidth)x\(encodedHeight)",
                      "-framerate", String(format: "%.6f", frameRate), "-i", "-"] + encoding.arguments
       + placement.threadArguments
+    if let frameTimes, !frameTimes.isEmpty {
+      // Raw frames carry no timestamps: each frame's own time is set by a sum of terms, one per
+      // frame (setpts has no table lookup), in a 90 kHz time base; passthrough keeps every frame.
+      let terms = frameTimes.enumerated().map { String(format: "eq(N\\,%d)*%.6f", $0.offset, $0.element) }.joined(separator: "+")
+      arguments += ["-vf", "settb=1/90000,setpts=(\(terms))/TB", "-fps_mode", "passthrough", "-enc_time_base", "1/90000"]
+    }
     for (key, value) in metadata { arguments += ["-metadata", "\(key)=\(value)"] }
     arguments.append(partial)
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -32,7 +52,10 @@ public final class FrameWriter {
     process.standardInput = stdin
     process.standardOutput = FileHandle.nullDevice
     process.standardError = err
-    do { try process.run() } catch { throw MediaError(.toolMissing, "cannot start ffmpeg: \(error.localizedDescription)") }
+    do { try process.run() } catch {
+      staging.remove()
+      throw MediaError(.toolMissing, "cannot start ffmpeg: \(error.localizedDescription)")
+    }
     input = stdin.fileHandleForWriting
     errors = StderrCollector(err.fileHandleForReading)
   }
@@ -41,7 +64,8 @@ public final class FrameWriter {
     if !finished {
       process.terminate()
       try? input.close()
-      try? FileManager.default.removeItem(atPath: partial)
+      process.waitUntilExit()
+      staging.remove()
     }
   }
 
@@ -49,10 +73,10 @@ public final class FrameWriter {
     guard frame.width == width, frame.height == height else {
       throw MediaError(.badInput, "frame is \(frame.width)x\(frame.height), the video is \(width)x\(height)")
     }
-    let rgb = frame.converted(toChannels: 3)
+    let rgb = Self.paddedToEven(frame.converted(toChannels: 3), width: encodedWidth, height: encodedHeight)
     // Straight from the pixel buffer: no per-frame copy into a Data.
     do { try rgb.pixels.withUnsafeBytes { try input.write(contentsOf: $0) } } catch {
-      throw MediaError(.processFailed, "ffmpeg stopped taking frames: \(errors.finish())")
+      throw MediaError(.processFailed, "ffmpeg stopped taking frames: \(explainingDiskErrors(errors.finish()))")
     }
     framesWritten += 1
   }
@@ -64,34 +88,29 @@ public final class FrameWriter {
     try? input.close()
     process.waitUntilExit()
     let message = errors.finish()
+    defer { staging.remove() }
     guard process.terminationStatus == 0 else {
-      try? FileManager.default.removeItem(atPath: partial)
-      throw MediaError(.processFailed, "ffmpeg could not encode \(path): \(message)")
+      throw MediaError(.processFailed, "ffmpeg could not encode \(path): \(explainingDiskErrors(message))")
     }
     try publish(partial, to: path)
   }
-}
 
-/// Moves a finished `partial` file to `path` so that it is durable before it becomes visible:
-/// fsync, replace, rename, fsync the folder. A crash never leaves a torn file at `path`; on
-/// failure `partial` is removed.
-func publish(_ partial: String, to path: String) throws(MediaError) {
-  guard synchronize(partial) else {
-    try? FileManager.default.removeItem(atPath: partial)
-    throw MediaError(.processFailed, "cannot flush \(partial) to disk (disk full?)")
+  /// `frame` with its last column and row repeated up to `width` x `height` (one each at most).
+  static func paddedToEven(_ frame: Image, width: Int, height: Int) -> Image {
+    guard frame.width != width || frame.height != height else { return frame }
+    var pixels = [UInt8](repeating: 0, count: width * height * 3)
+    let sourceRow = frame.width * 3
+    frame.pixels.withUnsafeBufferPointer { source in
+      pixels.withUnsafeMutableBufferPointer { target in
+        for y in 0..<height {
+          let from = min(y, frame.height - 1) * sourceRow, to = y * width * 3
+          (target.baseAddress! + to).update(from: source.baseAddress! + from, count: sourceRow)
+          for x in frame.width..<width {
+            for c in 0..<3 { target[to + x * 3 + c] = source[from + sourceRow - 3 + c] }
+          }
+        }
+      }
+    }
+    return (try? Image(width: width, height: height, channels: 3, pixels: pixels)) ?? frame
   }
-  _ = try? FileManager.default.removeItem(atPath: path)
-  do { try FileManager.default.moveItem(atPath: partial, toPath: path) } catch {
-    try? FileManager.default.removeItem(atPath: partial)
-    throw MediaError(.processFailed, "cannot move \(partial) to \(path): \(error.localizedDescription)")
-  }
-  _ = synchronize((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
-}
-
-/// fsync of a file or folder; false when it cannot be opened or flushed.
-public func synchronize(_ path: String) -> Bool {
-  let descriptor = open(path, O_RDONLY)
-  guard descriptor >= 0 else { return false }
-  defer { close(descriptor) }
-  return fsync(descriptor) == 0
 }

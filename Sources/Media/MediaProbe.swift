@@ -25,6 +25,9 @@ public struct MediaInfo: Sendable, Equatable {
   public let isVariableFrameRate: Bool
   /// Presentation time of every frame, in seconds.
   public let frameTimes: [Double]
+  /// The frame count the container's header states, when it states one; more than `frameCount`
+  /// means frames the header promises cannot be decoded (a truncated file).
+  public var declaredFrameCount: Int? = nil
 }
 
 public enum MediaProbe {
@@ -83,7 +86,8 @@ public enum MediaProbe {
     return MediaInfo(width: width, height: height, frameRate: rate, frameCount: times.count, duration: duration,
                      codec: video["codec_name"] as? String ?? "?", pixelFormat: video["pix_fmt"] as? String ?? "?",
                      rotation: rotation, audioStreams: audio, audioCodec: audioList.first?["codec_name"] as? String, isHDR: ["smpte2084", "arib-std-b67"].contains(transfer),
-                     isVariableFrameRate: variable, frameTimes: times)
+                     isVariableFrameRate: variable, frameTimes: times,
+                     declaredFrameCount: (video["nb_frames"] as? String).flatMap { Int($0) })
   }
 
   static func fraction(_ text: String?) -> Double? {

@@ -8,6 +8,15 @@ public func runTool(_ tool: String, _ arguments: [String]) throws(MediaError) ->
 
 /// Runs a tool to completion and returns stdout; stderr's last lines go into the error.
 func runToCompletion(_ tool: String, _ arguments: [String]) throws(MediaError) -> Data {
+  try runToolCollectingErrors(tool, arguments).output
+}
+
+/// The last three lines of a tool's stderr, for messages.
+func lastLines(_ text: String) -> String { text.split(separator: "\n").suffix(3).joined(separator: " | ") }
+
+/// Runs a tool to completion; returns stdout and the whole of stderr (tools that exit 0 after
+/// an error say so only there).
+func runToolCollectingErrors(_ tool: String, _ arguments: [String]) throws(MediaError) -> (output: Data, errors: String) {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   process.arguments = [tool] + arguments
@@ -20,12 +29,12 @@ func runToCompletion(_ tool: String, _ arguments: [String]) throws(MediaError) -
   let errors = StderrCollector(err.fileHandleForReading)
   let data = out.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  let stderr = errors.finish()
+  let stderr = errors.finishAll()
   if process.terminationStatus == 127 { throw MediaError(.toolMissing, "\(tool) is not installed (apt-get install ffmpeg)") }
   guard process.terminationStatus == 0 else {
-    throw MediaError(.processFailed, "\(tool) exited with \(process.terminationStatus): \(stderr)")
+    throw MediaError(.processFailed, "\(tool) exited with \(process.terminationStatus): \(explainingDiskErrors(lastLines(stderr)))")
   }
-  return data
+  return (data, stderr)
 }
 
 /// Collects a child's stderr on a background thread; keeps the last few lines for messages.
@@ -43,8 +52,12 @@ final class StderrCollector: @unchecked Sendable {
     }
   }
 
-  func finish() -> String {
+  func finish() -> String { lastLines(finishAll()) }
+
+  /// Everything the tool wrote to stderr.
+  func finishAll() -> String {
     done.wait()
-    return text.split(separator: "\n").suffix(3).joined(separator: " | ")
+    done.signal()
+    return text
   }
 }

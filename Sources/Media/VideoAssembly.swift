@@ -24,24 +24,32 @@ public enum VideoAssembly {
   }
 
   /// Writes `output` from the segments (in order) plus the audio of `audioSource` from
-  /// `audioStart` seconds for `duration` seconds, with `metadata` in the container. Writes go to a
-  /// `.part` name, which is fsynced and renamed, so nothing half-written is ever at `output`.
+  /// `audioStart` seconds for `duration` seconds, with `metadata` in the container. ffmpeg writes
+  /// into a private staging folder; the result is checked (frame count, duration, audio) before
+  /// it is fsynced and renamed to `output`, so nothing half-written is ever at `output`.
   /// `copyAudio`: the audio stream is copied as is (whole-video runs whose audio codec the
   /// container takes), else re-encoded, which also cuts it exactly for a trimmed range.
+  /// `durations`: each segment's length in seconds when frames are not evenly spaced (variable
+  /// frame rate: from its first frame to the next segment's), else frames / frameRate.
   public static func assemble(segments: [(path: String, frames: Int)], frameRate: Double, audioSource: String?, audioStart: Double,
-                              duration: Double, copyAudio: Bool = false, metadata: [(key: String, value: String)], output: String,
-                              workFolder: String) throws(MediaError) {
+                              duration: Double, durations: [Double]? = nil, copyAudio: Bool = false,
+                              metadata: [(key: String, value: String)], output: String, workFolder: String) throws(MediaError) {
     let list = workFolder + "/concat.txt"
     var text = "ffconcat version 1.0\n"
-    for segment in segments {
-      text += "file '\(segment.path.replacingOccurrences(of: "'", with: "'\\''"))'\n"
-      text += "duration \(String(format: "%.9f", Double(segment.frames) / max(frameRate, 1e-6)))\n"
+    for (index, segment) in segments.enumerated() {
+      // The concat demuxer resolves relative names against the list's own folder: give absolute ones.
+      let path = segment.path.hasPrefix("/") ? segment.path : FileManager.default.currentDirectoryPath + "/" + segment.path
+      text += "file '\(path.replacingOccurrences(of: "'", with: "'\\''"))'\n"
+      let seconds = durations?[index] ?? Double(segment.frames) / max(frameRate, 1e-6)
+      text += "duration \(String(format: "%.9f", seconds))\n"
     }
     do { try text.write(toFile: list, atomically: true, encoding: .utf8) } catch {
       throw MediaError(.processFailed, "cannot write \(list): \(error.localizedDescription)")
     }
     let ext = (output as NSString).pathExtension.lowercased()
-    let partial = (output as NSString).deletingPathExtension + ".part." + ext
+    let staging = try StagingFolder(beside: output)
+    defer { staging.remove() }
+    let partial = staging.file(for: output)
     var arguments = ["-v", "error", "-y", "-nostdin", "-f", "concat", "-safe", "0", "-i", list]
     if let audioSource, copyAudio {
       arguments += ["-i", audioSource, "-map", "0:v:0", "-map", "1:a:0", "-c:a", "copy"]
@@ -54,14 +62,48 @@ public enum VideoAssembly {
     arguments += ["-c:v", "copy"]
     for (key, value) in metadata { arguments += ["-metadata", "\(key)=\(value)"] }
     // use_metadata_tags keeps our own tag (not only the standard comment) in MP4/MOV.
-    if ext == "mp4" || ext == "mov" { arguments += ["-movflags", "+faststart+use_metadata_tags"] }
+    if ext == "mp4" || ext == "mov" {
+      arguments += ["-movflags", "+faststart+use_metadata_tags"]
+      // Uneven frame times need a fine clock; the muxer's default (the mean rate) would round them.
+      if durations != nil { arguments += ["-video_track_timescale", "90000"] }
+    }
     arguments.append(partial)
-    do throws(MediaError) {
-      _ = try runTool("ffmpeg", arguments)
-      try publish(partial, to: output)
+    let (_, warnings) = try runToolCollectingErrors("ffmpeg", arguments)
+    // ffmpeg 5.1 exits 0 when the +faststart pass cannot write its trailer (a full disk): its
+    // words and the file itself are checked before anything is published.
+    if warnings.contains("Error writing trailer") || warnings.contains("No space left on device") {
+      throw MediaError(.processFailed, "ffmpeg could not finish \(output): \(explainingDiskErrors(lastLines(warnings)))")
+    }
+    try verifyJoined(partial, name: output, frames: segments.reduce(0) { $0 + $1.frames }, duration: duration,
+                     hasAudio: audioSource != nil)
+    try publish(partial, to: output)
+  }
+
+  /// Throws unless the joined file opens, holds `frames` video frames, lasts about `duration`
+  /// seconds and has an audio stream when one was muxed in.
+  public static func verifyJoined(_ path: String, name: String, frames: Int, duration: Double, hasAudio: Bool) throws(MediaError) {
+    let text: String
+    do {
+      text = try runTool("ffprobe", ["-v", "error", "-count_packets", "-show_entries", "stream=codec_type,nb_read_packets:format=duration",
+                                     "-of", "json", path])
     } catch {
-      try? FileManager.default.removeItem(atPath: partial)
-      throw error
+      throw MediaError(.processFailed, "the joined \(name) is unreadable, not published: \(explainingDiskErrors(error.message))")
+    }
+    guard let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+      let streams = json["streams"] as? [[String: Any]]
+    else { throw MediaError(.processFailed, "the joined \(name) is unreadable, not published") }
+    let video = streams.first { $0["codec_type"] as? String == "video" }
+    let counted = Int(video?["nb_read_packets"] as? String ?? "") ?? -1
+    guard counted == frames else {
+      throw MediaError(.processFailed, "the joined \(name) has \(counted) frames, expected \(frames); not published")
+    }
+    let seconds = Double((json["format"] as? [String: Any])?["duration"] as? String ?? "") ?? -1
+    // A frame of slack either way, plus the container's own rounding.
+    guard duration <= 0 || abs(seconds - duration) <= max(0.1, duration * 0.02) else {
+      throw MediaError(.processFailed, "the joined \(name) lasts \(seconds) s, expected \(duration) s; not published")
+    }
+    if hasAudio && !streams.contains(where: { $0["codec_type"] as? String == "audio" }) {
+      throw MediaError(.processFailed, "the joined \(name) lost its audio stream; not published")
     }
   }
 }

@@ -45,8 +45,10 @@ public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Senda
       if position == 0 { placement.applyToCurrentThread() }
       return (frame, try processor.prepare(frame, index: start + position, position: position))
     }
+    // Variable frame rate: every frame keeps its own time (relative to the chunk's first frame).
+    let times = info.isVariableFrameRate ? info.frameTimes[start..<(start + count)].map { $0 - info.frameTimes[start] } : nil
     writer = try FrameWriter(path: segment, width: info.width, height: info.height, frameRate: info.frameRate, encoding: encoding,
-                             placement: placement)
+                             placement: placement, frameTimes: times)
     queue = BoundedQueue(capacity: queueCapacity)
     let thread = Thread { [self] in
       defer { renderDone.signal() }
@@ -81,7 +83,11 @@ public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Senda
         let analysis = try processor.analyse(frame, prepared: prepared, index: start + analysed)
         analysed += 1
         _ = clock.lap()
-        guard queue.push((frame, analysis)) else { break }
+        guard queue.push((frame, analysis)) else {
+          // The render thread failed: stop the decoder too (finish() reports the render error).
+          reader.cancel()
+          break
+        }
         waitedForRender += clock.lap()
         if !calledHalfway && analysed * 2 >= count {
           calledHalfway = true
@@ -100,7 +106,7 @@ public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Senda
     renderDone.wait()
     if let error = renderFailure.withLock({ $0 }) { throw error }
     guard writer.framesWritten == count else {
-      throw MediaError(.badInput, "decoded \(writer.framesWritten) of \(count) frames from frame \(start)")
+      throw MediaError(.processFailed, "only \(writer.framesWritten) of \(count) frames from frame \(start) were rendered")
     }
     try writer.finish()
     return count

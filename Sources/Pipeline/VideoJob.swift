@@ -17,13 +17,26 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   public var encoding: VideoEncoding
   /// The provenance label written into the output.
   public var label: String
-  /// Processing options, as given (for `jobs show` and the fingerprint).
+  /// Every option that changes the output, by option name, in canonical form (resolved paths,
+  /// sets sorted): the same work typed differently gives the same options.
   public var options: [String: String]
-  /// Identity of every input and model file: path -> "size:mtime".
+  /// Identity of every input and model file: resolved path -> "size:mtime" (or "size:sha256").
   public var files: [String: String]
+  /// How to run the job again (`jobs resume`, workers); not part of its identity.
+  public var command: StoredCommand?
+
+  /// The swap command line that made the job and the folder it ran in.
+  public struct StoredCommand: Codable, Sendable, Equatable {
+    public var arguments: [String]
+    public var directory: String
+    public init(arguments: [String], directory: String) {
+      self.arguments = arguments
+      self.directory = directory
+    }
+  }
 
   public init(target: String, output: String, startFrame: Int, endFrame: Int, chunkFrames: Int, encoding: VideoEncoding,
-              label: String, options: [String: String], files: [String: String]) {
+              label: String, options: [String: String], files: [String: String], command: StoredCommand? = nil) {
     self.target = target
     self.output = output
     self.startFrame = startFrame
@@ -33,6 +46,7 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
     self.label = label
     self.options = options
     self.files = files
+    self.command = command
   }
 
   public var json: String {
@@ -41,8 +55,11 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
     return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
   }
 
+  /// The job's identity: everything but the stored command.
   public var fingerprint: String {
-    SHA256.hash(data: Data(json.utf8)).map { String(format: "%02x", $0) }.joined()
+    var identity = self
+    identity.command = nil
+    return SHA256.hash(data: Data(identity.json.utf8)).map { String(format: "%02x", $0) }.joined()
   }
 
   /// Frame ranges of `chunkFrames` (the last one shorter).
@@ -95,9 +112,11 @@ public final class JobEngine: @unchecked Sendable {
     self.init(store: try SQLiteChunkStore(path: directory + "/jobs.sqlite", policy: policy), directory: directory, leaseSeconds: leaseSeconds)
   }
 
+  /// `directory` is made absolute: segment paths are written into ffmpeg's concat list, which
+  /// resolves relative names against its own folder.
   public init(store: any ChunkStore, directory: String, leaseSeconds: Double = 30) {
     self.store = store
-    self.directory = directory
+    self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
     self.leaseSeconds = leaseSeconds
   }
 
@@ -105,6 +124,9 @@ public final class JobEngine: @unchecked Sendable {
 
   /// This process as a lease owner: host and pid, so a later run can tell whether it is alive.
   public static var workerName: String { "\(ProcessInfo.processInfo.hostName):\(getpid())" }
+
+  /// Done chunks the last `prepare` sent back to pending because their segment was missing.
+  public private(set) var reopened = 0
 
   public struct Prepared: Sendable {
     public let job: Int64
@@ -116,9 +138,19 @@ public final class JobEngine: @unchecked Sendable {
   /// Finds the running job with this spec's fingerprint, or creates it. When resuming, leases of
   /// local workers that no longer exist (killed) go back to pending at once.
   public func prepare(_ spec: VideoJobSpec) throws -> Prepared {
+    // Two runs of the same command started together must find one job, not make two.
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let lock = try FileLock(directory + "/prepare.lock")
+    defer { lock.release() }
     if let existing = try store.findJob(fingerprint: spec.fingerprint, states: [.running, .failed]) {
       if existing.state == .failed { _ = try store.retry(job: existing.id) }
       _ = try releaseLeasesOfGoneWorkers(job: existing.id)
+      // The folder may be gone (cancelled, then retried) and segments lost: render those again.
+      try FileManager.default.createDirectory(atPath: segmentFolder(job: existing.id), withIntermediateDirectories: true)
+      let missing = try store.chunks(job: existing.id).filter { chunk in
+        chunk.state == .done && !FileManager.default.fileExists(atPath: segmentFolder(job: existing.id) + "/" + (chunk.output ?? ""))
+      }
+      reopened = try store.reopen(job: existing.id, indices: missing.map(\.index), reason: "segment missing; rendered again")
       let chunks = try store.chunks(job: existing.id)
       return Prepared(job: existing.id, resumed: true, chunkCount: chunks.count, doneChunks: chunks.filter { $0.state == .done }.count)
     }
@@ -199,7 +231,7 @@ public final class JobEngine: @unchecked Sendable {
       var next: Claimed?
       var openError: (any Error)?
       do {
-        try claimed.chunk.analyse(shouldStop: { shouldStop() || claimed.heartbeat.lost }, halfway: {
+        try claimed.chunk.analyse(shouldStop: { shouldStop() || claimed.heartbeat.lost || claimed.heartbeat.jobStopped != nil }, halfway: {
           do { next = try open() } catch { openError = error }
         })
       } catch {
@@ -210,6 +242,7 @@ public final class JobEngine: @unchecked Sendable {
         // Leases still ours (the next chunk's) go back at once; the failed chunk counts an attempt.
         _ = try? store.releaseLeases(job: job, owners: [worker])
         try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
+        if let state = claimed.heartbeat.jobStopped { throw JobStopped(job: job, state: state) }
         if !shouldStop() && !claimed.heartbeat.lost { _ = try store.fail(claimed.lease, error: "\(error)") }
         if shouldStop() {
           // Stopped, not failed: the chunk goes back to pending untouched.
@@ -268,28 +301,110 @@ public final class JobEngine: @unchecked Sendable {
     return chunks.allSatisfy { $0.state == .done } ? .complete : .waiting(seconds: 0.5)
   }
 
-  /// Joins the committed segments (each verified when it was committed) with the target's audio
-  /// into the output and marks the job done; the job's segments are removed afterwards.
-  /// `verify` counts every segment's frames again (for segments written by other machines).
-  public func finalize(job: Int64, spec: VideoJobSpec, info: MediaInfo, verify: Bool = false) throws {
+  public enum Joined: Sendable, Equatable {
+    /// This call wrote the output.
+    case published
+    /// Another process of the same job had already written it.
+    case alreadyDone
+  }
+
+  /// Joins the committed segments with the target's audio into the output and marks the job
+  /// done; the job's segments are removed afterwards. One process joins at a time (a lock file in
+  /// the job's folder); a second one finds the job done and leaves the output alone. Every
+  /// segment's frames are counted first: a missing or damaged one sends its chunk back to
+  /// pending (``SegmentsReopened``) instead of going into the output.
+  @discardableResult
+  public func finalize(job: Int64, spec: VideoJobSpec, info: MediaInfo) throws -> Joined {
     let folder = segmentFolder(job: job)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let lock = try FileLock(folder + "/join.lock")
+    defer { lock.release() }
+    guard let record = try store.job(job) else { throw MediaError(.processFailed, "job \(job) is gone from the store") }
+    if record.state == .done { return .alreadyDone }
+    guard record.state == .running else { throw JobStopped(job: job, state: record.state) }
     var segments: [(path: String, frames: Int)] = []
+    var damaged: [(index: Int, reason: String)] = []
     for chunk in try store.chunks(job: job) {
       guard chunk.state == .done, let name = chunk.output else { throw MediaError(.processFailed, "chunk \(chunk.index) is not done") }
       let path = folder + "/" + name
-      guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.processFailed, "segment \(name) of a done chunk is missing") }
-      if verify { try VideoAssembly.verifyFrameCount(of: path, expected: chunk.frameCount) }
+      do throws(MediaError) {
+        guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.processFailed, "segment \(name) is missing") }
+        try VideoAssembly.verifyFrameCount(of: path, expected: chunk.frameCount)
+      } catch {
+        damaged.append((chunk.index, error.message))
+      }
       segments.append((path, chunk.frameCount))
     }
+    if !damaged.isEmpty {
+      _ = try store.reopen(job: job, indices: damaged.map(\.index), reason: damaged[0].reason + "; rendered again")
+      throw SegmentsReopened(chunks: damaged.map(\.index), reason: damaged[0].reason)
+    }
     let firstTime = info.frameTimes.first ?? 0
+    var duration = Double(spec.endFrame - spec.startFrame) / max(info.frameRate, 1)
+    var durations: [Double]?
+    if info.isVariableFrameRate {
+      // Each segment lasts from its first frame to the next one's; the last frame keeps the
+      // source's own interval (or the mean one at the very end).
+      let times = info.frameTimes
+      let meanInterval = 1 / max(info.frameRate, 1)
+      func time(_ frame: Int) -> Double {
+        frame < times.count ? times[frame] : times[times.count - 1] + meanInterval
+      }
+      let starts = spec.chunks.map(\.startFrame)
+      durations = starts.enumerated().map { index, start in
+        time(index + 1 < starts.count ? starts[index + 1] : spec.endFrame) - time(start)
+      }
+      duration = time(spec.endFrame) - time(spec.startFrame)
+    }
     try VideoAssembly.assemble(
       segments: segments, frameRate: info.frameRate, audioSource: info.audioStreams > 0 ? spec.target : nil,
-      audioStart: info.frameTimes[spec.startFrame] - firstTime, duration: Double(spec.endFrame - spec.startFrame) / max(info.frameRate, 1),
+      audioStart: info.frameTimes[spec.startFrame] - firstTime, duration: duration, durations: durations,
       copyAudio: spec.startFrame == 0 && spec.endFrame == info.frameCount
         && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
       metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: spec.output, workFolder: folder)
     try store.setJobState(job, .done, error: nil)
     try? FileManager.default.removeItem(atPath: folder)
+    return .published
+  }
+}
+
+/// An exclusive flock(2) on a file, held until `release` (or the process's end, even by kill -9).
+struct FileLock {
+  private let descriptor: Int32
+
+  init(_ path: String) throws(MediaError) {
+    descriptor = open(path, O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw MediaError(.processFailed, "cannot lock \(path): \(describeErrno(errno))") }
+    while flock(descriptor, LOCK_EX) != 0 {
+      guard errno == EINTR else {
+        let reason = describeErrno(errno)
+        close(descriptor)
+        throw MediaError(.processFailed, "cannot lock \(path): \(reason)")
+      }
+    }
+  }
+
+  func release() { close(descriptor) }
+}
+
+/// The job was cancelled (or otherwise stopped) while this process worked on it.
+public struct JobStopped: Error, CustomStringConvertible {
+  public let job: Int64
+  public let state: JobState
+  public init(job: Int64, state: JobState) {
+    self.job = job
+    self.state = state
+  }
+  public var description: String { "job \(job) was \(state == .cancelled ? "cancelled" : "marked \(state.rawValue)") while it ran" }
+}
+
+/// Segments of done chunks were missing or damaged: those chunks are pending again.
+public struct SegmentsReopened: Error, CustomStringConvertible {
+  public let chunks: [Int]
+  public let reason: String
+  public var description: String {
+    "segment\(chunks.count == 1 ? "" : "s") of chunk\(chunks.count == 1 ? "" : "s") \(chunks.map(String.init).joined(separator: ", ")) "
+      + "failed verification (\(reason)); rendering again"
   }
 }
 
@@ -322,18 +437,29 @@ final class BackgroundTask: @unchecked Sendable {
 
 /// Renews a lease every third of its duration on a background thread; `lost` turns true when
 /// the store says the lease is no longer ours (expired and re-granted), and the chunk stops.
+/// It also looks at the job's state every second, so a `jobs cancel` stops the chunk promptly.
 final class LeaseHeartbeat: @unchecked Sendable {
   private let stopped = Mutex(false)
   private let lostFlag = Mutex(false)
+  private let stoppedJob = Mutex<JobState?>(nil)
   private let wake = DispatchSemaphore(value: 0)
 
   /// Frames of the chunk rendered so far, reported with each renewal.
   let framesDone = Atomic<Int>(0)
 
   init(store: any ChunkStore, lease: ChunkLease, leaseSeconds: Double) {
+    let tick = min(1, leaseSeconds / 3)
     Thread.detachNewThread { [self] in
-      while wake.wait(timeout: .now() + leaseSeconds / 3) == .timedOut {
+      var sinceRenewal = 0.0
+      while wake.wait(timeout: .now() + tick) == .timedOut {
         if stopped.withLock({ $0 }) { return }
+        if let state = try? store.job(lease.jobID)?.state, state != .running {
+          stoppedJob.withLock { $0 = state }
+          return
+        }
+        sinceRenewal += tick
+        guard sinceRenewal >= leaseSeconds / 3 - 1e-9 else { continue }
+        sinceRenewal = 0
         let renewed = (try? store.renew(lease, leaseSeconds: leaseSeconds, framesDone: framesDone.load(ordering: .relaxed))) ?? false
         if !renewed {
           lostFlag.withLock { $0 = true }
@@ -344,6 +470,8 @@ final class LeaseHeartbeat: @unchecked Sendable {
   }
 
   var lost: Bool { lostFlag.withLock { $0 } }
+  /// The job's state when it stopped running (cancelled, failed) during this chunk.
+  var jobStopped: JobState? { stoppedJob.withLock { $0 } }
 
   func stop() {
     stopped.withLock { $0 = true }

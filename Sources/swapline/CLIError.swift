@@ -53,3 +53,34 @@ func runSwapline(_ arguments: [String], in directory: String? = nil) throws {
   process.waitUntilExit()
   if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
 }
+
+/// An absolute path with symbolic links and `.`/`..` resolved, so that one file has one name;
+/// the last component is kept as given (a link at an output path is replaced, not followed).
+func resolvedPath(_ path: String) -> String {
+  let absolute = URL(fileURLWithPath: path).standardizedFileURL
+  let folder = absolute.deletingLastPathComponent().resolvingSymlinksInPath().path
+  let name = absolute.lastPathComponent
+  let resolvedFolder = folder == "/" ? "" : folder
+  guard FileManager.default.fileExists(atPath: absolute.path) else { return resolvedFolder + "/" + name }
+  var status = stat()
+  // Inputs are identified by what they point to; outputs keep their own name (see above).
+  if lstat(absolute.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK {
+    return absolute.resolvingSymlinksInPath().path
+  }
+  return resolvedFolder + "/" + name
+}
+
+/// mkdir -p with the system's reason on failure ("Permission denied", "Not a directory", ...).
+func createFolder(_ path: String) throws {
+  var built = path.hasPrefix("/") ? "" : FileManager.default.currentDirectoryPath
+  for component in path.split(separator: "/") {
+    built += "/" + component
+    if mkdir(built, 0o755) != 0 && errno != EEXIST {
+      throw CLIError.badInput("cannot create the folder \(built): \(String(cString: strerror(errno)))")
+    }
+  }
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+    throw CLIError.badInput("cannot create the folder \(path): a file of that name is in the way")
+  }
+}

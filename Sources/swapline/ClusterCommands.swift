@@ -28,10 +28,19 @@ struct ClusterArguments: ParsableArguments {
     } catch { throw CLIError.failure("\(error)") }
   }
 
-  func open() throws -> (store: PostgresChunkStore, engine: JobEngine) {
+  func validate() throws {
+    guard !database.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--database needs a PostgreSQL URL") }
+    guard !storage.isEmpty else { throw ValidationError("--storage needs a folder") }
+    guard pollInterval > 0 else { throw ValidationError("--poll-interval must be more than 0 seconds") }
+  }
+
+  /// Long-running services wait for the database (a node may start before it), saying so.
+  func open(log: EventLog) throws -> (store: PostgresChunkStore, engine: JobEngine) {
+    try createFolder(storage)
     do {
-      try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-      let store = try PostgresChunkStore(url: database)
+      let store = try PostgresChunkStore(url: database, connectAttempts: 30) { attempt, attempts, reason in
+        log("waiting for the database (attempt \(attempt)/\(attempts))", ["reason": reason])
+      }
       return (store, JobEngine(store: store, directory: storage))
     } catch {
       throw CLIError.failure("cannot open the cluster store: \(error)")
@@ -40,7 +49,7 @@ struct ClusterArguments: ParsableArguments {
 }
 
 /// Logs one line per event, as text or JSON lines.
-struct EventLog {
+struct EventLog: Sendable {
   let json: Bool
   let role: String
 
@@ -84,8 +93,9 @@ struct Worker: AsyncParsableCommand {
 
   func run() async throws {
     try await reportingErrors {
-      let (store, _) = try cluster.open()
       let log = EventLog(json: logJSON, role: "worker")
+      try checkProviders(log: log)
+      let (store, _) = try cluster.open(log: log)
       let registry = MetricsRegistry()
       Self.describe(registry)
       let metrics = try cluster.startMetrics(registry, log: log)
@@ -122,6 +132,22 @@ struct Worker: AsyncParsableCommand {
       }
       log("stopped")
     }
+  }
+
+  /// A GPU node that cannot use its GPU must say so at start, not render quietly on CPU.
+  func checkProviders(log: EventLog) throws {
+    guard execution.providers.contains(where: { $0 != .cpu }) else { return }
+    let runtime = try execution.makeRuntime(defaultThreads: 1)
+    for provider in execution.providers {
+      let attachment = runtime.probeProvider(provider, deviceID: execution.deviceIDs.first ?? 0, options: execution.options)
+      guard let failure = attachment.failure else {
+        log("execution provider", ["provider": provider.rawValue])
+        return
+      }
+      if execution.strict { throw CLIError.failure("\(provider.rawValue) cannot attach (--execution-strict): \(failure)") }
+      log("warning: \(provider.rawValue) unavailable, falling back to the next provider", ["provider": provider.rawValue, "reason": failure])
+    }
+    log("warning: no requested execution provider attaches; this worker renders on cpu")
   }
 
   static func describe(_ registry: MetricsRegistry) {
@@ -202,8 +228,8 @@ struct Coordinator: AsyncParsableCommand {
 
   func run() async throws {
     try await reportingErrors {
-      let (store, engine) = try cluster.open()
       let log = EventLog(json: logJSON, role: "coordinator")
+      let (store, engine) = try cluster.open(log: log)
       let registry = MetricsRegistry()
       registry.describe("swapline_chunks", type: "gauge", help: "Chunks by state, all jobs.")
       registry.describe("swapline_jobs", type: "gauge", help: "Jobs by state.")
@@ -213,7 +239,7 @@ struct Coordinator: AsyncParsableCommand {
       registry.describe("swapline_coordinator_cpu_seconds_total", type: "counter", help: "CPU time of the coordinator process.")
       registry.increment("swapline_attempts_total", by: 0, labels: ["outcome": "lease_expired"])
       // Scrapes read the store on their own connection, so they never wait for the main loop.
-      let scrapeStore = cluster.metricsPort == nil ? nil : try PostgresChunkStore(url: cluster.database)
+      let scrapeStore = cluster.metricsPort == nil ? nil : try PostgresChunkStore(url: cluster.database, connectAttempts: 30)
       let metrics = try cluster.startMetrics(registry, log: log) {
         guard let scrapeStore else { return }
         let counts = (try? scrapeStore.chunkCounts()) ?? [:]
@@ -248,10 +274,15 @@ struct Coordinator: AsyncParsableCommand {
               let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
               let info = try MediaProbe.probe(spec.target)
               let started = ContinuousClock.now
-              try engine.finalize(job: job.id, spec: spec, info: info, verify: true)
+              guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { continue }
               registry.observe("swapline_join_seconds", (ContinuousClock.now - started).milliseconds / 1000, buckets: [0.1, 0.5, 1, 5, 30, 120])
               registry.increment("swapline_jobs_finished_total", labels: ["outcome": "done"])
               log("job done", ["job": String(job.id), "output": spec.output])
+            } catch let reopened as SegmentsReopened {
+              // Workers render those chunks again; the job stays running.
+              log("segments failed verification; chunks back to pending", ["job": String(job.id), "error": "\(reopened)"])
+            } catch is JobStopped {
+              continue
             } catch {
               try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
               log("job failed at the join", ["job": String(job.id), "error": "\(error)"])

@@ -51,9 +51,19 @@ struct Doctor: AsyncParsableCommand {
       let store = models.store
       print("models: \(store.directory)")
       for spec in ModelCatalog.all where spec.isOfflinePack {
-        let path = store.locate(spec.name)
-        print("  \(spec.name): \(path.map { "present (\($0))" } ?? "MISSING (run make setup)")")
-        if path == nil { healthy = false }
+        // A truncated or altered file is not "present": its hash is checked.
+        switch store.verify(spec) {
+        case .missing:
+          print("  \(spec.name): MISSING (run make setup)")
+          healthy = false
+        case .mismatch(let expected, let actual):
+          print("  \(spec.name): DAMAGED (\(store.locate(spec) ?? "")): sha256 \(actual), expected \(expected); run make setup again")
+          healthy = false
+        case .ok(let method):
+          print("  \(spec.name): present, \(method) ok (\(store.locate(spec) ?? ""))")
+        case .unverifiable(let reason):
+          print("  \(spec.name): present (\(store.locate(spec) ?? "")), not verifiable: \(reason)")
+        }
       }
       if !healthy { throw ExitCode(1) }
     }

@@ -15,7 +15,7 @@ struct ExecutionArguments: ParsableArguments {
   @Option(name: .customLong("execution-device-ids"), parsing: .upToNextOption, help: "GPU device ids to use.")
   var deviceIDs: [Int] = [0]
 
-  @Option(name: .customLong("execution-thread-count"),
+  @Option(name: .customLong("execution-thread-count"), parsing: .unconditional,
           help: "Threads for ONNX Runtime's global intra-op pool (default: the number of cores; for video, one less, because decoding, rendering and encoding run beside inference).")
   var threadCountOption: Int?
 

@@ -28,7 +28,7 @@ struct FaceDetectorArguments: ParsableArguments {
   @Option(name: .customLong("face-detector-size"), help: "Detector input size, e.g. 640 or 640x640 (square).")
   var size: String = "640x640"
 
-  @Option(name: .customLong("face-detector-score"), help: "Minimum detection confidence, 0 to 1.")
+  @Option(name: .customLong("face-detector-score"), parsing: .unconditional, help: "Minimum detection confidence, 0 to 1.")
   var score: Float = 0.5
 
   @Option(name: .customLong("face-detector-angles"), parsing: .upToNextOption,

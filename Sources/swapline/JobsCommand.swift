@@ -27,14 +27,21 @@ struct JobsCommand: AsyncParsableCommand {
 
     func open() throws -> JobEngine {
       if let database {
-        do { return JobEngine(store: try PostgresChunkStore(url: database), directory: storage ?? ".") } catch {
+        guard !database.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.badInput("--database needs a PostgreSQL URL") }
+        // An interactive command: one attempt, so an unreachable server is said at once.
+        do { return JobEngine(store: try PostgresChunkStore(url: database, connectAttempts: 1), directory: storage ?? ".") } catch {
           throw CLIError.failure("cannot open the cluster store: \(error)")
         }
       }
       guard FileManager.default.fileExists(atPath: directory + "/jobs.sqlite") else {
         throw CLIError.badInput("no job store in \(directory) (give --jobs-dir: the .swapline-jobs folder next to the output)")
       }
-      do { return try JobEngine(directory: directory) } catch { throw CLIError.failure("cannot open the job store: \(error)") }
+      do { return try JobEngine(directory: directory) } catch let failure as SQLiteChunkStore.Failure where failure.isDamaged {
+        throw CLIError.failure("the job store \(directory)/jobs.sqlite is damaged (\(failure)); `swapline swap ... --restart` sets it aside "
+                               + "and starts afresh, or remove \(directory) (outputs already written are not affected)")
+      } catch {
+        throw CLIError.failure("cannot open the job store \(directory)/jobs.sqlite: \(error)")
+      }
     }
   }
 
@@ -136,13 +143,20 @@ struct JobsCommand: AsyncParsableCommand {
         let jobs = try store.open()
         _ = try JobsCommand.job(id, in: jobs)
         let revived = try jobs.store.retry(job: id)
-        print("job \(id): \(revived) chunk\(revived == 1 ? "" : "s") back to pending; `swapline jobs resume \(id)` runs it")
+        let next = store.database == nil ? "`swapline jobs resume \(id) --jobs-dir \(jobs.directory)` runs it" : "the cluster's workers pick it up"
+        print("job \(id): \(revived) chunk\(revived == 1 ? "" : "s") back to pending; \(next)")
       }
     }
   }
 
   struct Cancel: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop handing out a job's chunks; its segments are removed.")
+    static let configuration = CommandConfiguration(
+      abstract: "Cancel a job: its chunks are no longer handed out, processes rendering it stop within seconds, its segments are removed.",
+      discussion: """
+        A running `swapline swap` of the job exits 1 saying it was cancelled; nothing is written to its \
+        output. `jobs retry ID` and then `jobs resume ID` start a cancelled job again (its chunks are \
+        rendered again, since their segments were removed).
+        """)
     @OptionGroup var store: StoreArguments
     @Argument(help: "Job id.") var id: Int64
 
@@ -185,8 +199,10 @@ extension JobRecord {
   /// The swap command that made the job (arguments after the executable, minus the ones that only
   /// change how it runs) and the folder it ran in.
   var storedCommand: (arguments: [String], directory: String)? {
-    guard let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(self.spec.utf8)),
-      let argumentsText = spec.options["arguments"], let directory = spec.options["directory"],
+    guard let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(self.spec.utf8)) else { return nil }
+    if let command = spec.command { return (command.arguments, command.directory) }
+    // Stores written before the command had a field of its own.
+    guard let argumentsText = spec.options["arguments"], let directory = spec.options["directory"],
       let arguments = try? JSONDecoder().decode([String].self, from: Data(argumentsText.utf8))
     else { return nil }
     return (arguments, directory)

@@ -39,13 +39,13 @@ struct Swap: AsyncParsableCommand {
           help: "classic (offline default) or a FaceFusion zoo swapper present in --models-dir: inswapper_128(_fp16), hyperswap_1a/1b/1c_256, simswap_256, simswap_unofficial_512, ghost_1/2/3_256, hififace_unofficial_256, blendswap_256, uniface_256.")
   var swapperModel: String = "classic"
 
-  @Option(name: .customLong("face-swapper-weight"), help: "Identity weight 0-1 for neural swappers (0.5 = the source identity).")
+  @Option(name: .customLong("face-swapper-weight"), parsing: .unconditional, help: "Identity weight 0-1 for neural swappers (0.5 = the source identity).")
   var weight: Float = 0.5
 
   @Option(name: .customLong("face-swapper-pixel-boost"), help: "Crop size for neural swappers, a multiple of the model size, e.g. 512x512 for a 128 or 256 model.")
   var pixelBoost: String?
 
-  @Option(name: .customLong("face-mask-blur"), help: "Box mask blur 0-1 for neural swappers.")
+  @Option(name: .customLong("face-mask-blur"), parsing: .unconditional, help: "Box mask blur 0-1 for neural swappers.")
   var maskBlur: Float = 0.3
 
   @Option(name: .customLong("face-mask-types"), parsing: .upToNextOption,
@@ -75,20 +75,20 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("face-enhancer-model"), help: "Face enhancer from --models-dir (gfpgan_1.4, codeformer, gpen_bfr_512, ...).")
   var faceEnhancerModel: String = "gfpgan_1.4"
 
-  @Option(name: .customLong("face-enhancer-blend"), help: "Face enhancer blend 0-100.")
+  @Option(name: .customLong("face-enhancer-blend"), parsing: .unconditional, help: "Face enhancer blend 0-100.")
   var faceEnhancerBlend: Int = 80
 
   @Option(name: .customLong("frame-enhancer-model"), help: "Frame enhancer from --models-dir (real_esrgan_x2, real_esrgan_x4, span_kendata_x4, ...).")
   var frameEnhancerModel: String = "span_kendata_x4"
 
-  @Option(name: .customLong("frame-enhancer-blend"), help: "Frame enhancer blend 0-100.")
+  @Option(name: .customLong("frame-enhancer-blend"), parsing: .unconditional, help: "Frame enhancer blend 0-100.")
   var frameEnhancerBlend: Int = 80
 
   @Option(name: .customLong("face-landmarker-model"),
           help: "2dfan4 or peppa_wutz (from --models-dir) refine the five alignment points of neural swappers; auto uses 2dfan4 when present, none keeps the detector's points.")
   var landmarkerModel: String = "auto"
 
-  @Option(name: .customLong("face-landmarker-score"), help: "Minimum landmark score for the five points to come from the 68 (0.5).")
+  @Option(name: .customLong("face-landmarker-score"), parsing: .unconditional, help: "Minimum landmark score for the five points to come from the 68 (0.5).")
   var landmarkerScore: Float = 0.5
 
   @Option(name: .customLong("face-selector-mode"),
@@ -98,16 +98,16 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("face-selector-order"), help: "left-right, right-left, top-bottom, bottom-top, small-large, large-small, best-worst, worst-best.")
   var selectorOrder: FaceSelectorOrder = .largeSmall
 
-  @Option(name: .customLong("reference-face-position"), help: "Which face of the target (in selector order) is the reference.")
+  @Option(name: .customLong("reference-face-position"), parsing: .unconditional, help: "Which face of the target (in selector order) is the reference.")
   var referencePosition: Int = 0
 
-  @Option(name: .customLong("reference-face-distance"), help: "Largest face distance 0-1 that still matches the reference (0.3).")
+  @Option(name: .customLong("reference-face-distance"), parsing: .unconditional, help: "Largest face distance 0-1 that still matches the reference (0.3).")
   var referenceDistance: Float = 0.3
 
-  @Option(name: .customLong("output-image-quality"), help: "JPEG/WebP quality 0-100 (100 = lossless WebP).")
+  @Option(name: .customLong("output-image-quality"), parsing: .unconditional, help: "JPEG/WebP quality 0-100 (100 = lossless WebP).")
   var quality: Int = 90
 
-  @Option(name: .customLong("output-video-quality"), help: "Video quality 0-100 (libx264 crf = 51 - 0.51 x quality).")
+  @Option(name: .customLong("output-video-quality"), parsing: .unconditional, help: "Video quality 0-100 (libx264 crf = 51 - 0.51 x quality).")
   var videoQuality: Int = 80
 
   @Option(name: .customLong("output-video-preset"), help: "Encoder preset: ultrafast ... veryslow (mapped for nvenc and vp9).")
@@ -117,10 +117,10 @@ struct Swap: AsyncParsableCommand {
           help: "libx264, libx265, libvpx-vp9, h264_nvenc, hevc_nvenc (fall back to libx264/libx265 without an NVIDIA GPU), or ffv1 (lossless, .mkv).")
   var videoEncoder: VideoEncoding.Encoder = .libx264
 
-  @Option(name: .customLong("chunk-size"), help: "Video: frames per chunk, the unit of resuming and of sharing work between workers.")
+  @Option(name: .customLong("chunk-size"), parsing: .unconditional, help: "Video: frames per chunk, the unit of resuming and of sharing work between workers.")
   var chunkSize: Int = 100
 
-  @Option(name: .customLong("workers"), help: "Video: worker processes on this machine claiming chunks of the job (e.g. one per GPU).")
+  @Option(name: .customLong("workers"), parsing: .unconditional, help: "Video: worker processes on this machine claiming chunks of the job (e.g. one per GPU).")
   var workers: Int = 1
 
   @Option(name: .customLong("jobs-dir"), help: "Video: folder of the job store and chunk segments (default: .swapline-jobs next to OUTPUT).")
@@ -143,7 +143,7 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("storage"), help: "Video, with --database: the shared folder (mounted by every node) for chunk segments.")
   var storage: String?
 
-  @Option(name: .customLong("lease-seconds"), help: "Video: how long a chunk's lease lasts without renewal (renewed every third of it).")
+  @Option(name: .customLong("lease-seconds"), parsing: .unconditional, help: "Video: how long a chunk's lease lasts without renewal (renewed every third of it).")
   var leaseSeconds: Double = 30
 
   /// Under `swapline worker`: one JSON line per chunk on stdout, for the worker's metrics.
@@ -157,18 +157,18 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("benchmark-report"), help: .hidden)
   var benchmarkReport: String?
 
-  @Option(name: .customLong("face-detector-interval"),
+  @Option(name: .customLong("face-detector-interval"), parsing: .unconditional,
           help: "Video: run the detector on every k-th frame and track faces in between (1 = every frame).")
   var detectorInterval: Int = 2
 
-  @Option(name: .customLong("face-tracker-smoothing"),
+  @Option(name: .customLong("face-tracker-smoothing"), parsing: .unconditional,
           help: "Video: weight 0-1 of a new detection in the tracked face position (1 = no smoothing).")
   var trackerSmoothing: Float = 0.6
 
-  @Option(name: .customLong("trim-frame-start"), help: "First video frame to process.")
+  @Option(name: .customLong("trim-frame-start"), parsing: .unconditional, help: "First video frame to process.")
   var trimFrameStart: Int?
 
-  @Option(name: .customLong("trim-frame-end"), help: "Video frame to stop before.")
+  @Option(name: .customLong("trim-frame-end"), parsing: .unconditional, help: "Video frame to stop before.")
   var trimFrameEnd: Int?
 
   @Flag(name: .long, help: "Print the time spent in each stage.")
@@ -230,6 +230,23 @@ struct Swap: AsyncParsableCommand {
     guard ["xseg_1", "xseg_2", "xseg_3", "many"].contains(occluderModel) else { throw ValidationError("--face-occluder-model: xseg_1, xseg_2, xseg_3 or many") }
     guard ["bisenet_resnet_18", "bisenet_resnet_34"].contains(parserModel) else { throw ValidationError("--face-parser-model: bisenet_resnet_18 or bisenet_resnet_34") }
     guard (0...100).contains(quality) else { throw ValidationError("--output-image-quality must be 0-100") }
+    guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1 (a lease is renewed every third of it)") }
+    if let database, database.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--database needs a PostgreSQL URL") }
+    if let storage, storage.isEmpty { throw ValidationError("--storage needs a folder") }
+    if let jobsDirectory, jobsDirectory.isEmpty { throw ValidationError("--jobs-dir needs a folder") }
+    guard trimFrameStart.map({ $0 >= 0 }) ?? true, trimFrameEnd.map({ $0 >= 1 }) ?? true else {
+      throw ValidationError("--trim-frame-start must be 0 or more and --trim-frame-end 1 or more")
+    }
+    guard (0...100).contains(referencePosition) else { throw ValidationError("--reference-face-position takes 0 to 100") }
+    if !Self.videoExtensions.contains(outputExtension), trimFrameStart != nil || trimFrameEnd != nil {
+      throw ValidationError("--trim-frame-start/--trim-frame-end apply to videos only (OUTPUT '\(output)' is an image)")
+    }
+    if let directory = models.modelsDirectory {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("--models-dir \(directory) is not a folder")
+      }
+    }
   }
 
   /// The zoo swapper, its identity converter and (for embedding families) the recogniser, all
@@ -297,6 +314,31 @@ struct Swap: AsyncParsableCommand {
 
   static let videoExtensions: Set<String> = ["mp4", "mkv", "mov", "webm"]
 
+  /// A local worker (`--workers N`) must not outlive its `swap`, even one killed with -9: when
+  /// this process is re-parented it stops as on SIGTERM (its chunk goes back to pending).
+  static func stopWhenParentDies() {
+    let parent = getppid()
+    Thread.detachNewThread {
+      while getppid() == parent { Thread.sleep(forTimeInterval: 1) }
+      kill(getpid(), SIGTERM)
+    }
+  }
+
+  /// Refuses, before any work, an OUTPUT that is a directory or that is one of the inputs.
+  func checkOutputIsSafe(isVideo: Bool) throws {
+    var outputStatus = stat()
+    guard stat(output, &outputStatus) == 0 else { return }
+    if (outputStatus.st_mode & S_IFMT) == S_IFDIR {
+      throw CLIError.badInput("cannot write '\(output)': it is a directory (nothing was changed)")
+    }
+    for (role, path) in [("target", target)] + sources.map({ ("source", $0) }) {
+      var status = stat()
+      if stat(path, &status) == 0, status.st_dev == outputStatus.st_dev, status.st_ino == outputStatus.st_ino {
+        throw CLIError.badInput("OUTPUT '\(output)' is the \(role) '\(path)': choose another output name, the \(role) would be overwritten")
+      }
+    }
+  }
+
   func run() async throws {
     try await reportingErrors {
       let timer = StageTimer()
@@ -311,16 +353,38 @@ struct Swap: AsyncParsableCommand {
       guard FileManager.default.isWritableFile(atPath: outputFolder) else {
         throw CLIError.badInput("cannot write '\(output)': folder '\(outputFolder)' does not exist or is not writable")
       }
+      try checkOutputIsSafe(isVideo: isVideo)
+      if swapperModel == "classic" && processors.contains("face_swapper") {
+        if sources.count > 1 {
+          printError("swapline: warning: the classic swapper uses one source face (the first image with a face); \(sources.count - 1) more source image(s) only serve as fallbacks")
+        }
+        let neuralOnly = Set(maskTypes).subtracting(["box"])
+        if !neuralOnly.isEmpty {
+          printError("swapline: warning: --face-mask-types \(neuralOnly.sorted().joined(separator: " ")) apply to neural swappers; the classic swapper blends with its own mask")
+        }
+      }
       let sourceImages = try timed("decode") { try sources.map { try readInputImage($0).converted(toChannels: 3) } }
       let targetImage: Image?
       let video: MediaInfo?
       if isVideo {
         do { video = try MediaProbe.probe(target) } catch { throw CLIError.badInput("\(error)") }
+        if let info = video, let declared = info.declaredFrameCount, declared > info.frameCount, !workerOnly {
+          printError("swapline: warning: \(target) declares \(declared) frames but only \(info.frameCount) can be decoded (a truncated file?); only those are processed")
+        }
         targetImage = nil
       } else {
         video = nil
-        targetImage = try timed("decode") { try readInputImage(target) }
+        do {
+          targetImage = try timed("decode") { try readInputImage(target) }
+        } catch {
+          // A video given with an image OUTPUT: say so instead of "cannot read image".
+          if (try? MediaProbe.probe(target)) != nil {
+            throw CLIError.badInput("the target '\(target)' is a video: give OUTPUT a video extension (.mp4, .mkv, .mov or .webm)")
+          }
+          throw error
+        }
       }
+      if isVideo && workerOnly && database == nil { Self.stopWhenParentDies() }
       // Other local workers load their models while this process loads its own.
       let children = isVideo && !workerOnly && database == nil ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
       defer { for child in children where child.isRunning { child.terminate() } }
@@ -335,6 +399,16 @@ struct Swap: AsyncParsableCommand {
       }
       let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution.options))
       let faceDetector = try timed("load models") { try detector.makeDetector(pool: pool, store: store) }
+      var warnedProviders = Set<ExecutionProviderKind>()
+      /// A requested provider that could not attach is said once, whichever model found out.
+      func warnAboutFallbacks() {
+        for session in pool.residentSessions {
+          for fallback in session.fallbacks where warnedProviders.insert(fallback.provider).inserted {
+            printError("swapline: warning: \(fallback.provider.rawValue) unavailable, running on \(session.provider.rawValue): \(fallback.failure ?? "")")
+          }
+        }
+      }
+      warnAboutFallbacks()
       // The 100 MB dlib model is read only when something needs 68 points (classic swapper, area masks).
       var loadedPredictor: ShapePredictor?
       func predictor() throws -> ShapePredictor {
@@ -393,6 +467,7 @@ struct Swap: AsyncParsableCommand {
         runLog: benchmarkReport != nil ? ModelRunLog() : nil)
       processor.poolCounters = { (pool.counters.residentBytes, pool.counters.evictions) }
 
+      warnAboutFallbacks()
       let steps = processors.map { $0 == "face_swapper" ? "\(swapperModel) swapper" : $0 == "face_enhancer" ? faceEnhancerModel : frameEnhancerModel }
       let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic media"
       if let video {
@@ -400,6 +475,9 @@ struct Swap: AsyncParsableCommand {
         let loadSeconds = (timer.report.first { $0.stage == "load models" }?.milliseconds ?? 0) / 1000
         let run = try swapVideo(video, label: label, processor: processor, modelFiles: modelFiles, children: children,
                                 intraOpThreads: runtime.threading.intraOpThreads, warmReader: warmReader, timer: timer)
+        if !workerOnly && database == nil && processor.needsFaces && run.seconds > 0 && processor.framesWithFaces.load(ordering: .relaxed) == 0 {
+          printError("swapline: warning: no face in the frames this run rendered of \(target); they are unchanged")
+        }
         if let benchmarkReport, let log = processor.runLog {
           let pipelineDetect = pool.residentSessions.filter { $0.modelPath == faceDetector.backends.first?.session.modelPath }
             .reduce(0.0) { $0 + $1.runs.seconds }

@@ -4,6 +4,7 @@ import Imaging
 import OnnxRuntime
 import Pipeline
 import Processors
+import Synchronization
 
 /// `swapline swap`'s processors on one frame, split into model analysis and rendering (see
 /// VideoFrameProcessor). Images use it the same way: analyse, then render.
@@ -49,6 +50,8 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   let runLog: ModelRunLog?
   /// Touched only by the analysis thread.
   private var tracker: FaceTracker
+  /// Frames analysed so far that had a face to process (a video without any gets a warning).
+  let framesWithFaces = Atomic<Int>(0)
 
   init(settings: Settings, detector: FaceDetector, recognizer: FaceRecognizer?, sourceFace: (image: Image, shape: [Point2])?,
        neural: Swap.NeuralPlan?, predictor: ShapePredictor?, faceEnhancer: FaceEnhancer?, frameEnhancer: FrameEnhancer?,
@@ -121,6 +124,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
         runLog?.predicted(frame: index, box: face.box)
         return timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
       } : []
+    if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
     return Analysis(rgb: rgb, faces: faces, shapes: shapes)
   }
 

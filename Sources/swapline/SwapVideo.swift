@@ -31,16 +31,7 @@ extension Swap {
     let spec = try jobSpec(info: info, start: start, end: end, encoding: VideoEncoding(encoder: encoder, quality: videoQuality, preset: videoPreset),
                            label: label, modelFiles: modelFiles)
     let outputFolder = (spec.output as NSString).deletingLastPathComponent
-    let jobs: JobEngine
-    do {
-      if let database, let storage {
-        jobs = JobEngine(store: try PostgresChunkStore(url: database), directory: storage, leaseSeconds: leaseSeconds)
-      } else {
-        jobs = try JobEngine(directory: jobsDirectory ?? outputFolder + "/.swapline-jobs", leaseSeconds: leaseSeconds)
-      }
-    } catch {
-      throw CLIError.failure("cannot open the job store: \(error)")
-    }
+    let jobs = try openJobEngine(defaultDirectory: outputFolder + "/.swapline-jobs")
     if database != nil && !workerOnly {
       // Cluster mode: the job is submitted; workers render it and the coordinator writes OUTPUT.
       let prepared = try jobs.prepare(spec)
@@ -66,7 +57,11 @@ extension Swap {
         }
         return (start..<end, 0)
       }
-      _ = try runChunks(jobs: jobs, job: job.id, spec: spec, info: info, processor: processor, stop: stop, progress: nil)
+      do {
+        _ = try runChunks(jobs: jobs, job: job.id, spec: spec, info: info, processor: processor, stop: stop, progress: nil)
+      } catch is JobStopped {
+        // Cancelled: the parent (or `jobs cancel`) has said so; a worker just stops.
+      }
       return (start..<end, 0)
     }
     let started = ContinuousClock.now
@@ -78,25 +73,65 @@ extension Swap {
     let prepared = try jobs.prepare(spec)
     if prepared.resumed {
       log(.info, "resuming job \(prepared.job): \(prepared.doneChunks) of \(prepared.chunkCount) chunks already done")
+      if jobs.reopened > 0 {
+        log(.warn, "\(jobs.reopened) done chunk\(jobs.reopened == 1 ? " has" : "s have") lost \(jobs.reopened == 1 ? "its" : "their") segment; rendering again")
+      }
     } else {
       log(.debug, "job \(prepared.job): \(prepared.chunkCount) chunks of up to \(chunkSize) frames in \(jobs.directory)")
     }
+    let cancelled = CLIError.failure(
+      "job \(prepared.job) was cancelled (`swapline jobs cancel`); nothing was written to \(output). "
+        + "`swapline jobs retry \(prepared.job) --jobs-dir \(jobs.directory)` and then `jobs resume \(prepared.job)` start it again")
 
     let progress = logLevel >= .info ? JobProgress(store: jobs.store, job: prepared.job, total: end - start) : nil
     var rendered = 0
+    var verificationRounds = 0
     while true {
-      rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress,
-                                warmReader: rendered == 0 ? warmReader : nil)
+      do {
+        rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress,
+                                  warmReader: rendered == 0 ? warmReader : nil)
+      } catch is JobStopped {
+        progress?.finish()
+        throw cancelled
+      }
       if stop.raised {
         _ = try? jobs.store.releaseLeases(job: prepared.job, owners: [JobEngine.workerName])
         progress?.finish()
         throw CLIError(message: "interrupted; run the same command again to resume job \(prepared.job)", exitCode: 130)
       }
+      let state = try jobs.store.job(prepared.job)?.state
+      if state == .cancelled {
+        progress?.finish()
+        throw cancelled
+      }
       switch try jobs.completion(job: prepared.job) {
-      case .complete:
+      case .complete where state == .done:
+        // Another run of the same job joined it while this one waited.
         break
+      case .complete:
+        for child in children { child.waitUntilExit() }
+        progress?.finish()
+        do {
+          let joined = try timer.measure("join") { try jobs.finalize(job: prepared.job, spec: spec, info: info) }
+          if joined == .alreadyDone { log(.info, "\(output) was written by another run of job \(prepared.job)") }
+        } catch let reopened as SegmentsReopened {
+          verificationRounds += 1
+          guard verificationRounds <= 2 else {
+            try? jobs.store.setJobState(prepared.job, .failed, error: "\(reopened)")
+            throw CLIError.failure("job \(prepared.job) failed: \(reopened) more than twice")
+          }
+          log(.warn, "\(reopened)")
+          continue
+        } catch is JobStopped {
+          throw cancelled
+        } catch {
+          if try jobs.store.job(prepared.job)?.state == .running {
+            try? jobs.store.setJobState(prepared.job, .failed, error: "joining segments: \(error)")
+          }
+          throw CLIError.failure("cannot write \(output): \(error)")
+        }
       case .failed(let reason):
-        try jobs.store.setJobState(prepared.job, .failed, error: reason)
+        if state == .running { try jobs.store.setJobState(prepared.job, .failed, error: reason) }
         progress?.finish()
         throw CLIError.failure("job \(prepared.job) failed: \(reason) (`swapline jobs retry \(prepared.job)` revives it)")
       case .waiting(let seconds):
@@ -110,14 +145,47 @@ extension Swap {
       }
       break
     }
-    for child in children { child.waitUntilExit() }
     progress?.finish()
-    do { try timer.measure("join") { try jobs.finalize(job: prepared.job, spec: spec, info: info) } } catch {
-      try? jobs.store.setJobState(prepared.job, .failed, error: "joining segments: \(error)")
-      throw CLIError.failure("cannot write \(output): \(error)")
-    }
     print("\(output): \(end - start) frames (job \(prepared.job), \(prepared.chunkCount) chunks, \(rendered) rendered by this process)")
     return (start..<end, (ContinuousClock.now - started).milliseconds / 1000)
+  }
+
+  /// The job engine over the cluster store (`--database`) or the embedded one (`--jobs-dir`, by
+  /// default `.swapline-jobs` next to OUTPUT). A damaged embedded store is named with its path and
+  /// what to do; `--restart` sets it aside and starts a new one.
+  func openJobEngine(defaultDirectory: String) throws -> JobEngine {
+    if let database, let storage {
+      do {
+        // Interactive submission fails fast; a worker's child retries as its worker does.
+        let store = try PostgresChunkStore(url: database, connectAttempts: workerOnly ? 30 : 1)
+        return JobEngine(store: store, directory: storage, leaseSeconds: leaseSeconds)
+      } catch {
+        throw CLIError.failure("cannot open the cluster store: \(error)")
+      }
+    }
+    let directory = URL(fileURLWithPath: jobsDirectory ?? defaultDirectory).standardizedFileURL.path
+    try createFolder(directory)
+    do {
+      return try JobEngine(directory: directory, leaseSeconds: leaseSeconds)
+    } catch let failure as SQLiteChunkStore.Failure where failure.isDamaged {
+      let path = directory + "/jobs.sqlite"
+      guard restart else {
+        throw CLIError.failure("the job store \(path) is damaged (\(failure)); run the same command with --restart to set it aside "
+                               + "and start afresh, or remove \(directory) (outputs already written are not affected)")
+      }
+      let aside = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
+      for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+        guard rename(path + suffix, aside + suffix) == 0 else {
+          throw CLIError.failure("the job store \(path) is damaged and cannot be moved aside: \(describeErrno(errno))")
+        }
+      }
+      log(.warn, "the job store \(path) was damaged (\(failure)); moved it to \(aside) and started a new one")
+      do { return try JobEngine(directory: directory, leaseSeconds: leaseSeconds) } catch {
+        throw CLIError.failure("cannot open the job store \(path): \(error)")
+      }
+    } catch {
+      throw CLIError.failure("cannot open the job store \(directory)/jobs.sqlite: \(error)")
+    }
   }
 
   /// Claims and renders chunks until none is claimable; a chunk's error is reported and the loop
@@ -150,7 +218,11 @@ extension Swap {
         return total
       } catch let error as MediaError where error.code == .toolMissing {
         throw CLIError.failure("\(error)")
+      } catch let stopped as JobStopped {
+        throw stopped
       } catch {
+        // A chunk that failed because the job was cancelled under it is no chunk failure.
+        if let state = try? jobs.store.job(job)?.state, state != .running { throw JobStopped(job: job, state: state) }
         progress?.chunkFailed()
         log(.warn, "chunk failed: \(error)")
         if events {
@@ -183,12 +255,69 @@ extension Swap {
             pin ? [0] : nil)
   }
 
+  /// The job: target, output, frames, encoding, the options that change the output in canonical
+  /// form and the identity of every input and model file (resolved paths), plus the command that
+  /// runs it again. The same work typed differently (option order, `./x.mp4`, another folder)
+  /// is the same job.
   func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) throws -> VideoJobSpec {
-    func absolute(_ path: String) -> String {
-      path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    var files: [String: String] = [:]
+    // Identities of what the paths lead to (a link's own size and time say nothing).
+    for path in ([target] + sources).map(resolvedPath) { files[path] = VideoJobSpec.identity(of: path) }
+    for path in modelFiles.filter({ !$0.isEmpty }).map(resolvedPath) {
+      // Cluster nodes hold their own copies of the models: compare contents, not modification times.
+      files[path] = database == nil ? VideoJobSpec.identity(of: path) : try VideoJobSpec.contentIdentity(of: path)
     }
-    // The options that change the output: the command line without the ones that only change
-    // how or where the work runs (count = values taken; -1 = every value up to the next option).
+    return VideoJobSpec(target: resolvedPath(target), output: resolvedPath(output), startFrame: start, endFrame: end, chunkFrames: chunkSize,
+                        encoding: encoding, label: label, options: canonicalOptions, files: files,
+                        command: .init(arguments: storedArguments, directory: FileManager.default.currentDirectoryPath))
+  }
+
+  /// Every option that changes a video's output, by its name, with values in one form: paths
+  /// resolved, unordered lists sorted, options of processors that do not run left out.
+  var canonicalOptions: [String: String] {
+    func list<T: CustomStringConvertible>(_ values: [T]) -> String { values.map(\.description).joined(separator: " ") }
+    var options: [String: String] = [
+      "--source": list(sources.map(resolvedPath)), "--processors": list(processors),
+      "--face-detector-model": detector.model.rawValue, "--face-detector-size": String(detector.side ?? 640),
+      "--face-detector-score": "\(detector.score)", "--face-detector-angles": list(Set(detector.angles).sorted()),
+      "--face-detector-interval": String(detectorInterval), "--face-tracker-smoothing": "\(trackerSmoothing)",
+      "--face-selector-mode": selectorMode.rawValue, "--face-selector-order": selectorOrder.rawValue,
+    ]
+    if selectorMode == .reference {
+      options["--reference-face-position"] = String(referencePosition)
+      options["--reference-face-distance"] = "\(referenceDistance)"
+    }
+    if processors.contains("face_swapper") {
+      options["--face-swapper-model"] = swapperModel
+      if swapperModel != "classic" {
+        options["--face-swapper-weight"] = "\(weight)"
+        options["--face-swapper-pixel-boost"] = pixelBoost?.lowercased() ?? ""
+        options["--face-mask-types"] = list(Set(maskTypes).sorted())
+        options["--face-mask-blur"] = "\(maskBlur)"
+        options["--face-mask-padding"] = list(maskPadding)
+        options["--face-mask-areas"] = list(Set(maskAreas).sorted())
+        options["--face-mask-regions"] = list(Set(maskRegions).sorted())
+        options["--face-occluder-model"] = occluderModel
+        options["--face-parser-model"] = parserModel
+        options["--face-landmarker-model"] = landmarkerModel
+        options["--face-landmarker-score"] = "\(landmarkerScore)"
+      }
+    }
+    if processors.contains("face_enhancer") {
+      options["--face-enhancer-model"] = faceEnhancerModel
+      options["--face-enhancer-blend"] = String(faceEnhancerBlend)
+    }
+    if processors.contains("frame_enhancer") {
+      options["--frame-enhancer-model"] = frameEnhancerModel
+      options["--frame-enhancer-blend"] = String(frameEnhancerBlend)
+    }
+    return options
+  }
+
+  /// The command line to run the job again (`jobs resume`, cluster workers): this one without
+  /// the options that only say how or where this run works (count = values taken; -1 = every value
+  /// up to the next option).
+  var storedArguments: [String] {
     let runOnly: [String: Int] = ["--workers": 1, "--jobs-dir": 1, "--log-level": 1, "--execution-thread-count": 1, "--profile": 0,
                                   "--worker-only": 0, "--restart": 0, "--database": 1, "--storage": 1, "--no-thread-pinning": 0,
                                   "--benchmark-report": 1, "--execution-providers": -1, "--execution-device-ids": -1,
@@ -209,17 +338,7 @@ extension Swap {
       }
       arguments.append(argument)
     }
-    var files: [String: String] = [:]
-    for path in [target] + sources where !path.isEmpty { files[absolute(path)] = VideoJobSpec.identity(of: path) }
-    for path in modelFiles where !path.isEmpty {
-      // Cluster nodes hold their own copies of the models: compare contents, not modification times.
-      files[absolute(path)] = database == nil ? VideoJobSpec.identity(of: path) : try VideoJobSpec.contentIdentity(of: path)
-    }
-    return VideoJobSpec(target: absolute(target), output: absolute(output), startFrame: start, endFrame: end, chunkFrames: chunkSize,
-                        encoding: encoding, label: label,
-                        options: ["arguments": String(decoding: (try? JSONEncoder().encode(arguments)) ?? Data(), as: UTF8.self),
-                                  "directory": FileManager.default.currentDirectoryPath],
-                        files: files)
+    return arguments
   }
 
   /// Another process running this command as a worker only (it never joins the output).

@@ -18,13 +18,18 @@ import Testing
     let stderr: String
   }
 
-  /// Runs a program in the project root and collects its output.
-  static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+  /// The swapline under test: $SWAPLINE_BIN (`make test` builds a release binary and names it,
+  /// so end-to-end runs are fast), else the debug build of `swift build`.
+  static let binary: String = ProcessInfo.processInfo.environment["SWAPLINE_BIN"] ?? root + "/.build/debug/swapline"
+
+  /// Runs a program in the project root (or `directory`) and collects its output.
+  static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                  in directory: String? = nil, unsetting: [String] = []) throws -> Result {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: root)
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.currentDirectoryURL = URL(fileURLWithPath: directory ?? root)
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.filter { !unsetting.contains($0.key) }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -47,9 +52,10 @@ import Testing
                   stderr: String(decoding: errData, as: UTF8.self))
   }
 
-  /// Runs the debug build of swapline in the project root.
-  static func swapline(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-    try run(root + "/.build/debug/swapline", arguments, environment: environment)
+  /// Runs swapline (see `binary`) in the project root or `directory`.
+  static func swapline(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil,
+                       unsetting: [String] = []) throws -> Result {
+    try run(binary, arguments, environment: environment, in: directory, unsetting: unsetting)
   }
 
   /// A fresh models folder holding symbolic links: (path under the project root, file name).

@@ -29,7 +29,7 @@ import Testing
     init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
       self.log = log
       FileManager.default.createFile(atPath: log, contents: nil)
-      process.executableURL = URL(fileURLWithPath: CLITests.root + "/.build/debug/swapline")
+      process.executableURL = URL(fileURLWithPath: CLITests.binary)
       process.arguments = arguments
       process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
       process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -104,7 +104,7 @@ import Testing
     let output = folder + "/resumed.mkv"
     let arguments = Self.swap(Self.smallClip, output, Self.lossless)
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: CLITests.root + "/.build/debug/swapline")
+    process.executableURL = URL(fileURLWithPath: CLITests.binary)
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
     process.standardOutput = FileHandle.nullDevice
@@ -190,7 +190,7 @@ import Testing
     let folder = CLITests.temporaryDirectory()
     let output = folder + "/full.mkv"
     // File size limit of 2 MB with SIGXFSZ ignored: writes past it fail with EFBIG, as on a full disk.
-    let command = "ulimit -f 2048; trap '' XFSZ; exec " + ([CLITests.root + "/.build/debug/swapline"]
+    let command = "ulimit -f 2048; trap '' XFSZ; exec " + ([CLITests.binary]
       + Self.swap(Self.smallClip, output, ["--output-video-encoder", "ffv1", "--chunk-size", "75"]))
       .map { "'\($0)'" }.joined(separator: " ")
     let result = try CLITests.run("/bin/bash", ["-c", command])
