@@ -96,11 +96,34 @@ import Testing
   }
 
   @Test func detectWritesAnAnnotatedImage() throws {
-    let output = Self.temporaryDirectory() + "/faces.png"
-    let result = try Self.swapline(["detect", "samples/astronaut.png", "--output", output])
+    let folder = Self.temporaryDirectory()
+    let plain = folder + "/faces.png", shaped = folder + "/faces68.png"
+    let result = try Self.swapline(["detect", "samples/astronaut.png", "--output", plain])
     #expect(result.status == 0)
     #expect(result.stdout.contains("1 face"))
-    #expect(FileManager.default.fileExists(atPath: output))
+    let json = try Self.swapline(["detect", "samples/astronaut.png", "--json"])
+    let box = try #require(try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8)).faces.first?.box).map { Int($0) }
+    #expect(try Self.swapline(["detect", "samples/astronaut.png", "--landmarks-68", "--output", shaped]).status == 0)
+    let original = try ImageIO.read(path: Self.root + "/samples/astronaut.png").converted(toChannels: 3)
+    let annotated = try ImageIO.read(path: plain).converted(toChannels: 3), withShape = try ImageIO.read(path: shaped).converted(toChannels: 3)
+    #expect(annotated.width == original.width && annotated.height == original.height)
+    /// Pixels of `image` in the region that differ from the original.
+    func changed(_ image: Image, x: Range<Int>, y: Range<Int>) -> Int {
+      var count = 0
+      for row in y { for column in x {
+        let i = (row * original.width + column) * 3
+        if (0..<3).contains(where: { image.pixels[i + $0] != original.pixels[i + $0] }) { count += 1 }
+      } }
+      return count
+    }
+    let (x1, y1, x2, y2) = (box[0], box[1], box[2], box[3])
+    // The box is drawn: most of a band along its top edge changed.
+    #expect(changed(annotated, x: x1..<x2, y: max(0, y1 - 2)..<(y1 + 3)) > (x2 - x1) / 2)
+    // Far from the face nothing changed (bottom-left corner).
+    #expect(changed(annotated, x: 0..<40, y: (original.height - 40)..<original.height) == 0)
+    // The 68 points mark the inside of the face, which the plain annotation leaves mostly alone.
+    let inside = (x: (x1 + (x2 - x1) / 5)..<(x2 - (x2 - x1) / 5), y: (y1 + (y2 - y1) / 5)..<(y2 - (y2 - y1) / 5))
+    #expect(changed(withShape, x: inside.x, y: inside.y) > changed(annotated, x: inside.x, y: inside.y) + 50)
   }
 
   @Test func badInputsExitWithTwoAndOneClearLine() throws {

@@ -3,7 +3,8 @@ import Jobs
 import Testing
 
 /// Video runs as jobs: the 10 s 720p clip end to end, kill -9 and resume, several workers, and
-/// bad input. Real ffmpeg, real models, the debug build of swapline.
+/// bad input. Real ffmpeg, real models, the swapline under test (`CLITests.binary`). Cancelling a
+/// running job, retry and resume are in DataSafetyTests.
 @Suite(.serialized) struct VideoJobTests {
   static func ffmpeg(_ arguments: [String]) throws {
     let result = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-nostdin"] + arguments)
@@ -16,7 +17,10 @@ import Testing
 
   /// Per-frame MD5s of the decoded RGB frames (ffmpeg's framemd5), hashes only.
   static func frameHashes(_ path: String) throws -> [String] {
-    let text = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-pix_fmt", "rgb24", "-f", "framemd5", "-"]).stdout
+    let result = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-pix_fmt", "rgb24", "-f", "framemd5", "-"])
+    // A file ffmpeg cannot read must not compare equal to another unreadable one.
+    guard result.status == 0 else { throw CommandFailed(description: "framemd5 of \(path): \(result.stderr)") }
+    let text = result.stdout
     return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: ",").last!) }
   }
 
@@ -54,7 +58,9 @@ import Testing
     let output = CLITests.temporaryDirectory() + "/reference.mkv"
     let result = try! CLITests.swapline(swap(smallClip, output, lossless))
     precondition(result.status == 0, result.stderr)
-    return try! frameHashes(output)
+    let hashes = try! frameHashes(output)
+    precondition(hashes.count == 75, "the reference run has \(hashes.count) frames, not 75")
+    return hashes
   }()
 
   @Test func aTenSecond720pClipSwapsEndToEnd() throws {
@@ -150,7 +156,7 @@ import Testing
     #expect(owners.count == 2, "chunks rendered by \(owners)")
   }
 
-  @Test func jobsCommandsListRetryAndCancel() throws {
+  @Test func jobsCommandsListShowAndRefuseWhatCannotBe() throws {
     let folder = CLITests.temporaryDirectory()
     let output = folder + "/listed.mp4"
     let run = try CLITests.swapline(Self.swap(Self.smallClip, output, ["--trim-frame-end", "20", "--chunk-size", "10"]))
@@ -201,4 +207,9 @@ import Testing
     let show = try CLITests.swapline(["jobs", "show", "1", "--jobs-dir", folder + "/.swapline-jobs"])
     #expect(show.stdout.contains("job 1: failed") && show.stdout.contains("dead"), "\(show.stdout)")
   }
+}
+
+/// A command a test depends on failed.
+struct CommandFailed: Error, CustomStringConvertible {
+  let description: String
 }

@@ -55,9 +55,12 @@ import Testing
   }
 
   @Test func malformedExifIsIgnored() throws {
-    let image = Support.pattern(width: 8, height: 8)
+    // Not square, so an orientation wrongly applied (6 = a quarter turn) would swap the sides.
+    let image = Support.pattern(width: 12, height: 8)
     var bytes = try Support.jpegWithOrientation(image, orientation: 6, bigEndian: false)
+    #expect(try ImageIO.decode(bytes).width == 8)  // intact EXIF: turned
     bytes[12] = 0x42  // break the TIFF byte-order mark
-    #expect(try ImageIO.decode(bytes).width == 8)
+    let decoded = try ImageIO.decode(bytes)
+    #expect(decoded.width == 12 && decoded.height == 8)
   }
 }

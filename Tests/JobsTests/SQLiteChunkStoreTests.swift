@@ -1,5 +1,5 @@
 import Foundation
-import Jobs
+@testable import Jobs
 import Synchronization
 import Testing
 
@@ -98,6 +98,18 @@ import Testing
     let job = try store(path).createJob(name: "persisted", chunks: [(0, 5)])
     let reopened = try store(path)
     #expect(try reopened.chunks(job: job).count == 1)
-    #expect(throws: (any Error).self) { _ = try SQLiteChunkStore(path: "/nonexistent/folder/jobs.sqlite") }
+    // Each migration was applied exactly once, in order, across both opens.
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import sqlite3,sys;print([r[0] for r in sqlite3.connect(sys.argv[1]).execute('select version from schema_migrations order by version')])", path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    process.waitUntilExit()
+    let versions = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(versions == "[" + (1...SQLiteChunkStore.migrations.count).map(String.init).joined(separator: ", ") + "]")
+    #expect { _ = try SQLiteChunkStore(path: "/nonexistent/folder/jobs.sqlite") } throws: {
+      "\($0)".contains("cannot open job store /nonexistent/folder/jobs.sqlite")
+    }
   }
 }

@@ -83,22 +83,27 @@ import Testing
     #expect(throws: MediaError.self) { _ = try FrameReader(path: Self.clip, info: info, start: 45, count: 10) }
   }
 
-  @Test func aTruncatedVideoFailsInsteadOfReturningShortData() throws {
+  @Test func aTruncatedVideoFailsOrIsDetectablyShort() throws {
     let data = try Data(contentsOf: URL(fileURLWithPath: Self.clip))
     let truncated = Self.folder + "/truncated.mp4"
     try data.prefix(data.count * 2 / 3).write(to: URL(fileURLWithPath: truncated))
-    // Either ffprobe refuses it (the mp4 index sits at the end) or decoding stops short: both
-    // must surface as bad input, never as a shorter video that looks complete.
-    do {
-      let info = try MediaProbe.probe(truncated)
-      let reader = try FrameReader(path: truncated, info: info)
-      var delivered = 0
-      while try reader.next() != nil { delivered += 1 }
-      #expect(delivered == info.frameCount)
-    } catch {
-      #expect(error.code == .badInput, "\(error)")
-    }
+    // The index (moov) sits at the end of this file: cut, it is no video at all.
+    #expect { try MediaProbe.probe(truncated) } throws: { ($0 as? MediaError)?.code == .badInput }
+    // With the index first (+faststart), the header still promises all 50 frames and fewer decode:
+    // the shortfall is visible (swap warns about it), never a shorter video that looks complete.
+    let indexFirst = Self.folder + "/index-first.mp4", cut = Self.folder + "/index-first-cut.mp4"
+    Self.run(["-i", Self.clip, "-c", "copy", "-movflags", "+faststart", indexFirst])
+    let whole = try Data(contentsOf: URL(fileURLWithPath: indexFirst))
+    try whole.prefix(whole.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
+    let info = try MediaProbe.probe(cut)
+    #expect(info.declaredFrameCount == 50)
+    #expect(info.frameCount > 0 && info.frameCount < 50, "\(info.frameCount) frames decode")
+    let reader = try FrameReader(path: cut, info: info)
+    var delivered = 0
+    while try reader.next() != nil { delivered += 1 }
+    #expect(delivered == info.frameCount)
   }
+
 }
 
 extension MediaTests {

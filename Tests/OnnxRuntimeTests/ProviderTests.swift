@@ -1,5 +1,5 @@
 import Foundation
-import OnnxRuntime
+@testable import OnnxRuntime
 import Testing
 
 /// This machine has no GPU and the CPU wheel: CUDA and TensorRT must fail cleanly and fall back.
@@ -30,10 +30,22 @@ import Testing
   }
 
   @Test func providerSettingsBecomeOrtKeys() {
+    // The keys ONNX Runtime's CUDA and TensorRT V2 option structs take (its provider docs), typed
+    // out here rather than read from the code under test.
     let cuda = CUDAProviderOptions(gpuMemoryLimit: 4 << 30)
-    let execution = ExecutionOptions(providers: [.cuda], deviceIDs: [1], cuda: cuda,
-                                     tensorrt: TensorRTProviderOptions(cacheDirectory: "/tmp/trt"))
-    #expect(execution.deviceIDs == [1])
+    #expect(Dictionary(uniqueKeysWithValues: cuda.keyValues(deviceID: 1)) == [
+      "device_id": "1", "gpu_mem_limit": "4294967296", "arena_extend_strategy": "kSameAsRequested",
+      "cudnn_conv_algo_search": "EXHAUSTIVE",
+    ])
+    #expect(Dictionary(uniqueKeysWithValues: CUDAProviderOptions().keyValues(deviceID: 0))["gpu_mem_limit"] == nil)
+    let tensorrt = TensorRTProviderOptions(cacheDirectory: "/tmp/trt")
+    #expect(Dictionary(uniqueKeysWithValues: tensorrt.keyValues(deviceID: 2)) == [
+      "device_id": "2", "trt_fp16_enable": "1", "trt_builder_optimization_level": "4",
+      "trt_engine_cache_enable": "1", "trt_engine_cache_path": "/tmp/trt", "trt_timing_cache_enable": "1", "trt_timing_cache_path": "/tmp/trt",
+    ])
+    #expect(Dictionary(uniqueKeysWithValues: TensorRTProviderOptions(fp16: false).keyValues(deviceID: 0)) == [
+      "device_id": "0", "trt_fp16_enable": "0", "trt_builder_optimization_level": "4",
+    ])
     #expect(ExecutionOptions(providers: [], deviceIDs: []).providers == [.cpu])
   }
 

@@ -90,8 +90,15 @@ import Testing
     let source = try recognizer.embedding(of: f.source, landmarks: sourceFace.landmarks)
     #expect(target.raw.count == 512)
     #expect(abs(target.normalized.map { $0 * $0 }.reduce(0, +) - 1) < 1e-4)
-    #expect(target.distance(to: target) < 1e-6)
-    #expect(source.distance(to: target) > 0)
+    // Deterministic: the same face embeds the same way twice.
+    let again = try recognizer.embedding(of: f.target, landmarks: f.targetFace.landmarks)
+    #expect(target.raw == again.raw)
+    // FaceFusion's distance, recomputed here from the raw vectors: (1 - cosine) / 2.
+    func norm(_ v: [Float]) -> Float { v.map { $0 * $0 }.reduce(0, +).squareRoot() }
+    let cosine = zip(source.raw, target.raw).map(*).reduce(0, +) / (norm(source.raw) * norm(target.raw))
+    #expect(abs(source.distance(to: target) - (1 - cosine) / 2) < 1e-5)
+    // Two different people are clearly apart, even for the synthetic recogniser.
+    #expect(source.distance(to: target) > 0.01, "\(source.distance(to: target))")
     let average = try #require(FaceEmbedding.average([source, target]))
     #expect(abs(average.raw[0] - (source.raw[0] + target.raw[0]) / 2) < 1e-5)
   }
