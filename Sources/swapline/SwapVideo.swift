@@ -59,8 +59,11 @@ extension Swap {
       }
       do {
         _ = try runChunks(jobs: jobs, job: job.id, spec: spec, info: info, processor: processor, stop: stop, progress: nil)
-      } catch is JobStopped {
-        // Cancelled: the parent (or `jobs cancel`) has said so; a worker just stops.
+      } catch let stopped as JobStopped {
+        // Cancelled, or finished by others while this worker was stalled: its chunk in flight
+        // was abandoned (segment removed, nothing committed), and a worker just stops.
+        log(.warn, "\(stopped); the chunk in flight was abandoned")
+        if events { FileHandle.standardOutput.write(Data("{\"outcome\":\"lease_lost\"}\n".utf8)) }
       }
       return (start..<end, 0)
     }

@@ -140,7 +140,7 @@ import Testing
 
   @Test func aStalledWorkersLateCommitIsRejected() throws {
     try submit()
-    let stalled = try worker("stalled", lease: 2)
+    let stalled = try worker("stalled", lease: 2, extra: ["--metrics-port", "0"])
     var owner = "", index = -1, token = Int64(0)
     try wait("a chunk in flight") {
       guard let chunk = try store().chunks(job: 1).first(where: { $0.state == .leased }) else { return false }
@@ -160,7 +160,12 @@ import Testing
     // The stalled renderer wakes up: its lease renewal and commit are refused; its segment is never used.
     kill(renderer, SIGCONT)
     kill(stalled.process.processIdentifier, SIGCONT)
-    Thread.sleep(forTimeInterval: 3)
+    // It notices: either its commit is fenced off, or (still analysing) it sees the job ended
+    // under it and abandons the chunk; both count as a refused attempt, never as "ok".
+    try wait("the stalled worker to report its refused attempt", seconds: 30) {
+      let metrics = try scrape(stalled)
+      return metrics.contains("swapline_worker_attempts_total{outcome=\"fenced\"") || metrics.contains("swapline_worker_attempts_total{outcome=\"lease_lost\"")
+    }
     stalled.stop()
     let chunk = try store().chunks(job: 1)[index]
     #expect(chunk.state == .done && chunk.output != nil && !(chunk.output ?? "").contains(".t\(token)."), "\(chunk)")

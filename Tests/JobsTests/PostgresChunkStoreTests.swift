@@ -33,18 +33,19 @@ import Testing
   }
 
   @Test func expiredLeasesAreReapedOnTheDatabaseClock() throws {
-    let store = try store(try TestPostgres.database())
+    let store = try store(try TestPostgres.database(), baseDelay: 2)
     let job = try store.createJob(name: "clip", chunks: [(0, 10)])
-    let lease = try #require(try store.claim(worker: "stalled", job: nil, leaseSeconds: 0.3))
+    // Windows of whole seconds: a loaded 2-core machine can stall a statement for a fraction of one.
+    let lease = try #require(try store.claim(worker: "stalled", job: nil, leaseSeconds: 2))
     #expect(try store.reapExpiredLeases() == 0)
-    Thread.sleep(forTimeInterval: 0.5)
+    Thread.sleep(forTimeInterval: 2.5)
     #expect(try store.reapExpiredLeases() == 1)
     #expect(try !store.complete(lease, output: "late.ts"))
     let record = try store.chunks(job: job)[0]
     #expect(record.state == .pending && record.infrastructureFailures == 1 && record.lastError == "lease expired")
-    // Backoff after attempt 1 is 0.2 s: not claimable at once, claimable after.
+    // Backoff after attempt 1 is 2 s: not claimable at once, claimable after.
     #expect(try store.claim(worker: "w", job: job, leaseSeconds: 5) == nil)
-    Thread.sleep(forTimeInterval: 0.3)
+    Thread.sleep(forTimeInterval: 2.3)
     #expect(try store.claim(worker: "w", job: job, leaseSeconds: 5)?.attempt == 2)
   }
 

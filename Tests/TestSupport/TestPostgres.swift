@@ -14,11 +14,24 @@ public final class TestPostgres: Sendable {
   }()
 
   /// A server of its own (for tests that restart it; others share `shared`).
+  /// A random port can be taken: up to five tries, each on a fresh folder and port.
   public init() throws {
-    directory = NSTemporaryDirectory() + "swapline-pg-\(UUID().uuidString.prefix(8))"
-    let port = 20_000 + Int(getpid() % 20_000) + Int.random(in: 0..<500)
-    try Self.script(["start", directory, String(port), String(getpid())])
-    url = try String(contentsOfFile: directory + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    var failure: (any Error)?
+    for _ in 0..<5 {
+      let folder = NSTemporaryDirectory() + "swapline-pg-\(UUID().uuidString.prefix(8))"
+      let port = 20_000 + Int(getpid() % 20_000) + Int.random(in: 0..<500)
+      do {
+        try Self.script(["start", folder, String(port), String(getpid())])
+        let url = try String(contentsOfFile: folder + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        (directory, self.url) = (folder, url)
+        return
+      } catch {
+        failure = error
+        try? Self.script(["stop", folder])
+        try? FileManager.default.removeItem(atPath: folder)
+      }
+    }
+    throw failure ?? TestFailure(description: "cannot start a test PostgreSQL server")
   }
 
   deinit { try? Self.script(["stop", directory]) }
