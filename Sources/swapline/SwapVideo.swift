@@ -93,9 +93,9 @@ extension Swap {
       do {
         rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress,
                                   warmReader: rendered == 0 ? warmReader : nil)
-      } catch is JobStopped {
+      } catch let stopped as JobStopped {
         progress?.finish()
-        throw cancelled
+        throw stopped.state == .cancelled ? cancelled : CLIError.failure("\(stopped)")
       }
       if stop.raised {
         _ = try? jobs.store.releaseLeases(job: prepared.job, owners: [JobEngine.workerName])
@@ -125,8 +125,8 @@ extension Swap {
           }
           log(.warn, "\(reopened)")
           continue
-        } catch is JobStopped {
-          throw cancelled
+        } catch let stopped as JobStopped {
+          throw stopped.state == .cancelled ? cancelled : CLIError.failure("\(stopped)")
         } catch {
           if try jobs.store.job(prepared.job)?.state == .running {
             try? jobs.store.setJobState(prepared.job, .failed, error: "joining segments: \(error)")
