@@ -201,7 +201,7 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
     let rows = try connection.query("""
       UPDATE chunks SET state = 'pending', attempt = 0, available_at = now(), output = NULL, lease_owner = NULL, last_error = $3,
         frames_done = 0
-      WHERE job_id = $1 AND idx = ANY($2::int[]) AND state = 'done'
+      WHERE job_id = $1 AND idx = ANY($2::int[]) AND state = 'done' AND (SELECT state FROM jobs WHERE id = $1) = 'running'
       RETURNING idx
       """, [String(job), "{" + indices.map(String.init).joined(separator: ",") + "}", reason])
     if !rows.isEmpty { notify() }

@@ -32,13 +32,8 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
     }
     sqlite3_busy_timeout(handle, 10_000)
     self.handle = handle!
-    do {
-      try execute("PRAGMA journal_mode=WAL")
-      try migrate()
-    } catch var failure as Failure {
-      failure.isDamaged = [SQLITE_CORRUPT, SQLITE_NOTADB].contains(sqlite3_errcode(handle) & 0xff)
-      throw failure
-    }
+    try execute("PRAGMA journal_mode=WAL")
+    try migrate()
   }
 
   deinit { sqlite3_close(handle) }
@@ -213,7 +208,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
       for index in indices {
         try execute("""
           UPDATE chunks SET state = 'pending', attempt = 0, available_at = 0, output = NULL, lease_owner = NULL, last_error = ?
-          WHERE job_id = ? AND idx = ? AND state = 'done'
+          WHERE job_id = ? AND idx = ? AND state = 'done' AND (SELECT state FROM jobs WHERE id = job_id) = 'running'
           """, [.text(reason), .integer(job), .integer(Int64(index))])
         changed += Int(sqlite3_changes(handle))
       }
@@ -240,6 +235,12 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
                   values + [.integer(lease.jobID), .integer(Int64(lease.index)), .integer(lease.token)])
       return sqlite3_changes(handle) == 1
     }
+  }
+
+  /// The connection's last error, classified when it happens (a later ROLLBACK resets the code).
+  private func failure() -> Failure {
+    Failure(description: "SQL error: \(String(cString: sqlite3_errmsg(handle)))",
+            isDamaged: [SQLITE_CORRUPT, SQLITE_NOTADB].contains(sqlite3_errcode(handle) & 0xff))
   }
 
   /// BEGIN IMMEDIATE takes the write lock up front, so two claimers never read the same row.
@@ -278,7 +279,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
           remaining = String(remaining.utf8.dropFirst(consumed))!
           return result
         }
-        guard status == SQLITE_OK else { throw Failure(description: "SQL error: \(String(cString: sqlite3_errmsg(handle)))") }
+        guard status == SQLITE_OK else { throw failure() }
         guard let statement else { continue }
         defer { sqlite3_finalize(statement) }
         if sqlite3_bind_parameter_count(statement) > 0 {
@@ -296,7 +297,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
         while true {
           let step = sqlite3_step(statement)
           if step == SQLITE_DONE { break }
-          guard step == SQLITE_ROW else { throw Failure(description: "SQL error: \(String(cString: sqlite3_errmsg(handle)))") }
+          guard step == SQLITE_ROW else { throw failure() }
           rows.append((0..<sqlite3_column_count(statement)).map { column in
             sqlite3_column_text(statement, column).map { String(cString: $0) }
           })

@@ -41,8 +41,15 @@ public final class FrameWriter {
     if let frameTimes, !frameTimes.isEmpty {
       // Raw frames carry no timestamps: each frame's own time is set by a sum of terms, one per
       // frame (setpts has no table lookup), in a 90 kHz time base; passthrough keeps every frame.
+      // The filter goes into a file in the staging folder: a chunk of thousands of frames would
+      // pass the kernel's limit for one argument.
       let terms = frameTimes.enumerated().map { String(format: "eq(N\\,%d)*%.6f", $0.offset, $0.element) }.joined(separator: "+")
-      arguments += ["-vf", "settb=1/90000,setpts=(\(terms))/TB", "-fps_mode", "passthrough", "-enc_time_base", "1/90000"]
+      let script = staging.path + "/timestamps.filter"
+      guard FileManager.default.createFile(atPath: script, contents: Data("settb=1/90000,setpts=(\(terms))/TB".utf8)) else {
+        staging.remove()
+        throw MediaError(.processFailed, "cannot write in \(staging.path)")
+      }
+      arguments += ["-filter_script:v", script, "-fps_mode", "passthrough", "-enc_time_base", "1/90000"]
     }
     for (key, value) in metadata { arguments += ["-metadata", "\(key)=\(value)"] }
     arguments.append(partial)

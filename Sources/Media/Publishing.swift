@@ -15,10 +15,10 @@ public struct StagingFolder: Sendable {
     let folder = Self.folder(of: destination)
     Self.removeStale(beside: destination)
     var template = Array((folder + "/" + Self.prefix(of: destination) + "\(getpid())-XXXXXX").utf8CString)
-    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+    guard let made = template.withUnsafeMutableBufferPointer({ buffer in mkdtemp(buffer.baseAddress!).map { String(cString: $0) } }) else {
       throw MediaError(.processFailed, "cannot write in \(folder): \(describeErrno(errno))")
     }
-    path = String(cString: made)
+    path = made
   }
 
   /// The path a file named like the destination gets inside this folder.

@@ -60,7 +60,8 @@ public final class OrtRuntime: Sendable {
     guard let env else { throw OnnxRuntimeError(.runtime(1), "creating environment: ORT returned no environment") }
     // ONNX Runtime records usage events (process, model names, sessions) by default; an offline
     // face-swapping tool keeps them off.
-    try handle.check(api.DisableTelemetryEvents!(env), "disabling telemetry events")
+    // Best effort: ORT_DISABLE_TELEMETRY (set before loading) already stops it.
+    _ = try? handle.check(api.DisableTelemetryEvents!(env), "disabling telemetry events")
     self.handle = handle
     self.environment = env
     self.threading = threading

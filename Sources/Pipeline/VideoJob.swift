@@ -122,6 +122,13 @@ public final class JobEngine: @unchecked Sendable {
 
   public func segmentFolder(job: Int64) -> String { directory + "/job-\(job)" }
 
+  /// The lock a join holds (see `finalize`): taken by `jobs cancel` so a join in progress ends
+  /// first and a cancelled job is never published.
+  public func joinLock(job: Int64) throws -> FileLock? {
+    guard FileManager.default.fileExists(atPath: segmentFolder(job: job)) else { return nil }
+    return try FileLock(segmentFolder(job: job) + "/join.lock")
+  }
+
   /// This process as a lease owner: host and pid, so a later run can tell whether it is alive.
   public static var workerName: String { "\(ProcessInfo.processInfo.hostName):\(getpid())" }
 
@@ -318,7 +325,7 @@ public final class JobEngine: @unchecked Sendable {
     let folder = segmentFolder(job: job)
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let lock = try FileLock(folder + "/join.lock")
-    defer { lock.release() }
+    defer { lock.release() }  // see joinLock(job:)
     guard let record = try store.job(job) else { throw MediaError(.processFailed, "job \(job) is gone from the store") }
     if record.state == .done { return .alreadyDone }
     guard record.state == .running else { throw JobStopped(job: job, state: record.state) }
@@ -369,10 +376,10 @@ public final class JobEngine: @unchecked Sendable {
 }
 
 /// An exclusive flock(2) on a file, held until `release` (or the process's end, even by kill -9).
-struct FileLock {
+public struct FileLock: Sendable {
   private let descriptor: Int32
 
-  init(_ path: String) throws(MediaError) {
+  public init(_ path: String) throws(MediaError) {
     descriptor = open(path, O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw MediaError(.processFailed, "cannot lock \(path): \(describeErrno(errno))") }
     while flock(descriptor, LOCK_EX) != 0 {
@@ -384,7 +391,7 @@ struct FileLock {
     }
   }
 
-  func release() { close(descriptor) }
+  public func release() { close(descriptor) }
 }
 
 /// The job was cancelled (or otherwise stopped) while this process worked on it.

@@ -163,6 +163,9 @@ struct JobsCommand: AsyncParsableCommand {
     func run() async throws {
       try await reportingErrors {
         let jobs = try store.open()
+        // A join in progress finishes first (then the job is done and stays so).
+        let joining = store.database == nil ? try jobs.joinLock(job: id) : nil
+        defer { joining?.release() }
         let job = try JobsCommand.job(id, in: jobs)
         guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
         try jobs.store.setJobState(id, .cancelled, error: "cancelled by the user")

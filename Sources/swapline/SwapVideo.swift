@@ -93,9 +93,11 @@ extension Swap {
       do {
         rendered += try runChunks(jobs: jobs, job: prepared.job, spec: spec, info: info, processor: processor, stop: stop, progress: progress,
                                   warmReader: rendered == 0 ? warmReader : nil)
-      } catch let stopped as JobStopped {
+      } catch let stopped as JobStopped where stopped.state != .done {
         progress?.finish()
         throw stopped.state == .cancelled ? cancelled : CLIError.failure("\(stopped)")
+      } catch is JobStopped {
+        // Another run of the same job finished it (and wrote OUTPUT) while this one rendered.
       }
       if stop.raised {
         _ = try? jobs.store.releaseLeases(job: prepared.job, owners: [JobEngine.workerName])
@@ -107,10 +109,17 @@ extension Swap {
         progress?.finish()
         throw cancelled
       }
-      switch try jobs.completion(job: prepared.job) {
-      case .complete where state == .done:
-        // Another run of the same job joined it while this one waited.
+      if state == .done {
+        // Another run of the same job joined it while this one waited or rendered.
+        log(.info, "\(output) was written by another run of job \(prepared.job)")
         break
+      }
+      if state == .failed, let record = try jobs.store.job(prepared.job) {
+        // Another run of the same job gave it up (a dead chunk, a failed join).
+        progress?.finish()
+        throw CLIError.failure("job \(prepared.job) failed: \(record.error ?? "unknown error") (`swapline jobs retry \(prepared.job)` revives it)")
+      }
+      switch try jobs.completion(job: prepared.job) {
       case .complete:
         for child in children { child.waitUntilExit() }
         progress?.finish()
@@ -172,7 +181,8 @@ extension Swap {
       return try JobEngine(directory: directory, leaseSeconds: leaseSeconds)
     } catch let failure as SQLiteChunkStore.Failure where failure.isDamaged {
       let path = directory + "/jobs.sqlite"
-      guard restart else {
+      // Local worker processes (--workers) never recover the store: their parent does.
+      guard restart && !workerOnly else {
         throw CLIError.failure("the job store \(path) is damaged (\(failure)); run the same command with --restart to set it aside "
                                + "and start afresh, or remove \(directory) (outputs already written are not affected)")
       }
@@ -265,12 +275,12 @@ extension Swap {
   func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) throws -> VideoJobSpec {
     var files: [String: String] = [:]
     // Identities of what the paths lead to (a link's own size and time say nothing).
-    for path in ([target] + sources).map(resolvedPath) { files[path] = VideoJobSpec.identity(of: path) }
-    for path in modelFiles.filter({ !$0.isEmpty }).map(resolvedPath) {
+    for path in ([target] + sources).map({ resolvedPath($0) }) { files[path] = VideoJobSpec.identity(of: path) }
+    for path in modelFiles.filter({ !$0.isEmpty }).map({ resolvedPath($0) }) {
       // Cluster nodes hold their own copies of the models: compare contents, not modification times.
       files[path] = database == nil ? VideoJobSpec.identity(of: path) : try VideoJobSpec.contentIdentity(of: path)
     }
-    return VideoJobSpec(target: resolvedPath(target), output: resolvedPath(output), startFrame: start, endFrame: end, chunkFrames: chunkSize,
+    return VideoJobSpec(target: resolvedPath(target), output: resolvedPath(output, followingLink: false), startFrame: start, endFrame: end, chunkFrames: chunkSize,
                         encoding: encoding, label: label, options: canonicalOptions, files: files,
                         command: .init(arguments: storedArguments, directory: FileManager.default.currentDirectoryPath))
   }
@@ -280,7 +290,7 @@ extension Swap {
   var canonicalOptions: [String: String] {
     func list<T: CustomStringConvertible>(_ values: [T]) -> String { values.map(\.description).joined(separator: " ") }
     var options: [String: String] = [
-      "--source": list(sources.map(resolvedPath)), "--processors": list(processors),
+      "--source": list(sources.map { resolvedPath($0) }), "--processors": list(processors),
       "--face-detector-model": detector.model.rawValue, "--face-detector-size": String(detector.side ?? 640),
       "--face-detector-score": "\(detector.score)", "--face-detector-angles": list(Set(detector.angles).sorted()),
       "--face-detector-interval": String(detectorInterval), "--face-tracker-smoothing": "\(trackerSmoothing)",
@@ -309,6 +319,8 @@ extension Swap {
     if processors.contains("face_enhancer") {
       options["--face-enhancer-model"] = faceEnhancerModel
       options["--face-enhancer-blend"] = String(faceEnhancerBlend)
+      // The enhancer pastes back through the box mask too.
+      options["--face-mask-blur"] = "\(maskBlur)"
     }
     if processors.contains("frame_enhancer") {
       options["--frame-enhancer-model"] = frameEnhancerModel

@@ -156,6 +156,24 @@ import Testing
     #expect(image.status == 0, "\(image.stderr)")
     #expect(try String(contentsOfFile: folder + "/victim.txt", encoding: .utf8) == "victim")
     #expect(try FileManager.default.attributesOfItem(atPath: folder + "/q.png")[.type] as? FileAttributeType == .typeRegular)
+    // The same for a video OUTPUT: the link is replaced, its target (another video) untouched.
+    try FileManager.default.copyItem(atPath: Self.clip, toPath: folder + "/precious.mp4")
+    try FileManager.default.createSymbolicLink(atPath: folder + "/link.mp4", withDestinationPath: folder + "/precious.mp4")
+    let video = try CLITests.swapline(Self.swap(folder + "/link.mp4", ["--trim-frame-end", "10"]))
+    #expect(video.status == 0, "\(video.stderr)")
+    #expect(try FileManager.default.attributesOfItem(atPath: folder + "/link.mp4")[.type] as? FileAttributeType == .typeRegular)
+    #expect(FileManager.default.contentsEqual(atPath: folder + "/precious.mp4", andPath: Self.clip))
+  }
+
+  // Found in review: the joined file's duration check must not refuse audio that runs on past the
+  // last frame (the container lasts as long as its longest stream).
+  @Test func audioLongerThanTheVideoIsKept() throws {
+    let folder = CLITests.temporaryDirectory()
+    try VideoJobTests.ffmpeg(["-i", Self.clip, "-f", "lavfi", "-i", "sine=frequency=220:duration=1.6", "-map", "0:v", "-map", "1:a",
+                              "-t", "1.6", "-c:v", "copy", "-c:a", "aac", "-frames:v", "25", folder + "/long-audio.mp4"])
+    let result = try CLITests.swapline(Self.swap(folder + "/o.mp4", [], target: folder + "/long-audio.mp4"))
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try Self.frameCount(folder + "/o.mp4") == 25)
   }
 
   // D6
