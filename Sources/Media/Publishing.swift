@@ -61,8 +61,8 @@ public func publish(_ partial: String, to path: String) throws(MediaError) {
   guard rename(partial, path) == 0 else {
     let code = errno
     unlink(partial)
-    let reason = code == EISDIR || code == ENOTEMPTY || code == EEXIST ? "it is a directory" : describeErrno(code)
-    throw MediaError(code == EISDIR || code == ENOTEMPTY || code == EEXIST ? .badInput : .processFailed, "cannot write \(path): \(reason)")
+    let isDirectory = code == EISDIR || code == ENOTEMPTY || code == EEXIST
+    throw MediaError(isDirectory ? .badInput : .processFailed, "cannot write \(path): \(isDirectory ? "it is a directory" : describeErrno(code))")
   }
   _ = synchronize(StagingFolder.folder(of: path))
 }
@@ -78,11 +78,14 @@ func synchronizeReason(_ path: String) -> String? {
   return fsync(descriptor) == 0 ? nil : describeErrno(errno)
 }
 
+/// What to do about a full disk, said the same way for our own errors and ffmpeg's.
+let diskFullAdvice = " (the disk is full: free some space and run the same command again)"
+
 /// strerror plus what the user can do about the common causes.
 public func describeErrno(_ code: Int32) -> String {
   let text = String(cString: strerror(code))
   switch code {
-  case ENOSPC, EDQUOT: return text + " (the disk is full: free some space and run the same command again)"
+  case ENOSPC, EDQUOT: return text + diskFullAdvice
   case EFBIG: return text + " (over the file size limit)"
   case ENOENT: return text + " (the folder was removed)"
   default: return text
@@ -91,7 +94,7 @@ public func describeErrno(_ code: Int32) -> String {
 
 /// The same hint for a tool's own words (ffmpeg prints strerror texts).
 func explainingDiskErrors(_ message: String) -> String {
-  if message.contains("No space left on device") { return message + " (the disk is full: free some space and run the same command again)" }
+  if message.contains("No space left on device") { return message + diskFullAdvice }
   if message.contains("File too large") { return message + " (over the file size limit)" }
   return message
 }
