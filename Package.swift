@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Dependencies are chosen for build time on small CI machines: argument parsing and
-// SHA-256 only. ONNX Runtime is loaded at run time (dlopen), image codecs are Debian's
+// Dependencies are chosen for build time on small CI machines: argument parsing only
+// (SHA-256 comes from the system's libcrypto). ONNX Runtime is loaded at run time (dlopen), image codecs are Debian's
 // C libraries, so `swift build` needs no network beyond the local package mirror.
 let package = Package(
   name: "Swapline",
@@ -13,7 +13,6 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // Our own minimal declaration of the ONNX Runtime C API plus the dlopen loader.
@@ -25,7 +24,11 @@ let package = Package(
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("turbojpeg"), .linkedLibrary("webp")]
     ),
     .target(name: "Imaging", dependencies: ["CImageCodecs"]),
-    .target(name: "Models", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+    // SHA-256 from the system's libcrypto (Debian's libssl-dev), not swift-crypto, whose own
+    // BoringSSL (about 360 C files) added a minute or more to every clean build.
+    .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+    .target(name: "Digests", dependencies: ["COpenSSL"]),
+    .target(name: "Models", dependencies: ["Digests"]),
     .target(name: "FaceAnalysis", dependencies: ["OnnxRuntime", "Imaging", "Models"]),
     .target(name: "Processors", dependencies: ["FaceAnalysis", "Imaging"]),
     // The system SQLite (libsqlite3-dev) for the embedded job store.
@@ -39,7 +42,7 @@ let package = Package(
     .target(name: "CSystem"),
     .target(name: "Media", dependencies: ["Imaging", "CSystem"]),
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
-    .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", .product(name: "Crypto", package: "swift-crypto")]),
+    .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", "Digests"]),
     // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
     .target(name: "Server"),
     .executableTarget(

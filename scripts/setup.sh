@@ -27,7 +27,7 @@ ASTRONAUT_SHA256=88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb
 GRACE_HOPPER_SHA256=a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130
 SOLVAY_SHA256=ae76a5be54f53cca50074a0d1ac8653187154d264fc58ed928e1b92c27e17e2a
 
-APT_PACKAGES=(ffmpeg libpng-dev libturbojpeg0-dev libwebp-dev libsqlite3-dev libpq-dev libdlib-data unzip python3-venv ca-certificates)
+APT_PACKAGES=(ffmpeg libssl-dev libpng-dev libturbojpeg0-dev libwebp-dev libsqlite3-dev libpq-dev libdlib-data unzip python3-venv ca-certificates)
 # Tests start a real PostgreSQL server (scripts/pgtest.sh); util-linux gives runuser and taskset.
 DEV_APT_PACKAGES=(postgresql util-linux)
 

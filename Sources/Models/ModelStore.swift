@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 import Foundation
 
 /// The outcome of checking one model file.
@@ -57,9 +57,9 @@ public struct ModelStore: Sendable {
 
   /// SHA-256 of a file as lowercase hex, streamed in 1 MiB chunks.
   public static func sha256(ofFile path: String) throws -> String {
-    var hasher = SHA256()
+    let hasher = SHA256()
     try forEachChunk(of: path) { hasher.update(data: $0) }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hasher.hexDigest()
   }
 
   /// CRC32 of a file as 8 lowercase hex digits, as FaceFusion writes its `.hash` files.

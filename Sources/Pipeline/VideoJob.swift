@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 import Foundation
 import Jobs
 import Media
@@ -59,7 +59,7 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   public var fingerprint: String {
     var identity = self
     identity.command = nil
-    return SHA256.hash(data: Data(identity.json.utf8)).map { String(format: "%02x", $0) }.joined()
+    return SHA256.hex(of: Data(identity.json.utf8))
   }
 
   /// Frame ranges of `chunkFrames` (the last one shorter).
@@ -71,13 +71,13 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   public static func contentIdentity(of path: String) throws -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
     defer { try? handle.close() }
-    var hasher = SHA256()
+    let hasher = SHA256()
     var size = 0
     while let piece = try handle.read(upToCount: 4 << 20), !piece.isEmpty {
       hasher.update(data: piece)
       size += piece.count
     }
-    return "\(size):" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return "\(size):" + hasher.hexDigest()
   }
 
   /// "size:mtime" of a file, cheap enough for 100 MB models (no hashing on every run).
