@@ -121,7 +121,7 @@ struct Worker: AsyncParsableCommand {
         extra += execution.providers.flatMap { ["--execution-providers", $0.rawValue] }.prefix(2)
         extra += ["--execution-device-ids"] + execution.deviceIDs.map(String.init)
         if let threads = execution.threadCountOption { extra += ["--execution-thread-count", String(threads)] }
-        let status = runChild(arguments + extra + ["--events"], directory: directory, stop: stop, job: jobID, registry: registry)
+        let status = runChild(arguments + extra + ["--events"], directory: directory, stop: stop, job: jobID, registry: registry, log: log)
         if status == 3 {
           refused.insert(jobID)
           log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
@@ -164,15 +164,34 @@ struct Worker: AsyncParsableCommand {
 
   /// Runs the job's swap command; SIGTERM/SIGINT to this worker are passed on to it. Its JSON
   /// event lines (one per chunk) feed the metrics.
-  func runChild(_ arguments: [String], directory: String, stop: StopSignal, job: Int64, registry: MetricsRegistry) -> Int32 {
+  func runChild(_ arguments: [String], directory: String, stop: StopSignal, job: Int64, registry: MetricsRegistry, log: EventLog) -> Int32 {
     let process = Process()
     process.executableURL = swaplineExecutable
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     process.standardInput = FileHandle.nullDevice
-    let events = Pipe()
+    let events = Pipe(), messages = Pipe()
     process.standardOutput = events
+    process.standardError = messages
     do { try process.run() } catch { return 1 }
+    // The child's own messages go out through this worker's log, so --log-json output stays JSON lines.
+    let relay = Thread {
+      var pending = Data()
+      func emit(_ line: Data) {
+        var text = String(decoding: line, as: UTF8.self)
+        if text.hasPrefix("swapline: ") { text.removeFirst("swapline: ".count) }
+        if !text.isEmpty { log(text, ["job": String(job)]) }
+      }
+      while let piece = try? messages.fileHandleForReading.read(upToCount: 4096), !piece.isEmpty {
+        pending += piece
+        while let newline = pending.firstIndex(of: 10) {
+          emit(pending[pending.startIndex..<newline])
+          pending = Data(pending[(newline + 1)...])
+        }
+      }
+      emit(pending)
+    }
+    relay.start()
     let labels = ["worker": JobEngine.workerName]
     let reader = Thread {
       var pending = Data()

@@ -66,6 +66,13 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
       try await reportingErrors {
+        // Passthrough parsing hands --help to us: show this command's help and swap's options.
+        if arguments.contains("--help") || arguments.contains("-h") {
+          print(Swapline.helpMessage(for: Submit.self))
+          print("\nEvery `swapline swap` option is accepted:\n")
+          print(Swapline.helpMessage(for: Swap.self))
+          return
+        }
         guard arguments.contains("--database"), arguments.contains("--storage") else {
           throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
         }

@@ -69,7 +69,7 @@ import Testing
 
   static func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "swapline-cli-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
 

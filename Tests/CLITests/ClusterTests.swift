@@ -10,11 +10,12 @@ import Testing
   let database: String
   let storage = CLITests.temporaryDirectory()
   let output: String
-  /// The restart test's own server (restarting the shared one would disturb other suites).
+  /// The shared server, except for the restart test, which gets its own (restarting the shared
+  /// one would disturb other suites). Starting a server costs an initdb, so only that test pays it.
   let server: TestPostgres
 
   init() throws {
-    server = try TestPostgres()
+    server = Test.current?.name.hasPrefix("aDatabaseRestart") == true ? try TestPostgres() : try TestPostgres.shared
     database = try TestPostgres.database(on: server)
     output = storage + "/out/cluster.mkv"
     try FileManager.default.createDirectory(atPath: storage + "/out", withIntermediateDirectories: true)
@@ -205,5 +206,45 @@ import Testing
     defer { [healthy, boss].forEach { $0.stop() } }
     try wait("the job to be done") { try jobState() == .done }
     #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+  }
+
+  /// A worker whose model files differ from the submitted job's refuses it (and `--once` then
+  /// exits, logging JSON lines); SIGTERM to a working worker hands its chunk back at once, long
+  /// before the lease would expire; `jobs list` and `jobs cancel` work on the cluster store.
+  @Test func aWorkerWithOtherModelsRefusesAndSIGTERMReleasesItsLease() throws {
+    let models = storage + "/models"
+    try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: CLITests.root + "/models/scrfd_2.5g_kps.onnx", toPath: models + "/scrfd_2.5g_kps.onnx")
+    try FileManager.default.createSymbolicLink(atPath: models + "/shape_predictor_68_face_landmarks.dat",
+                                               withDestinationPath: CLITests.root + "/models/shape_predictor_68_face_landmarks.dat")
+    let result = try CLITests.swapline(["jobs", "submit", "-s", "samples/grace_hopper.jpg", "-t", try VideoJobTests.smallClip, "-o", output,
+                                        "--models-dir", models] + VideoJobTests.lossless + cluster)
+    #expect(result.status == 0, "\(result.stderr)")
+    // This node's detector is another file (one more protobuf field: same graph, other bytes).
+    let original = try Data(contentsOf: URL(fileURLWithPath: models + "/scrfd_2.5g_kps.onnx"))
+    try (original + Data([0x32, 0x04]) + Data("node".utf8)).write(to: URL(fileURLWithPath: models + "/scrfd_2.5g_kps.onnx"))
+    let refusing = try CLITests.swapline(["worker", "--once", "--log-json", "--poll-interval", "0.2"] + cluster)
+    #expect(refusing.status == 0, "\(refusing.stderr)")
+    let lines = refusing.stderr.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    #expect(!lines.isEmpty && lines.allSatisfy { $0?["time"] != nil && $0?["role"] as? String == "worker" }, "not JSON lines: \(refusing.stderr)")
+    #expect(lines.contains { ($0?["message"] as? String ?? "").hasPrefix("refused job") && $0?["job"] as? String == "1" }, "\(refusing.stderr)")
+    #expect(try store().chunks(job: 1).allSatisfy { $0.state == .pending && $0.attempt == 0 })
+
+    try original.write(to: URL(fileURLWithPath: models + "/scrfd_2.5g_kps.onnx"))
+    let working = try worker("working", lease: 120)
+    try wait("a chunk leased") { try store().chunks(job: 1).contains { $0.state == .leased } }
+    let signalled = Date()
+    kill(working.process.processIdentifier, SIGTERM)
+    try wait("the lease handed back", seconds: 15) { try store().chunks(job: 1).allSatisfy { $0.state != .leased } }
+    #expect(Date().timeIntervalSince(signalled) < 10, "took \(Date().timeIntervalSince(signalled)) s with a 120 s lease")
+    working.process.waitUntilExit()
+    #expect(working.process.terminationStatus == 0, "\(working.text)")
+    #expect(try store().chunks(job: 1).allSatisfy { $0.state == .pending || $0.state == .done })
+
+    let list = try CLITests.swapline(["jobs", "list"] + cluster)
+    #expect(list.status == 0 && list.stdout.hasPrefix("1\trunning"), "\(list.stdout) \(list.stderr)")
+    let cancel = try CLITests.swapline(["jobs", "cancel", "1"] + cluster)
+    #expect(cancel.status == 0, "\(cancel.stderr)")
+    #expect(try jobState() == .cancelled)
   }
 }

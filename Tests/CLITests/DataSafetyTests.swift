@@ -9,12 +9,13 @@ import Testing
   static let grace = CLITests.root + "/samples/grace_hopper.jpg"
 
   /// 2 s of 320x240 at 25 fps (50 frames), the astronaut drifting right, with a tone.
-  static let clip: String = makeClip(width: 320, height: 240, seconds: 2, name: "clip.mp4")
+  static var clip: String { get throws { try clipResult.get() } }
+  private static let clipResult = Result<String, any Error> { try makeClip(width: 320, height: 240, seconds: 2, name: "clip.mp4") }
 
-  static func makeClip(width: Int, height: Int, seconds: Int, name: String) -> String {
+  static func makeClip(width: Int, height: Int, seconds: Int, name: String) throws -> String {
     let path = CLITests.temporaryDirectory() + "/" + name
     let side = min(width, height) * 5 / 6
-    try! VideoJobTests.ffmpeg([
+    try VideoJobTests.ffmpeg([
       "-f", "lavfi", "-i", "color=c=0x303030:s=\(width)x\(height):r=25:d=\(seconds)", "-loop", "1", "-i", CLITests.root + "/samples/astronaut.png",
       "-f", "lavfi", "-i", "sine=frequency=330:duration=\(seconds)", "-filter_complex",
       "[1]scale=\(side):\(side)[face];[0][face]overlay=x='10+8*t':y=4:shortest=1,format=yuv420p[v]",
@@ -26,21 +27,27 @@ import Testing
   static let lossless = ["--output-video-encoder", "ffv1", "--chunk-size", "10"]
 
   /// The uninterrupted lossless run of `clip`, for frame-exact comparisons.
-  static let reference: [String] = {
+  /// Where frame 0 has the astronaut's face (measured once: where a swap changes pixels), and a
+  /// band of plain background right of the photo.
+  static let face = (x: 84..<110, y: 42..<70), background = (x: 230..<320, y: 0..<240)
+
+  static var reference: [String] { get throws { try referenceResult.get() } }
+  private static let referenceResult = Result<[String], any Error> {
     let output = CLITests.temporaryDirectory() + "/reference.mkv"
-    let result = try! CLITests.swapline(["swap", "-s", grace, "-t", clip, "-o", output] + lossless)
-    precondition(result.status == 0, result.stderr)
-    let hashes = try! VideoJobTests.frameHashes(output)
-    precondition(hashes.count == 50, "reference has \(hashes.count) frames")
+    let result = try CLITests.swapline(["swap", "-s", grace, "-t", try clip, "-o", output] + lossless)
+    guard result.status == 0 else { throw CommandFailed(description: "the reference run failed: \(result.stderr)") }
+    let hashes = try VideoJobTests.frameHashes(output)
+    guard hashes.count == 50 else { throw CommandFailed(description: "the reference run has \(hashes.count) frames, not 50") }
+    try VideoJobTests.requireSwapped(try clip, output, width: 320, face: face, background: background)
     return hashes
-  }()
+  }
 
   static func frameCount(_ path: String) throws -> Int {
     Int(try VideoJobTests.probe(["-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path])) ?? -1
   }
 
-  static func swap(_ output: String, _ extra: [String] = [], target: String = clip) -> [String] {
-    ["swap", "-s", grace, "-t", target, "-o", output] + extra
+  static func swap(_ output: String, _ extra: [String] = [], target: String? = nil) throws -> [String] {
+    ["swap", "-s", grace, "-t", try target ?? clip, "-o", output] + extra
   }
 
   /// A job whose last chunk always fails (an injected corrupt frame): it ends `failed` with the
@@ -65,7 +72,7 @@ import Testing
     for name in ["out.mp4", "out.png"] {
       try FileManager.default.createDirectory(atPath: folder + "/\(name)/sub", withIntermediateDirectories: true)
       try "precious".write(toFile: folder + "/\(name)/sub/keep.txt", atomically: true, encoding: .utf8)
-      let target = name.hasSuffix(".png") ? CLITests.root + "/samples/astronaut.png" : Self.clip
+      let target = name.hasSuffix(".png") ? CLITests.root + "/samples/astronaut.png" : try Self.clip
       let result = try CLITests.swapline(Self.swap(folder + "/" + name, target: target))
       #expect(result.status == 2 && result.stderr.contains("it is a directory"), "\(name): \(result.status) \(result.stderr)")
       #expect(try String(contentsOfFile: folder + "/\(name)/sub/keep.txt", encoding: .utf8) == "precious")
@@ -96,10 +103,10 @@ import Testing
   @Test func cancellingARunningJobStopsItAndRetryResumeBringsItBack() throws {
     let folder = CLITests.temporaryDirectory()
     let output = folder + "/c.mkv", jobs = folder + "/.swapline-jobs"
-    let clip = Self.makeClip(width: 320, height: 240, seconds: 8, name: "long.mp4")
+    let clip = try Self.makeClip(width: 320, height: 240, seconds: 8, name: "long.mp4")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CLITests.binary)
-    process.arguments = Self.swap(output, ["--output-video-encoder", "ffv1", "--chunk-size", "10"], target: clip)
+    process.arguments = try Self.swap(output, ["--output-video-encoder", "ffv1", "--chunk-size", "10"], target: clip)
     let errors = Pipe()
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
@@ -162,7 +169,7 @@ import Testing
     let video = try CLITests.swapline(Self.swap(folder + "/link.mp4", ["--trim-frame-end", "10"]))
     #expect(video.status == 0, "\(video.stderr)")
     #expect(try FileManager.default.attributesOfItem(atPath: folder + "/link.mp4")[.type] as? FileAttributeType == .typeRegular)
-    #expect(FileManager.default.contentsEqual(atPath: folder + "/precious.mp4", andPath: Self.clip))
+    #expect(FileManager.default.contentsEqual(atPath: folder + "/precious.mp4", andPath: try Self.clip))
   }
 
   // Found in review: the joined file's duration check must not refuse audio that runs on past the
@@ -210,7 +217,7 @@ import Testing
     let output = folder + "/same.mkv"
     let first = Process()
     first.executableURL = URL(fileURLWithPath: CLITests.binary)
-    first.arguments = Self.swap(output, Self.lossless)
+    first.arguments = try Self.swap(output, Self.lossless)
     let firstErrors = Pipe()
     first.standardError = firstErrors
     first.standardOutput = FileHandle.nullDevice
@@ -351,7 +358,7 @@ import Testing
     let folder = CLITests.temporaryDirectory()
     let astronaut = CLITests.root + "/samples/astronaut.png"
     _ = mkfifo(folder + "/fifo.png", 0o600)
-    let cases: [([String], String)] = [
+    let cases: [([String], String)] = try [
       (["swap", "-s", Self.grace, "-t", Self.clip, "-o", folder + "/x.png"], "is a video: give OUTPUT a video extension"),
       (Self.swap(folder + "/x.mp4", ["--chunk-size", "-5"]), "--chunk-size must be at least 1"),
       (["swap", "-s", folder + "/fifo.png", "-t", astronaut, "-o", folder + "/x.png"], "not a regular file"),

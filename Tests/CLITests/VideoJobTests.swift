@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct VideoJobTests {
   static func ffmpeg(_ arguments: [String]) throws {
     let result = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-nostdin"] + arguments)
-    precondition(result.status == 0, "ffmpeg failed: \(result.stderr)")
+    guard result.status == 0 else { throw CommandFailed(description: "ffmpeg \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
   }
 
   static func probe(_ arguments: [String]) throws -> String {
@@ -34,18 +34,43 @@ import Testing
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    guard process.terminationStatus == 0, !data.isEmpty else { throw CommandFailed(description: "cannot decode frame \(n) of \(path)") }
     return [UInt8](data)
   }
 
+  /// Mean absolute RGB difference of frame n of two videos of `width` pixels a row, inside a rectangle.
+  static func meanDifference(_ a: String, _ b: String, frame n: Int, width: Int, x: Range<Int>, y: Range<Int>) throws -> Double {
+    let first = try frame(a, n), second = try frame(b, n)
+    guard first.count == second.count, first.count >= y.upperBound * width * 3 else {
+      throw CommandFailed(description: "frame \(n) of \(a) and \(b) differ in size (\(first.count), \(second.count) bytes)")
+    }
+    var total = 0
+    for row in y { for column in x { for c in 0..<3 { total += abs(Int(first[(row * width + column) * 3 + c]) - Int(second[(row * width + column) * 3 + c])) } } }
+    return Double(total) / Double(x.count * y.count * 3)
+  }
+
+  /// Frame-equality comparisons with `reference` would pass with a renderer that changes nothing,
+  /// so each reference run must show a swapped face and an untouched background.
+  static func requireSwapped(_ clip: String, _ output: String, width: Int, face: (x: Range<Int>, y: Range<Int>),
+                             background: (x: Range<Int>, y: Range<Int>)) throws {
+    let inFace = try meanDifference(clip, output, frame: 0, width: width, x: face.x, y: face.y)
+    let outside = try meanDifference(clip, output, frame: 0, width: width, x: background.x, y: background.y)
+    guard inFace > 8, outside < 2 else {
+      throw CommandFailed(description: "\(output) is not a face swap of \(clip): mean change \(inFace) in the face, \(outside) outside")
+    }
+  }
+
   /// 3 s of 640x360 at 25 fps (75 frames) from astronaut.png drifting right, with a tone.
-  static let smallClip: String = {
+  /// Fixtures are results: a missing ffmpeg fails the tests that need it, not the whole process.
+  static var smallClip: String { get throws { try smallClipResult.get() } }
+  private static let smallClipResult = Result<String, any Error> {
     let path = CLITests.temporaryDirectory() + "/small.mp4"
-    try! ffmpeg(["-f", "lavfi", "-i", "color=c=0x303030:s=640x360:r=25:d=3", "-loop", "1", "-i", CLITests.root + "/samples/astronaut.png",
+    try ffmpeg(["-f", "lavfi", "-i", "color=c=0x303030:s=640x360:r=25:d=3", "-loop", "1", "-i", CLITests.root + "/samples/astronaut.png",
                  "-f", "lavfi", "-i", "sine=frequency=330:duration=3", "-filter_complex",
                  "[1]scale=300:300[face];[0][face]overlay=x='150+20*t':y=30:shortest=1,format=yuv420p[v]",
                  "-map", "[v]", "-map", "2:a", "-t", "3", "-c:v", "libx264", "-g", "25", "-c:a", "aac", path])
     return path
-  }()
+  }
 
   static func swap(_ clip: String, _ output: String, _ extra: [String] = []) -> [String] {
     ["swap", "-s", "samples/grace_hopper.jpg", "-t", clip, "-o", output] + extra
@@ -53,15 +78,18 @@ import Testing
 
   static let lossless = ["--output-video-encoder", "ffv1", "--chunk-size", "10"]
 
-  /// The uninterrupted lossless run the other tests compare with.
-  static let reference: [String] = {
+  /// The uninterrupted lossless run the other tests compare with: 75 frames, the face swapped.
+  static var reference: [String] { get throws { try referenceResult.get() } }
+  private static let referenceResult = Result<[String], any Error> {
     let output = CLITests.temporaryDirectory() + "/reference.mkv"
-    let result = try! CLITests.swapline(swap(smallClip, output, lossless))
-    precondition(result.status == 0, result.stderr)
-    let hashes = try! frameHashes(output)
-    precondition(hashes.count == 75, "the reference run has \(hashes.count) frames, not 75")
+    let result = try CLITests.swapline(swap(try smallClip, output, lossless))
+    guard result.status == 0 else { throw CommandFailed(description: "the reference run failed: \(result.stderr)") }
+    let hashes = try frameHashes(output)
+    guard hashes.count == 75 else { throw CommandFailed(description: "the reference run has \(hashes.count) frames, not 75") }
+    // Frame 0: the astronaut's face (measured once: where a swap changes pixels); left of the photo, background.
+    try requireSwapped(try smallClip, output, width: 640, face: (260..<300, 85..<130), background: (0..<140, 0..<360))
     return hashes
-  }()
+  }
 
   @Test func aTenSecond720pClipSwapsEndToEnd() throws {
     let folder = CLITests.temporaryDirectory()
@@ -108,7 +136,7 @@ import Testing
   @Test func killNineThenTheSameCommandResumesWithIdenticalFrames() throws {
     let folder = CLITests.temporaryDirectory()
     let output = folder + "/resumed.mkv"
-    let arguments = Self.swap(Self.smallClip, output, Self.lossless)
+    let arguments = Self.swap(try Self.smallClip, output, Self.lossless)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CLITests.binary)
     process.arguments = arguments
@@ -196,8 +224,8 @@ import Testing
     let folder = CLITests.temporaryDirectory()
     let output = folder + "/full.mkv"
     // File size limit of 2 MB with SIGXFSZ ignored: writes past it fail with EFBIG, as on a full disk.
-    let command = "ulimit -f 2048; trap '' XFSZ; exec " + ([CLITests.binary]
-      + Self.swap(Self.smallClip, output, ["--output-video-encoder", "ffv1", "--chunk-size", "75"]))
+    let command = try "ulimit -f 2048; trap '' XFSZ; exec " + ([CLITests.binary]
+      + Self.swap(try Self.smallClip, output, ["--output-video-encoder", "ffv1", "--chunk-size", "75"]))
       .map { "'\($0)'" }.joined(separator: " ")
     let result = try CLITests.run("/bin/bash", ["-c", command])
     #expect(result.status == 1, "\(result.status): \(result.stderr)")

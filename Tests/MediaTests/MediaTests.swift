@@ -7,25 +7,27 @@ import Testing
 @Suite(.serialized) struct MediaTests {
   static let folder: String = {
     let path = NSTemporaryDirectory() + "swapline-media-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }()
 
   /// 2 s, 25 fps, 160x120, B-frames and keyframes every 12 frames (so seeks land between them), AAC audio.
-  static let clip: String = {
+  static var clip: String { get throws { try clipResult.get() } }
+  private static let clipResult = Result<String, any Error> {
     let path = folder + "/clip.mp4"
-    run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+    try run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
          "-c:v", "libx264", "-g", "12", "-bf", "2", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path])
     return path
-  }()
+  }
 
-  static func run(_ arguments: [String]) {
+  /// Runs ffmpeg; a missing or failing ffmpeg fails the calling test (fixtures are results, not crashes).
+  static func run(_ arguments: [String]) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
     process.arguments = ["-v", "error", "-y"] + arguments
-    try! process.run()
+    try process.run()
     process.waitUntilExit()
-    precondition(process.terminationStatus == 0, "ffmpeg failed: \(arguments)")
+    guard process.terminationStatus == 0 else { throw MediaError(.badInput, "ffmpeg failed: \(arguments)") }
   }
 
   func frames(_ path: String, _ info: MediaInfo, start: Int = 0, count: Int? = nil) throws -> [Image] {
@@ -72,7 +74,7 @@ import Testing
 
   @Test func badInputsAreReportedClearly() throws {
     #expect(FileManager.default.createFile(atPath: Self.folder + "/notes.mp4", contents: Data("not a video".utf8)))
-    Self.run(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", Self.folder + "/audio.m4a"])
+    try Self.run(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", Self.folder + "/audio.m4a"])
     for (path, message) in [(Self.folder + "/missing.mp4", "no such file"), (Self.folder + "/notes.mp4", "cannot read video"),
                             (Self.folder + "/audio.m4a", "no video stream")] {
       #expect { _ = try MediaProbe.probe(path) } throws: { error in
@@ -92,7 +94,7 @@ import Testing
     // With the index first (+faststart), the header still promises all 50 frames and fewer decode:
     // the shortfall is visible (swap warns about it), never a shorter video that looks complete.
     let indexFirst = Self.folder + "/index-first.mp4", cut = Self.folder + "/index-first-cut.mp4"
-    Self.run(["-i", Self.clip, "-c", "copy", "-movflags", "+faststart", indexFirst])
+    try Self.run(["-i", Self.clip, "-c", "copy", "-movflags", "+faststart", indexFirst])
     let whole = try Data(contentsOf: URL(fileURLWithPath: indexFirst))
     try whole.prefix(whole.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
     let info = try MediaProbe.probe(cut)
@@ -119,7 +121,7 @@ extension MediaTests {
 
   @Test func aQuarterTurnedVideoDecodesUpright() throws {
     let rotated = Self.folder + "/rotated.mp4"
-    Self.run(["-i", Self.clip, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated])
+    try Self.run(["-i", Self.clip, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated])
     let info = try MediaProbe.probe(rotated)
     #expect(info.rotation % 180 == 90)
     #expect(info.width == 120 && info.height == 160)
@@ -130,7 +132,7 @@ extension MediaTests {
   @Test func anUnknownVideoCodecIsBadInputWithItsTag() throws {
     // An MJPEG AVI whose codec tag is patched to an unknown one.
     let avi = Self.folder + "/mjpeg.avi", unknown = Self.folder + "/unknown.avi"
-    Self.run(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5:duration=1", "-c:v", "mjpeg", avi])
+    try Self.run(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5:duration=1", "-c:v", "mjpeg", avi])
     var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: avi)))
     for index in 0..<(bytes.count - 4) where bytes[index..<(index + 4)].elementsEqual("MJPG".utf8) || bytes[index..<(index + 4)].elementsEqual("mjpg".utf8) {
       bytes.replaceSubrange(index..<(index + 4), with: Array("ZZZZ".utf8))
@@ -156,9 +158,13 @@ extension MediaTests {
     }
   }
 
-  @Test func nvencIsRefusedWithoutAnNvidiaGPU() {
-    // Without an NVIDIA GPU (these machines) nvenc must say no; swap then falls back.
-    if !FileManager.default.fileExists(atPath: "/dev/nvidia0") { #expect(!VideoEncoding.isUsable(.h264_nvenc)) }
+  @Test func nvencIsUsableExactlyWhereFfmpegCanEncodeWithIt() {
+    // The oracle is ffmpeg itself encoding a frame of another size with each encoder, so the
+    // check holds (and can fail) on machines with and without an NVIDIA GPU alike.
+    for encoder in [VideoEncoding.Encoder.h264_nvenc, .hevc_nvenc, .libx264] {
+      let encodes = (try? Self.run(["-f", "lavfi", "-i", "color=size=320x240:rate=1", "-frames:v", "1", "-c:v", encoder.rawValue, "-f", "null", "-"])) != nil
+      #expect(VideoEncoding.isUsable(encoder) == encodes, "\(encoder.rawValue)")
+    }
     #expect(VideoEncoding.isUsable(.libx264))
     #expect(VideoEncoding.Encoder.h264_nvenc.softwareFallback == .libx264 && VideoEncoding.Encoder.hevc_nvenc.softwareFallback == .libx265)
   }

@@ -43,7 +43,7 @@ import Testing
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     // An MP4 with its moov box at the end, cut before it: what a full disk left behind.
     let whole = folder + "/whole.mp4"
-    MediaTests.run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "25", "-c:v", "libx264", whole])
+    try MediaTests.run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "25", "-c:v", "libx264", whole])
     try VideoAssembly.verifyJoined(whole, name: "whole.mp4", frames: 25, duration: 1, hasAudio: false)
     let data = try Data(contentsOf: URL(fileURLWithPath: whole))
     try data.prefix(data.count - 400).write(to: URL(fileURLWithPath: folder + "/cut.mp4"))

@@ -5,7 +5,7 @@ import Testing
 @Suite struct VerifyTests {
   static func folder() -> String {
     let path = NSTemporaryDirectory() + "swapline-models-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
 

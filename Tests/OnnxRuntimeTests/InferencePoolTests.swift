@@ -7,14 +7,14 @@ import Testing
   let first = Fixtures.scrfdModel
   let second = Fixtures.testModel("yoloface_8n_synthetic.onnx")
 
-  func pool(budget: Int64, strategy: VideoMemoryStrategy = .tolerant) -> InferencePool {
-    InferencePool(runtime: Fixtures.runtime,
+  func pool(budget: Int64, strategy: VideoMemoryStrategy = .tolerant) throws -> InferencePool {
+    InferencePool(runtime: try Fixtures.runtime,
                   configuration: InferencePoolConfiguration(budgetBytes: budget, strategy: strategy),
                   sizeEstimate: { _ in 100 })
   }
 
   @Test func reusesSessionsLazily() throws {
-    let pool = pool(budget: 1_000)
+    let pool = try pool(budget: 1_000)
     #expect(pool.counters.loads == 0)
     let a = try pool.session(for: first, owner: "face_detector")
     let b = try pool.session(for: first, owner: "face_detector")
@@ -26,7 +26,7 @@ import Testing
   }
 
   @Test func aBudgetSmallerThanTwoModelsEvictsTheOlderOne() throws {
-    let pool = pool(budget: 150)
+    let pool = try pool(budget: 150)
     let old = try pool.session(for: first, owner: "face_detector")
     _ = try pool.session(for: second, owner: "face_detector")
     #expect(pool.residentModels == [second])
@@ -42,7 +42,7 @@ import Testing
   }
 
   @Test func leastRecentlyUsedGoesFirst() throws {
-    let pool = pool(budget: 250)
+    let pool = try pool(budget: 250)
     let third = Fixtures.testModel("yunet_2023_mar_synthetic.onnx")
     _ = try pool.session(for: first, owner: "a")
     _ = try pool.session(for: second, owner: "b")
@@ -52,24 +52,24 @@ import Testing
   }
 
   @Test func memoryStrategiesReleaseWhatFaceFusionReleases() throws {
-    let moderate = pool(budget: 1_000, strategy: .moderate)
+    let moderate = try pool(budget: 1_000, strategy: .moderate)
     try moderate.prefetch([(first, "face_detector"), (second, "face_swapper")])
     moderate.stageFinished(owner: "face_swapper")
     #expect(moderate.residentModels == [first])
 
-    let strict = pool(budget: 1_000, strategy: .strict)
+    let strict = try pool(budget: 1_000, strategy: .strict)
     try strict.prefetch([(first, "face_detector"), (second, "face_swapper")])
     strict.stageFinished(owner: "face_swapper")
     #expect(strict.residentModels.isEmpty)
 
-    let tolerant = pool(budget: 1_000, strategy: .tolerant)
+    let tolerant = try pool(budget: 1_000, strategy: .tolerant)
     try tolerant.prefetch([(first, "face_detector"), (second, "face_swapper")])
     tolerant.stageFinished(owner: "face_swapper")
     #expect(tolerant.residentModels.count == 2)
   }
 
-  @Test func prefetchFailsUpFrontForAMissingModel() {
-    let pool = pool(budget: 1_000)
+  @Test func prefetchFailsUpFrontForAMissingModel() throws {
+    let pool = try pool(budget: 1_000)
     #expect(throws: OnnxRuntimeError.self) { try pool.prefetch([("/nonexistent.onnx", "x")]) }
   }
 

@@ -4,8 +4,8 @@ import Testing
 
 /// This machine has no GPU and the CPU wheel: CUDA and TensorRT must fail cleanly and fall back.
 @Suite struct ProviderTests {
-  @Test func cpuAttachesAndGpuProvidersReportWhyNot() {
-    let runtime = Fixtures.runtime
+  @Test func cpuAttachesAndGpuProvidersReportWhyNot() throws {
+    let runtime = try Fixtures.runtime
     #expect(runtime.probeProvider(.cpu).attached)
     for provider in [ExecutionProviderKind.cuda, .tensorrt] {
       let attachment = runtime.probeProvider(provider)

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct SessionTests {
   @Test func loadsTheProjectLocalLibrary() throws {
-    let runtime = Fixtures.runtime
+    let runtime = try Fixtures.runtime
     #expect(runtime.version == "1.31.1")
     #expect(runtime.libraryPath.hasSuffix("vendor/onnxruntime/libonnxruntime.so.1"))
     #expect(runtime.compiledProviders().contains("CPUExecutionProvider"))

@@ -9,25 +9,27 @@ import Testing
 @Suite(.serialized) struct ChunkedRunTests {
   static let folder: String = {
     let path = NSTemporaryDirectory() + "swapline-pipeline-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }()
 
   /// 3 s at 25 fps, keyframes every 30 frames and B-frames, so chunk starts fall between keyframes.
-  static let clip: String = {
+  static var clip: String { get throws { try clipResult.get() } }
+  private static let clipResult = Result<String, any Error> {
     let path = folder + "/clip.mp4"
-    ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=192x108:rate=25:duration=3", "-f", "lavfi", "-i", "sine=frequency=300:duration=3",
+    try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=192x108:rate=25:duration=3", "-f", "lavfi", "-i", "sine=frequency=300:duration=3",
             "-c:v", "libx264", "-g", "30", "-bf", "2", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path])
     return path
-  }()
+  }
 
-  static func ffmpeg(_ arguments: [String]) {
+  /// Runs ffmpeg; a missing or failing ffmpeg fails the calling test, not the test process.
+  static func ffmpeg(_ arguments: [String]) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
     process.arguments = ["-v", "error", "-y", "-nostdin"] + arguments
-    try! process.run()
+    try process.run()
     process.waitUntilExit()
-    precondition(process.terminationStatus == 0, "ffmpeg failed: \(arguments)")
+    guard process.terminationStatus == 0 else { throw MediaError(.badInput, "ffmpeg failed: \(arguments)") }
   }
 
   /// The per-frame MD5s of a video's frames as RGB (ffmpeg's framemd5 muxer), hashes only.
@@ -44,15 +46,15 @@ import Testing
     func beginChunk(at frame: Int) { lock.withLock { chunkStarts.append(frame) } }
     func prepare(_ frame: Image, index: Int, position: Int) throws -> Int { index }
     func analyse(_ frame: Image, prepared: Int, index: Int) throws -> Int {
-      precondition(prepared == index)
+      guard prepared == index else { throw MediaError(.badInput, "frame \(index) was analysed with frame \(prepared)'s preparation") }
       lock.withLock { analysed.append(index) }
       return index
     }
     func render(_ frame: Image, analysis: Int) throws -> Image { frame }
   }
 
-  func spec(output: String, chunkFrames: Int, start: Int = 0, end: Int = 75) -> VideoJobSpec {
-    VideoJobSpec(target: Self.clip, output: output, startFrame: start, endFrame: end, chunkFrames: chunkFrames, encoding: .lossless,
+  func spec(output: String, chunkFrames: Int, start: Int = 0, end: Int = 75) throws -> VideoJobSpec {
+    VideoJobSpec(target: try Self.clip, output: output, startFrame: start, endFrame: end, chunkFrames: chunkFrames, encoding: .lossless,
                  label: "face-swapped by swapline tests", options: ["test": "identity"], files: [:])
   }
 
@@ -62,7 +64,7 @@ import Testing
     let jobs = try JobEngine(directory: Self.folder + "/jobs-exact")
     let output = Self.folder + "/identity.mkv"
     // 17-frame chunks: starts at 0, 17, 34, 51, 68, none on a keyframe after the first.
-    let spec = spec(output: output, chunkFrames: 17)
+    let spec = try spec(output: output, chunkFrames: 17)
     let prepared = try jobs.prepare(spec)
     #expect(prepared.chunkCount == 5 && !prepared.resumed)
     let processor = IdentityProcessor()
@@ -85,7 +87,7 @@ import Testing
     let info = try MediaProbe.probe(Self.clip)
     let jobs = try JobEngine(directory: Self.folder + "/jobs-trim")
     let output = Self.folder + "/trimmed.mkv"
-    let spec = spec(output: output, chunkFrames: 10, start: 23, end: 61)
+    let spec = try spec(output: output, chunkFrames: 10, start: 23, end: 61)
     let prepared = try jobs.prepare(spec)
     _ = try jobs.work(job: prepared.job, spec: spec, info: info, processor: IdentityProcessor())
     try jobs.finalize(job: prepared.job, spec: spec, info: info)
@@ -96,7 +98,7 @@ import Testing
     let info = try MediaProbe.probe(Self.clip)
     let jobs = try JobEngine(directory: Self.folder + "/jobs-resume")
     let output = Self.folder + "/resumed.mkv"
-    let spec = spec(output: output, chunkFrames: 25)
+    let spec = try spec(output: output, chunkFrames: 25)
     let first = try jobs.prepare(spec)
     // Stop in the middle of the second chunk (frame 30): the first is committed (its background
     // finish is awaited), the second is abandoned and goes back to pending.
@@ -119,7 +121,7 @@ import Testing
   @Test func aStaleWorkersSegmentIsNeverCommitted() throws {
     let info = try MediaProbe.probe(Self.clip)
     let jobs = try JobEngine(directory: Self.folder + "/jobs-fence")
-    let spec = spec(output: Self.folder + "/fenced.mkv", chunkFrames: 75)
+    let spec = try spec(output: Self.folder + "/fenced.mkv", chunkFrames: 75)
     let prepared = try jobs.prepare(spec)
     // A worker that vanished holds the only chunk; releasing it re-grants it with a new token.
     let stale = try #require(try jobs.store.claim(worker: "elsewhere:1", job: prepared.job, leaseSeconds: 60))

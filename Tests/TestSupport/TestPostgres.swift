@@ -53,10 +53,13 @@ public final class TestPostgres: Sendable {
   struct TestFailure: Error, CustomStringConvertible { let description: String }
 
   /// One server for the whole test process; each test uses its own database.
-  public static let shared: TestPostgres = try! TestPostgres()
+  /// A server that cannot start fails the tests that need one, not the whole test process.
+  public static var shared: TestPostgres { get throws { try sharedResult.get() } }
+  private static let sharedResult = Result<TestPostgres, any Error> { try TestPostgres() }
 
   /// A fresh database on the shared server (or on `server`); returns its URL.
-  public static func database(on server: TestPostgres = shared) throws -> String {
+  public static func database(on server: TestPostgres? = nil) throws -> String {
+    let server = try server ?? shared
     let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
     let admin = try PostgresConnection(url: server.url)
     try admin.query("CREATE DATABASE \(name)")

@@ -1,0 +1,286 @@
+import Foundation
+import Jobs
+import Testing
+
+/// What the README promises and no other test held the code to: Ctrl-C and resume, --restart, the
+/// retry backoff, job identity, trimmed audio, encoder settings, thread placement, help texts,
+/// detector options, rotated input. Real swapline runs on DataSafetyTests' 2 s clip (50 frames).
+@Suite(.serialized) struct PromiseTests {
+  static let grace = DataSafetyTests.grace
+
+  /// A swapline process in the background whose stderr is collected.
+  final class Running: @unchecked Sendable {
+    let process = Process()
+    let errors = Pipe()
+    init(_ arguments: [String]) throws {
+      process.executableURL = URL(fileURLWithPath: CLITests.binary)
+      process.arguments = arguments
+      process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+      process.standardError = errors
+      process.standardOutput = FileHandle.nullDevice
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+    }
+    /// Waits for the exit (killing it after `seconds`); returns status and stderr.
+    func finish(within seconds: Double = 60) -> (status: Int32, stderr: String) {
+      let deadline = Date().addingTimeInterval(seconds)
+      while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      process.waitUntilExit()
+      return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+  }
+
+  static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if condition() { return true }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    return false
+  }
+
+  @Test func ctrlCStopsWithExit130AndTheSameCommandResumes() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/r.mkv", jobs = folder + "/jobs"
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--jobs-dir", jobs])
+    let run = try Running(command)
+    let started = Self.waitFor(60) { ((try? DataSafetyTests.segments(jobs).count) ?? 0) >= 1 || !run.process.isRunning }
+    #expect(started && run.process.isRunning, "the run ended before its first chunk was committed")
+    kill(run.process.processIdentifier, SIGINT)
+    let (status, stderr) = run.finish()
+    #expect(status == 130 && stderr.contains("interrupted; run the same command again to resume job 1"), "\(status) \(stderr)")
+    #expect(!FileManager.default.fileExists(atPath: output))
+    let done = try DataSafetyTests.segments(jobs).count
+    #expect(done >= 1 && done < 5, "\(done) chunks done when interrupted")
+
+    let again = try CLITests.swapline(command)
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("resuming job 1: \(done) of 5 chunks already done"), "\(again.stderr)")
+    #expect(again.stdout.contains("(job 1, 5 chunks, \(5 - done) rendered by this process)"), "\(again.stdout)")
+    // The progress line (not a terminal: one line per report) ends with the whole range and no time left.
+    #expect(again.stderr.range(of: #"frames 50/50 +[0-9.]+ fps +ETA 0 s"#, options: .regularExpression) != nil, "\(again.stderr)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+  }
+
+  /// A chunk that always fails is tried three times, 1 s then 2 s apart (README), and fails the
+  /// job; `--restart` sets that job aside and renders everything again as a new job.
+  @Test func aFailingChunkBacksOffThenRestartStartsANewJob() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/f.mkv", jobs = folder + "/jobs"
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "20", "--jobs-dir", jobs])
+    let started = Date()
+    let failed = try CLITests.swapline(command, environment: ["SWAPLINE_INJECT_CORRUPT_FRAME": "15"])
+    let elapsed = Date().timeIntervalSince(started)
+    #expect(failed.status == 1 && failed.stderr.contains("job 1 failed: chunk 1"), "\(failed.status) \(failed.stderr)")
+    #expect(elapsed >= 3, "three attempts 1 s and 2 s apart took only \(elapsed) s")
+    let chunk = try SQLiteChunkStore(path: jobs + "/jobs.sqlite").chunks(job: 1)[1]
+    #expect(chunk.state == .dead && chunk.attempt == 3 && (chunk.lastError ?? "").contains("frame 15 is corrupt"), "\(chunk)")
+    #expect(!FileManager.default.fileExists(atPath: output))
+
+    let restarted = try CLITests.swapline(command + ["--restart"])
+    #expect(restarted.status == 0, "\(restarted.stderr)")
+    #expect(restarted.stdout.contains("(job 2, 2 chunks, 2 rendered by this process)"), "\(restarted.stdout)")
+    #expect(!restarted.stderr.contains("resuming"), "\(restarted.stderr)")
+    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs]).stdout
+    #expect(list.contains("1\tcancelled") && list.contains("2\tdone"), "\(list)")
+    #expect(try VideoJobTests.frameHashes(output) == Array(DataSafetyTests.reference.prefix(20)))
+  }
+
+  /// The job's identity covers its input and model files: an unfinished job is resumed only by
+  /// the same work; with a changed model or input file the same command starts a new job.
+  /// `--log-level warn` leaves stderr silent on success.
+  @Test func aChangedInputOrModelFileMakesANewJob() throws {
+    let folder = CLITests.temporaryDirectory()
+    let models = folder + "/models", jobs = folder + "/jobs", input = folder + "/in.mp4", output = folder + "/o.mkv"
+    try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: CLITests.root + "/models/scrfd_2.5g_kps.onnx", toPath: models + "/scrfd_2.5g_kps.onnx")
+    try FileManager.default.createSymbolicLink(atPath: models + "/shape_predictor_68_face_landmarks.dat",
+                                               withDestinationPath: CLITests.root + "/models/shape_predictor_68_face_landmarks.dat")
+    try FileManager.default.copyItem(atPath: try DataSafetyTests.clip, toPath: input)
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "20", "--jobs-dir", jobs, "--models-dir", models],
+                                           target: input)
+    /// A run whose second chunk always fails: the job stays unfinished (failed, one chunk done).
+    func unfinished(_ job: Int) throws {
+      let run = try CLITests.swapline(command, environment: ["SWAPLINE_INJECT_CORRUPT_FRAME": "15"])
+      #expect(run.status == 1 && run.stderr.contains("job \(job) failed: chunk 1"), "\(run.status) \(run.stderr)")
+    }
+    try unfinished(1)
+    // The same model with one more protobuf field (a doc string): ONNX Runtime loads it, the bytes differ.
+    let model = try FileHandle(forWritingTo: URL(fileURLWithPath: models + "/scrfd_2.5g_kps.onnx"))
+    try model.seekToEnd()
+    try model.write(contentsOf: Data([0x32, 0x04]) + Data("test".utf8))
+    try model.close()
+    let newModel = try CLITests.swapline(command + ["--log-level", "warn"])
+    #expect(newModel.status == 0 && newModel.stdout.contains("(job 2, 2 chunks, 2 rendered") && newModel.stderr.isEmpty,
+            "\(newModel.stdout) \(newModel.stderr)")
+
+    try unfinished(3)
+    // The same frames in a new container with another title.
+    try VideoJobTests.ffmpeg(["-i", input, "-c", "copy", "-metadata", "title=changed", folder + "/in2.mp4"])
+    try FileManager.default.removeItem(atPath: input)
+    try FileManager.default.moveItem(atPath: folder + "/in2.mp4", toPath: input)
+    let newInput = try CLITests.swapline(command)
+    #expect(newInput.status == 0 && newInput.stdout.contains("(job 4, 2 chunks, 2 rendered") && !newInput.stderr.contains("resuming"),
+            "\(newInput.stdout) \(newInput.stderr)")
+    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs]).stdout
+    #expect(list.contains("1\tfailed") && list.contains("3\tfailed"), "\(list)")
+  }
+
+  /// A trimmed range keeps its own stretch of audio, re-encoded and cut; webm gets audio too.
+  @Test func trimmedAudioIsCutToTheRangeInMp4AndWebm() throws {
+    let folder = CLITests.temporaryDirectory()
+    for (name, encoder) in [("t.mp4", "libx264"), ("t.webm", "libvpx-vp9")] {
+      let output = folder + "/" + name
+      let result = try CLITests.swapline(try DataSafetyTests.swap(output, ["--trim-frame-start", "10", "--trim-frame-end", "35",
+                                                                          "--output-video-encoder", encoder]))
+      #expect(result.status == 0, "\(result.stderr)")
+      #expect(try DataSafetyTests.frameCount(output) == 25)
+      let audio = try VideoJobTests.probe(["-select_streams", "a:0", "-show_entries", "stream=codec_name:format=duration", "-of", "csv=p=0", output])
+      let codec = try VideoJobTests.probe(["-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0", output])
+      #expect(codec == (name.hasSuffix(".webm") ? "opus" : "aac"), "\(name): \(audio)")
+      // Audio packets' end: within a frame (plus one audio packet) of the 1.0 s range.
+      let end = try VideoJobTests.probe(["-select_streams", "a:0", "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", output])
+        .split(separator: "\n").compactMap { line -> Double? in
+          let parts = line.split(separator: ",").compactMap { Double($0) }
+          return parts.count == 2 ? parts[0] + parts[1] : nil
+        }.max() ?? 0
+      #expect(abs(end - 1.0) < 0.07, "\(name): audio ends at \(end) s for a 1.0 s range")
+    }
+  }
+
+  /// --output-video-quality and --output-video-preset reach x264 (its settings are written into
+  /// the stream): crf = round(51 - 0.51 x quality), FaceFusion's mapping. An nvenc request on a
+  /// machine where ffmpeg cannot use nvenc falls back to libx264 with a warning.
+  @Test func qualityAndPresetReachTheEncoder() throws {
+    let folder = CLITests.temporaryDirectory()
+    func x264Settings(_ extra: [String]) throws -> (String, String) {
+      let output = folder + "/q\(UUID().uuidString.prefix(6)).mp4"
+      let result = try CLITests.swapline(try DataSafetyTests.swap(output, ["--trim-frame-end", "5"] + extra))
+      #expect(result.status == 0, "\(result.stderr)")
+      let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+      guard let start = bytes.range(of: Data("x264 - core".utf8)) else { return ("", result.stderr) }
+      return (String(decoding: bytes[start.lowerBound..<min(bytes.endIndex, start.lowerBound + 1500)], as: UTF8.self), result.stderr)
+    }
+    let (slow, _) = try x264Settings(["--output-video-quality", "80", "--output-video-preset", "veryslow"])
+    #expect(slow.contains(" crf=10.0 ") && slow.contains(" subme=10 ") && slow.contains(" me=umh "), "\(slow)")
+    let (fast, _) = try x264Settings(["--output-video-quality", "20", "--output-video-preset", "ultrafast"])
+    #expect(fast.contains(" crf=41.0 ") && fast.contains(" subme=0 ") && fast.contains(" me=dia "), "\(fast)")
+
+    let nvencWorks = (try? VideoJobTests.ffmpeg(["-f", "lavfi", "-i", "color=size=320x240:rate=1", "-frames:v", "1", "-c:v", "h264_nvenc", "-f", "null", "-"])) != nil
+    let (nvenc, stderr) = try x264Settings(["--output-video-encoder", "h264_nvenc"])
+    if nvencWorks {
+      #expect(nvenc.isEmpty && !stderr.contains("falling back"), "\(stderr)")
+    } else {
+      #expect(!nvenc.isEmpty && stderr.contains("h264_nvenc") && stderr.contains("libx264"), "\(stderr)")
+    }
+  }
+
+  /// Default placement on a machine of two or more cores: inference pinned to core 0, helpers to the
+  /// others. `--no-thread-pinning` and `--execution-thread-count 2` leave every thread free.
+  @Test func threadsArePinnedUnlessToldOtherwise() throws {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let everyCore = cores == 1 ? "0" : "0-\(cores - 1)"
+    func affinities(_ extra: [String]) throws -> Set<String> {
+      let folder = CLITests.temporaryDirectory()
+      let run = try Running(try DataSafetyTests.swap(folder + "/p.mkv", DataSafetyTests.lossless + ["--jobs-dir", folder + "/jobs"] + extra))
+      var seen = Set<String>()
+      // Sample every thread's allowed CPUs while frames are being rendered.
+      _ = Self.waitFor(60) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(run.process.processIdentifier)/task")) ?? []
+        for task in tasks {
+          let status = (try? String(contentsOfFile: "/proc/\(run.process.processIdentifier)/task/\(task)/status", encoding: .utf8)) ?? ""
+          if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
+            seen.insert(line.split(separator: "\t").last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "")
+          }
+        }
+        return !run.process.isRunning || (seen.count >= 3 && (try? DataSafetyTests.segments(folder + "/jobs").count) ?? 0 >= 1)
+      }
+      let (status, stderr) = run.finish()
+      #expect(status == 0, "\(stderr)")
+      return seen
+    }
+    let pinned = try affinities([])
+    if cores >= 2 {
+      #expect(pinned.contains("0") && pinned.contains(cores == 2 ? "1" : "1-\(cores - 1)"), "\(pinned)")
+    }
+    #expect(try affinities(["--no-thread-pinning"]) == [everyCore])
+    #expect(try affinities(["--execution-thread-count", "2"]) == [everyCore])
+  }
+
+  /// `--help` of every command and subcommand renders, with usage, and wraps within 100 columns.
+  @Test func everyCommandHasHelp() throws {
+    func subcommands(_ path: [String]) throws -> [String] {
+      let help = try CLITests.swapline(path + ["--help"])
+      #expect(help.status == 0 && help.stdout.contains("USAGE: swapline"), "\(path): \(help.stdout) \(help.stderr)")
+      // Usage lines list every option on one line; everything else wraps.
+      #expect(help.stdout.split(separator: "\n").allSatisfy { $0.count <= 100 || $0.hasPrefix("USAGE:") },
+              "\(path) has lines over 100 columns:\n\(help.stdout)")
+      guard let section = help.stdout.components(separatedBy: "SUBCOMMANDS:").dropFirst().first else { return [] }
+      return section.split(separator: "\n").compactMap { line in
+        line.hasPrefix("  ") && !line.hasPrefix("    ") ? line.split(separator: " ").first.map(String.init) : nil
+      }.filter { $0 != "help" }
+    }
+    let commands = try subcommands([])
+    #expect(Set(["swap", "detect", "models", "doctor", "jobs", "worker", "coordinator"]).isSubset(of: Set(commands)), "\(commands)")
+    var visited = 0
+    for command in commands {
+      for sub in try subcommands([command]) {
+        _ = try subcommands([command, sub])
+        visited += 1
+      }
+      visited += 1
+    }
+    #expect(visited >= commands.count + 5)
+  }
+
+  /// --face-detector-score keeps only faces at or above it; a missing detector family is named
+  /// with the command that fetches it; --memory-budget is parsed and reported by doctor.
+  @Test func detectorScoreFamilyAndMemoryBudgetOptionsAct() throws {
+    struct Report: Decodable { struct Face: Decodable { let score: Float }; let faces: [Face] }
+    func faces(_ extra: [String]) throws -> [Float] {
+      let result = try CLITests.swapline(["detect", "samples/solvay_conference_1927.jpg", "--json"] + extra)
+      #expect(result.status == 0, "\(result.stderr)")
+      return try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)).faces.map(\.score)
+    }
+    let all = try faces([]), confident = try faces(["--face-detector-score", "0.8"])
+    #expect(confident.allSatisfy { $0 >= 0.8 } && !confident.isEmpty && confident.count < all.count, "\(all.count) -> \(confident)")
+    #expect(confident.count == all.filter { $0 >= 0.8 }.count)
+
+    let empty = CLITests.temporaryDirectory()
+    for family in ["yolo_face", "retinaface", "yunet"] {
+      let result = try CLITests.swapline(["detect", "samples/grace_hopper.jpg", "--face-detector-model", family, "--models-dir", empty])
+      #expect(result.status == 2 && result.stderr.contains("models fetch"), "\(family): \(result.status) \(result.stderr)")
+    }
+    let doctor = try CLITests.swapline(["doctor", "--memory-budget", "512M", "--video-memory-strategy", "strict"])
+    #expect(doctor.stdout.contains("session budget 0.5 GiB, video memory strategy strict"), "\(doctor.stdout)")
+    let bad = try CLITests.swapline(["doctor", "--memory-budget", "lots"])
+    #expect(bad.status == 2 && bad.stderr.contains("--memory-budget must be a size"), "\(bad.stderr)")
+  }
+
+  /// A video with a rotation flag is swapped upright, as players show it.
+  @Test func aRotatedVideoIsSwappedUpright() throws {
+    let folder = CLITests.temporaryDirectory()
+    let rotated = folder + "/rotated.mp4", output = folder + "/o.mkv"
+    // Stored a quarter turn clockwise, flagged to be shown turned back: players show it upright.
+    try VideoJobTests.ffmpeg(["-i", try DataSafetyTests.clip, "-vf", "transpose=1", "-c:v", "libx264", "-an", folder + "/sideways.mp4"])
+    try VideoJobTests.ffmpeg(["-i", folder + "/sideways.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated])
+    let result = try CLITests.swapline(try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "5"], target: rotated))
+    #expect(result.status == 0, "\(result.stderr)")
+    let size = try VideoJobTests.probe(["-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", output])
+    #expect(size == "320,240", "\(size)")
+    // Upright, the frames are the clip's: the face swapped where the clip has it, the rest untouched.
+    try VideoJobTests.requireSwapped(rotated, output, width: 320, face: DataSafetyTests.face, background: DataSafetyTests.background)
+  }
+
+  /// A PNG that cannot be written whole (file size limit, as on a full disk) leaves neither OUTPUT
+  /// nor a temporary file, and says why.
+  @Test func anImageWriteThatFailsLeavesNothing() throws {
+    let folder = CLITests.temporaryDirectory()
+    let command = "ulimit -f 16; trap '' XFSZ; exec " + ([CLITests.binary, "swap", "-s", Self.grace, "-t", CLITests.root + "/samples/astronaut.png",
+                                                          "-o", folder + "/big.png"].map { "'\($0)'" }.joined(separator: " "))
+    let result = try CLITests.run("/bin/bash", ["-c", command])
+    #expect(result.status == 1 && result.stderr.contains("big.png"), "\(result.status) \(result.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == [], "left behind")
+  }
+}
