@@ -58,11 +58,12 @@ import Testing
               source: .facefusionRelease(folder: "models-test"), sha256: sha256)
   }
 
-  static func payloadSHA() throws -> String {
-    let path = VerifyTests.folder() + "/payload"
-    FileManager.default.createFile(atPath: path, contents: Data(payload))
-    return try ModelStore.sha256(ofFile: path)
-  }
+  /// The payload's SHA-256 and zlib CRC-32, computed once with Python's hashlib and zlib (not with
+  /// the code under test): `bytes(((i*31)^(i>>7))&0xff for i in range(300000))`.
+  static let payloadSHA256 = "227dbfe3e1c3f76b3d748cee560cc14df7d008db26ee8446c6a4ee6ed63dcd3f"
+  static let payloadCRC32 = "f769acaa"
+
+  static func payloadSHA() throws -> String { payloadSHA256 }
 
   @Test func downloadsInPiecesAndVerifiesTheHash() async throws {
     let server = try Server()
@@ -99,12 +100,23 @@ import Testing
   @Test func zooModelsAreCheckedAgainstTheirHashSidecar() async throws {
     let server = try Server()
     server.serve("download_test.onnx", Self.payload)
-    let path = VerifyTests.folder() + "/p"
-    FileManager.default.createFile(atPath: path, contents: Data(Self.payload))
-    server.serve("download_test.hash", Array(try ModelStore.crc32Hex(ofFile: path).utf8))
+    server.serve("download_test.hash", Array(Self.payloadCRC32.utf8))
     let destination = VerifyTests.folder()
     _ = try await ModelFetcher().fetch(Self.spec(sha256: nil), baseURL: server.baseURL, into: destination)
     #expect(ModelStore(directory: destination).verify(Self.spec(sha256: nil)) == .ok(method: "crc32 .hash"))
+  }
+
+  @Test func aCRCMismatchDuringTheFetchLeavesNothingBehind() async throws {
+    let server = try Server()
+    server.serve("download_test.onnx", Self.payload)
+    server.serve("download_test.hash", Array("0badc0de".utf8))
+    let destination = VerifyTests.folder()
+    await #expect {
+      _ = try await ModelFetcher().fetch(Self.spec(sha256: nil), baseURL: server.baseURL, into: destination)
+    } throws: { error in
+      (error as? ModelError)?.code == .hashMismatch && "\(error)".contains("f769acaa") && "\(error)".contains("0badc0de")
+    }
+    #expect((try FileManager.default.contentsOfDirectory(atPath: destination)).isEmpty)
   }
 
   @Test func aMissingFileIsAnHTTPError() async throws {

@@ -77,4 +77,30 @@ import Testing
     #expect(InferencePoolConfiguration.defaultBudget(physicalMemory: 24 << 30) == 12 << 30)
     #expect(InferencePoolConfiguration.defaultBudget(physicalMemory: 24 << 30, deviceMemory: 80 << 30) == 64 << 30)
   }
+
+  /// Eight threads asking at once for the same model get one session, loaded once.
+  @Test func concurrentRequestsLoadAModelOnce() async throws {
+    let pool = try pool(budget: 1_000)
+    let path = first
+    let sessions = try await withThrowingTaskGroup(of: ObjectIdentifier.self) { group in
+      for _ in 0..<8 { group.addTask { ObjectIdentifier(try pool.session(for: path, owner: "face_detector")) } }
+      return try await group.reduce(into: Set<ObjectIdentifier>()) { $0.insert($1) }
+    }
+    #expect(sessions.count == 1)
+    #expect(pool.counters.loads == 1 && pool.counters.hits == 7)
+  }
+
+  /// The real size estimate (not replaced): a model's resident cost is its file size, so a
+  /// budget between one model and two keeps one.
+  @Test func theDefaultEstimateIsTheFileSize() throws {
+    let scrfd = try FileManager.default.attributesOfItem(atPath: first)[.size] as! NSNumber
+    let yolo = try FileManager.default.attributesOfItem(atPath: second)[.size] as! NSNumber
+    #expect(InferencePool.fileSize(first) == scrfd.int64Value && scrfd.int64Value > 3_000_000)
+    let pool = InferencePool(runtime: try Fixtures.runtime,
+                             configuration: InferencePoolConfiguration(budgetBytes: scrfd.int64Value + yolo.int64Value / 2))
+    _ = try pool.session(for: first, owner: "a")
+    #expect(pool.counters.residentBytes == scrfd.int64Value)
+    _ = try pool.session(for: second, owner: "b")
+    #expect(pool.residentModels == [second] && pool.counters.evictions == 1)
+  }
 }
