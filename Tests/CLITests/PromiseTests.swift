@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Jobs
 import Testing
 
@@ -282,5 +283,63 @@ import Testing
     let result = try CLITests.run("/bin/bash", ["-c", command])
     #expect(result.status == 1 && result.stderr.contains("big.png"), "\(result.status) \(result.stderr)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == [], "left behind")
+  }
+}
+
+extension NeuralSwapCommandTests {
+  /// Each mask option changes which part of the face is swapped (hyperswap stand-in that inverts
+  /// the face, so every swapped pixel changes): box padding, areas and regions at the CLI.
+  /// Models named by an option are the ones looked for.
+  @Test func maskAndModelOptionsAct() throws {
+    let models = try CLITests.modelsFolder([("vendor/test-models/hyperswap_1a_256_negative.onnx", "hyperswap_1a_256.onnx"),
+                       ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
+                       ("vendor/test-models/bisenet_resnet_34_bluescarf.onnx", "bisenet_resnet_34.onnx"),
+                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
+    let original = try ImageIO.read(path: CLITests.root + "/samples/astronaut.png").converted(toChannels: 3)
+    /// Mean change around the eyes and on the chin.
+    func change(_ options: [String]) throws -> (eyes: Double, chin: Double) {
+      let output = models + "/\(UUID().uuidString.prefix(8)).png"
+      let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", output,
+                                          "--face-swapper-model", "hyperswap_1a_256", "--models-dir", models] + options)
+      #expect(result.status == 0, "\(options): \(result.stderr)")
+      let swapped = try ImageIO.read(path: output).converted(toChannels: 3)
+      func mean(_ xs: Range<Int>, _ ys: Range<Int>) -> Double {
+        var total = 0
+        for y in ys { for x in xs { for k in 0..<3 { total += abs(Int(swapped.pixels[(y * 512 + x) * 3 + k]) - Int(original.pixels[(y * 512 + x) * 3 + k])) } } }
+        return Double(total) / Double(xs.count * ys.count * 3)
+      }
+      return (mean(200..<260, 90..<115), mean(205..<245, 155..<170))
+    }
+    let box = try change([])
+    #expect(box.eyes > 50 && box.chin > 50, "\(box)")
+    let padded = try change(["--face-mask-padding", "0", "0", "30", "0"])
+    #expect(padded.eyes > 50 && padded.chin < 5, "bottom padding: \(padded)")
+    let upper = try change(["--face-mask-types", "area", "--face-mask-areas", "upper-face"])
+    #expect(upper.eyes > 50 && upper.chin < 5, "upper-face: \(upper)")
+    let lower = try change(["--face-mask-types", "area", "--face-mask-areas", "lower-face"])
+    #expect(lower.eyes < 5 && lower.chin > 50, "lower-face: \(lower)")
+    let skin = try change(["--face-mask-types", "region", "--face-mask-regions", "skin"])
+    #expect(skin.eyes > 50 && skin.chin > 50, "skin: \(skin)")
+    // The parser stand-in never says "nose": a nose-only region mask swaps nothing.
+    let nose = try change(["--face-mask-types", "region", "--face-mask-regions", "nose"])
+    #expect(nose.eyes < 1 && nose.chin < 1, "nose: \(nose)")
+
+    for (option, model) in [("--face-enhancer-model", "codeformer"), ("--face-landmarker-model", "peppa_wutz")] {
+      let processors = option == "--face-enhancer-model" ? ["--processors", "face_swapper", "face_enhancer"] : []
+      let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", models + "/m.png",
+                                          "--face-swapper-model", "hyperswap_1a_256", "--models-dir", models, option, model] + processors)
+      #expect(result.status == 2 && result.stderr.contains("\(model).onnx is not in"), "\(option): \(result.stderr)")
+    }
+  }
+
+  /// --face-selector-mode at the CLI: one face of the Solvay photo, or all of them.
+  @Test func selectorModeOneOrMany() throws {
+    let folder = CLITests.temporaryDirectory()
+    for (mode, expected) in [("one", "swapped 1 face"), ("many", "swapped 2")] {
+      let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/solvay_conference_1927.jpg",
+                                          "-o", folder + "/\(mode).jpg", "--face-selector-mode", mode])
+      #expect(result.status == 0 && result.stdout.contains(expected), "\(mode): \(result.stdout) \(result.stderr)")
+    }
   }
 }
