@@ -70,7 +70,7 @@ struct ExecutionArguments: ParsableArguments {
 /// FaceFusion's memory group plus our session budget.
 struct MemoryArguments: ParsableArguments {
   @Option(name: .customLong("video-memory-strategy"),
-          help: "When model sessions are released: strict (after each stage), moderate (the stage's own), tolerant (keep).")
+          help: "FaceFusion's session release policy (strict, moderate, tolerant): accepted, no effect yet (sessions live for the run).")
   var strategy: VideoMemoryStrategy = .tolerant
 
   @Option(name: .customLong("memory-budget"),

@@ -343,3 +343,18 @@ extension NeuralSwapCommandTests {
     }
   }
 }
+
+extension PromiseTests {
+  /// README: HDR (10-bit) video is processed as 8-bit SDR: it is read, swapped and written 8-bit.
+  @Test func tenBitVideoIsSwappedAsEightBit() throws {
+    let folder = CLITests.temporaryDirectory()
+    let deep = folder + "/deep.mkv", output = folder + "/o.mp4"
+    try VideoJobTests.ffmpeg(["-i", try DataSafetyTests.clip, "-frames:v", "5", "-c:v", "ffv1", "-pix_fmt", "yuv420p10le", "-an", deep])
+    #expect(try VideoJobTests.probe(["-select_streams", "v:0", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", deep]) == "yuv420p10le")
+    let result = try CLITests.swapline(["swap", "-s", Self.grace, "-t", deep, "-o", output])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try VideoJobTests.probe(["-select_streams", "v:0", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", output]) == "yuv420p")
+    #expect(try DataSafetyTests.frameCount(output) == 5)
+    try VideoJobTests.requireSwapped(deep, output, width: 320, face: DataSafetyTests.face, background: DataSafetyTests.background)
+  }
+}
