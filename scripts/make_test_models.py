@@ -318,6 +318,80 @@ def mask_models(out_dir):
     write(negative, os.path.join(out_dir, "hyperswap_1a_256_negative.onnx"))
 
 
+def swapper_probe_models(out_dir):
+    """Swapper probes: output plane 0 = target plane 0, plane 1 = 0.5 x target plane 0, plane 2 = 0.25, so the colour
+    a swap produces on a uniform crop depends on the input plane order, the input normalisation, the output
+    de-normalisation and the output plane order. Signatures as FaceFusion's zoo files (inputs named source/target):
+
+    - inswapper_128_probe.onnx: target [1,3,128,128], source [1,512]; LAST initializer a 512x512 emap (as inswapper).
+    - simswap_256_probe.onnx, ghost_1_256_probe.onnx, hififace_unofficial_256_probe.onnx: source [1,512],
+      target [1,3,256,256].
+    All outputs [1,3,size,size] named output.
+    """
+    def probe(name, size, inputs, emap=None):
+        nodes = [
+            helper.make_node("Split", ["target"], ["t0", "t1", "t2"], axis=1),
+            helper.make_node("ReduceSum", ["source"], ["source_sum"], keepdims=0),
+            helper.make_node("Mul", ["source_sum", "zero"], ["silent"]),
+            helper.make_node("Add", ["t0", "silent"], ["o0"]),
+            helper.make_node("Mul", ["t0", "half"], ["o1"]),
+            helper.make_node("Mul", ["t2", "zero"], ["t2_zero"]),
+            helper.make_node("Add", ["t2_zero", "quarter"], ["o2"]),
+            helper.make_node("Concat", ["o0", "o1", "o2"], ["output"], axis=1),
+        ]
+        initializers = [numpy_helper.from_array(np.array(v, dtype=np.float32), n)
+                        for n, v in (("zero", 0.0), ("half", 0.5), ("quarter", 0.25))]
+        if emap is not None:
+            initializers.append(numpy_helper.from_array(emap, "emap"))
+        declared = {"source": helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512]),
+                    "target": helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, size, size])}
+        graph = helper.make_graph(nodes, name, [declared[n] for n in inputs],
+                                  [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, size, size])], initializers)
+        write(graph, os.path.join(out_dir, name + ".onnx"))
+
+    probe("inswapper_128_probe", 128, ["target", "source"], emap=np.eye(512, dtype=np.float32))
+    for name in ("simswap_256_probe", "ghost_1_256_probe", "hififace_unofficial_256_probe"):
+        probe(name, 256, ["source", "target"])
+
+
+def mask_probe_models(out_dir):
+    """Mask probes (FaceFusion face_masker.py: create_occlusion_mask feeds xseg the crop resized to 256, NHWC, its
+    OpenCV BGR channels / 255; create_region_mask feeds bisenet the crop resized to 512, RGB, (x / 255 - ImageNet
+    mean) / ImageNet std, NCHW, and keeps pixels whose arg-max class is a chosen region).
+
+    - xseg_1_probe.onnx: [1,256,256,3] -> [1,256,256,1] = input channel 0 (blue under FaceFusion's BGR feed).
+    - bisenet_resnet_34_probe.onnx: [1,3,512,512] -> [1,19,512,512] logits: class 0 (background) = -2, class 1
+      (skin) = input plane 0, classes 2-18 = -10. Skin wins where (R / 255 - 0.485) / 0.229 > -2, i.e. R >= 7:
+      R = 8 is skin, R = 6 background, under FaceFusion's red mean and std only.
+    """
+    xseg = helper.make_graph(
+        [helper.make_node("Slice", ["input", "start", "end", "axes"], ["output"])], "xseg_probe",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 256, 256, 3])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 256, 256, 1])],
+        [numpy_helper.from_array(np.array([0], dtype=np.int64), "start"),
+         numpy_helper.from_array(np.array([1], dtype=np.int64), "end"),
+         numpy_helper.from_array(np.array([3], dtype=np.int64), "axes")])
+    write(xseg, os.path.join(out_dir, "xseg_1_probe.onnx"))
+    mean, std = 0.485, 0.229  # ImageNet red, as FaceFusion's create_region_mask
+    assert (8 / 255 - mean) / std > -2 > (6 / 255 - mean) / std
+    parser = helper.make_graph(
+        [helper.make_node("Slice", ["input", "start", "end", "axes"], ["skin"]),
+         helper.make_node("Mul", ["skin", "zero"], ["zeros"]),
+         helper.make_node("Add", ["zeros", "minus_two"], ["background"]),
+         helper.make_node("Add", ["zeros", "minus_ten"], ["low"]),
+         helper.make_node("Tile", ["low", "repeats"], ["rest"]),
+         helper.make_node("Concat", ["background", "skin", "rest"], ["output"], axis=1)],
+        "bisenet_probe",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 19, 512, 512])],
+        [numpy_helper.from_array(np.array([0], dtype=np.int64), "start"),
+         numpy_helper.from_array(np.array([1], dtype=np.int64), "end"),
+         numpy_helper.from_array(np.array([1], dtype=np.int64), "axes"),
+         numpy_helper.from_array(np.array([1, 17, 1, 1], dtype=np.int64), "repeats")]
+        + [numpy_helper.from_array(np.array(v, dtype=np.float32), n) for n, v in (("zero", 0.0), ("minus_two", -2.0), ("minus_ten", -10.0))])
+    write(parser, os.path.join(out_dir, "bisenet_resnet_34_probe.onnx"))
+
+
 def enhancer_models(out_dir):
     """Enhancer stand-ins with FaceFusion's names and shapes.
 
@@ -338,33 +412,151 @@ def enhancer_models(out_dir):
     write(esrgan, os.path.join(out_dir, "real_esrgan_x2_nearest.onnx"))
 
 
-def landmarker_models(out_dir):
-    """Landmarker stand-ins with FaceFusion's input names and output layouts.
+# FaceFusion conventions the probe stand-ins below are written against, stated here independently
+# of Swapline's Swift code (read from facefusion/facefusion 3.8.1):
+# - face_helper.py WARP_TEMPLATE_SET['ffhq_512'] (normalised 5-point template).
+FFHQ_512 = np.array([[0.37691676, 0.46864664], [0.62285697, 0.46912813], [0.50123859, 0.61331904],
+                     [0.39308822, 0.72541100], [0.61150205, 0.72490465]])
+# - face_landmarker.py detect_with_2dfan4 / detect_with_peppa_wutz: the frame (OpenCV, BGR) is cropped by
+#   scale = 195 / max(box side), translation = (256 - (x1 + x2, y1 + y2) * scale) / 2 into 256 x 256 (black
+#   outside the frame), fed as its BGR planes / 255; landmark rows are on a 64 grid (times 256 / 64), mapped back
+#   through the inverse crop; 2dfan4 score = mean of the heatmap maxima mapped [0, 0.9] -> [0, 1], peppa_wutz score =
+#   mean of the rows' third values mapped [0, 0.95] -> [0, 1].
+# - estimate_face_landmark_68_5: the five points go through the similarity onto ffhq_512 at size (1, 1), the model
+#   returns 68 points in that unit frame, which go back through the inverse similarity.
+#
+# The landmark scene (frame RGB, as Swapline holds images): a uniform green frame whose blue channel is 0, and a
+# 7 x 7 spot centred on frame pixel SPOT (blue value 204 = 0.8 after / 255) near the lower-left edge of BOX.
+LANDMARK_SCENE = {"frame_size": [320, 320], "background_rgb": [0, 150, 0], "box": [100, 60, 230, 250],
+                  "spot": [108, 241], "spot_radius": 3, "spot_rgb": [0, 150, 204], "wrong_channel_spot_rgb": [204, 150, 0]}
+LANDMARK_OFFSETS = np.array([[(i % 17) * 0.5, (i // 17) * 1.5] for i in range(68)], dtype=np.float32)  # 64-grid units
+HEATMAP_PEAK = 0.72  # 2dfan4 stand-in: every heatmap's maximum = 0.72 x (window maximum of the probed plane)
+PEPPA_CONFIDENCE = 0.855  # peppa_wutz stand-in: every row's confidence = 0.855 x (window maximum)
 
-    - 2dfan4_synthetic.onnx: input [1,3,256,256] -> landmarks [1,68,3] (x, y on the 64 grid:
-      x = 10 + (i % 17) * 2.5, y = 12 + (i // 17) * 9) and heatmaps [1,68,64,64] whose maxima are
-      all 0.45 (score 0.45 / 0.9 = 0.5).
-    - peppa_wutz_synthetic.onnx: input [1,3,256,256] -> [1,204] rows (x, y, confidence) with the same
-      points and confidence 0.57 (score 0.57 / 0.95 = 0.6).
-    - fan_68_5_synthetic.onnx: input [1,5,2] -> [1,68,2] where point i copies input point i % 5.
+
+def landmark_crop_matrix(box):
+    """FaceFusion's 2dfan4/peppa_wutz crop: frame pixel -> 256 x 256 crop pixel (2 x 3)."""
+    box = np.asarray(box, dtype=np.float64)
+    scale = 195 / max(1.0, (box[2:] - box[:2]).max())
+    translation = (256 - (box[2:] + box[:2]) * scale) * 0.5
+    return np.array([[scale, 0, translation[0]], [0, scale, translation[1]]])
+
+
+def spot_finder_nodes(window_centre):
+    """Nodes reading `input` [1,3,256,256]: plane 0 only (blue under FaceFusion's BGR feed).
+
+    cx, cy: its intensity centroid in crop pixels (0 when the plane is empty); peak: its maximum in the 7 x 7 crop
+    window centred on `window_centre`, which only sees the spot when the crop geometry is FaceFusion's."""
+    cx0, cy0 = window_centre
+    ys, xs = np.mgrid[:256, :256].astype(np.float32)
+    nodes = [
+        helper.make_node("Split", ["input"], ["plane", "plane_1", "plane_2"], axis=1),
+        helper.make_node("ReduceSum", ["plane"], ["mass_raw"], keepdims=0),
+        helper.make_node("Add", ["mass_raw", "tiny"], ["mass"]),
+        helper.make_node("Mul", ["plane", "grid_x"], ["weighted_x"]),
+        helper.make_node("Mul", ["plane", "grid_y"], ["weighted_y"]),
+        helper.make_node("ReduceSum", ["weighted_x"], ["sum_x"], keepdims=0),
+        helper.make_node("ReduceSum", ["weighted_y"], ["sum_y"], keepdims=0),
+        helper.make_node("Div", ["sum_x", "mass"], ["cx"]),
+        helper.make_node("Div", ["sum_y", "mass"], ["cy"]),
+        helper.make_node("Unsqueeze", ["cx", "axis0"], ["cx1"]),
+        helper.make_node("Unsqueeze", ["cy", "axis0"], ["cy1"]),
+        helper.make_node("Concat", ["cx1", "cy1"], ["centroid"], axis=0),
+        helper.make_node("Mul", ["centroid", "quarter"], ["centroid64"]),  # crop pixels -> 64 grid
+        helper.make_node("Add", ["centroid64", "offsets"], ["points"]),  # [1,68,2]
+        helper.make_node("Slice", ["plane", "window_start", "window_end", "window_axes"], ["window"]),
+        helper.make_node("ReduceMax", ["window"], ["peak"], keepdims=0),
+    ]
+    initializers = [
+        numpy_helper.from_array(xs.reshape(1, 1, 256, 256), "grid_x"),
+        numpy_helper.from_array(ys.reshape(1, 1, 256, 256), "grid_y"),
+        numpy_helper.from_array(np.array(1e-6, dtype=np.float32), "tiny"),
+        numpy_helper.from_array(np.array(0.25, dtype=np.float32), "quarter"),
+        numpy_helper.from_array(np.array([0], dtype=np.int64), "axis0"),
+        numpy_helper.from_array(LANDMARK_OFFSETS.reshape(1, 68, 2), "offsets"),
+        numpy_helper.from_array(np.array([cy0 - 3, cx0 - 3], dtype=np.int64), "window_start"),
+        numpy_helper.from_array(np.array([cy0 + 4, cx0 + 4], dtype=np.int64), "window_end"),
+        numpy_helper.from_array(np.array([2, 3], dtype=np.int64), "window_axes"),
+    ]
+    return nodes, initializers
+
+
+def landmarker_models(out_dir):
+    """Landmarker probes with FaceFusion's input names and output layouts (see LANDMARK_SCENE and the notes above).
+
+    - 2dfan4_spot.onnx: input [1,3,256,256] -> landmarks [1,68,3] (point i = centroid of input plane 0 / 4 +
+      LANDMARK_OFFSETS[i], third value = window peak) and heatmaps [1,68,64,64] (each map's maximum =
+      HEATMAP_PEAK x window peak).
+    - peppa_wutz_spot.onnx: input [1,3,256,256] -> [1,204] rows (x, y, PEPPA_CONFIDENCE x window peak).
+    - fan_68_5_ffhq.onnx: input [1,5,2] -> [1,68,2], point i = 2 x ffhq_512[i % 5] - input[i % 5]: the
+      template itself exactly when it is fed the five points in FaceFusion's unit ffhq_512 frame.
+
+    Returns landmarker_expectations.json: the scene and, computed here from FaceFusion's formulas, where a correct
+    decoder puts the points and what score it reports.
     """
-    grid = np.array([[10 + (i % 17) * 2.5, 12 + (i // 17) * 9] for i in range(68)], dtype=np.float32)
-    landmarks = np.concatenate([grid, np.ones((68, 1), dtype=np.float32)], axis=1).reshape(1, 68, 3)
-    heatmaps = np.zeros((1, 68, 64, 64), dtype=np.float32)
-    heatmaps[0, :, 5, 7] = 0.45
-    constant_model(os.path.join(out_dir, "2dfan4_synthetic.onnx"), "input", [("landmarks", landmarks), ("heatmaps", heatmaps)],
-                   input_shape=(1, 3, 256, 256))
-    peppa = np.concatenate([grid, np.full((68, 1), 0.57, dtype=np.float32)], axis=1).reshape(1, 204)
-    constant_model(os.path.join(out_dir, "peppa_wutz_synthetic.onnx"), "input", [("output", peppa)], input_shape=(1, 3, 256, 256))
+    matrix = landmark_crop_matrix(LANDMARK_SCENE["box"])
+    spot = np.array(LANDMARK_SCENE["spot"], dtype=np.float64)
+    spot_in_crop = matrix[:, :2] @ spot + matrix[:, 2]
+    window_centre = [int(round(v)) for v in spot_in_crop]
+    assert np.abs(spot_in_crop - window_centre).max() <= 0.5
+    # A plausible wrong geometry (scale from the box width, or no centring) must put the spot outside the window.
+    assert abs(spot[0] * 195 / 130 + (256 - 330 * 195 / 130) / 2 - window_centre[0]) > 7
+    peak = LANDMARK_SCENE["spot_rgb"][2] / 255.0
+
+    nodes, initializers = spot_finder_nodes(window_centre)
+    heatmap_base = np.zeros((1, 68, 64, 64), dtype=np.float32)
+    heatmap_base[0, :, 5, 7] = HEATMAP_PEAK
+    fan = helper.make_graph(
+        nodes + [
+            helper.make_node("Mul", ["ones_68", "peak"], ["third"]),
+            helper.make_node("Concat", ["points", "third"], ["landmarks"], axis=2),
+            helper.make_node("Mul", ["heatmap_base", "peak"], ["heatmaps"]),
+        ], "2dfan4_spot",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [helper.make_tensor_value_info("landmarks", TensorProto.FLOAT, [1, 68, 3]),
+         helper.make_tensor_value_info("heatmaps", TensorProto.FLOAT, [1, 68, 64, 64])],
+        initializers + [numpy_helper.from_array(np.ones((1, 68, 1), dtype=np.float32), "ones_68"),
+                        numpy_helper.from_array(heatmap_base, "heatmap_base")])
+    write(fan, os.path.join(out_dir, "2dfan4_spot.onnx"))
+
+    nodes, initializers = spot_finder_nodes(window_centre)
+    peppa = helper.make_graph(
+        nodes + [
+            helper.make_node("Mul", ["confidence_68", "peak"], ["confidence"]),
+            helper.make_node("Concat", ["points", "confidence"], ["rows"], axis=2),
+            helper.make_node("Reshape", ["rows", "flat_shape"], ["output"]),
+        ], "peppa_wutz_spot",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 256, 256])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 204])],
+        initializers + [numpy_helper.from_array(np.full((1, 68, 1), PEPPA_CONFIDENCE, dtype=np.float32), "confidence_68"),
+                        numpy_helper.from_array(np.array([1, 204], dtype=np.int64), "flat_shape")])
+    write(peppa, os.path.join(out_dir, "peppa_wutz_spot.onnx"))
+
     selector = np.zeros((68, 5), dtype=np.float32)
     for i in range(68):
         selector[i, i % 5] = 1
-    fan = helper.make_graph(
-        [helper.make_node("MatMul", ["selector", "input"], ["output"])], "fan_68_5_synthetic",
+    doubled_template = (2 * FFHQ_512[np.arange(68) % 5]).astype(np.float32).reshape(1, 68, 2)
+    fan_68_5 = helper.make_graph(
+        [helper.make_node("MatMul", ["selector", "input"], ["selected"]),
+         helper.make_node("Sub", ["doubled_template", "selected"], ["output"])], "fan_68_5_ffhq",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 5, 2])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 68, 2])],
-        [numpy_helper.from_array(selector, "selector")])
-    write(fan, os.path.join(out_dir, "fan_68_5_synthetic.onnx"))
+        [numpy_helper.from_array(selector, "selector"), numpy_helper.from_array(doubled_template, "doubled_template")])
+    write(fan_68_5, os.path.join(out_dir, "fan_68_5_ffhq.onnx"))
+
+    # FaceFusion's decoding of the probes' outputs for the scene, assuming the centroid lands on the spot's crop
+    # position (bilinear resampling of a symmetric spot moves it by a small fraction of a pixel).
+    inverse = np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))[:2]
+    def decoded(rows64):
+        crop = rows64 / 64 * 256
+        return (crop @ inverse[:, :2].T + inverse[:, 2]).tolist()
+    rows64 = spot_in_crop / 4 + LANDMARK_OFFSETS.astype(np.float64)
+    return {
+        "scene": LANDMARK_SCENE,
+        "window_centre_in_crop": window_centre,
+        "2dfan4": {"points": decoded(rows64), "score": float(np.interp(HEATMAP_PEAK * peak, [0, 0.9], [0, 1]))},
+        "peppa_wutz": {"points": decoded(rows64), "score": float(np.interp(PEPPA_CONFIDENCE * peak, [0, 0.95], [0, 1]))},
+    }
 
 
 def converter_models(out_dir):
@@ -412,8 +604,11 @@ def main():
     }
     typed_models(out_dir)
     mask_models(out_dir)
+    mask_probe_models(out_dir)
+    swapper_probe_models(out_dir)
     enhancer_models(out_dir)
-    landmarker_models(out_dir)
+    with open(os.path.join(out_dir, "landmarker_expectations.json"), "w") as handle:
+        json.dump(landmarker_models(out_dir), handle, indent=1)
     converter_models(out_dir)
     with open(os.path.join(out_dir, "swapper_expectations.json"), "w") as handle:
         json.dump({"inswapper_source": swapper_models(out_dir)}, handle)

@@ -14,13 +14,10 @@ import Testing
     let landmarks: [[Float]]
   }
 
-  static let expectations: [String: [Expected]] = {
-    let path = Fixtures.root + "/vendor/test-models/expectations.json"
-    guard let data = FileManager.default.contents(atPath: path),
-      let decoded = try? JSONDecoder().decode([String: [Expected]].self, from: data)
-    else { fatalError("\(path) missing: run `make setup-dev`") }
-    return decoded
-  }()
+  static let expectationsResult = Result<[String: [Expected]], any Error> {
+    try Fixtures.testModelJSON("expectations.json", as: [String: [Expected]].self)
+  }
+
 
   /// Runs the model on a frame `scale` times the detector size and compares with the
   /// expectations scaled the same way (the frame is shrunk to 640 first, so coordinates map back).
@@ -28,7 +25,7 @@ import Testing
     let detector = try Fixtures.detector(family: family, model: "vendor/test-models/" + file)
     let frame = Image(width: frameWidth, height: frameHeight, channels: 3, fill: 90)
     let faces = try detector.detect(frame)
-    let expected = try #require(Self.expectations[file])
+    let expected = try #require(try Self.expectationsResult.get()[file])
     let scale = Float(max(frameWidth, frameHeight)) / 640
     #expect(faces.count == expected.count)
     for (face, want) in zip(faces, expected) {

@@ -5,13 +5,25 @@ import OnnxRuntime
 import Processors
 import Testing
 
+/// A fixture that could not be set up: thrown into each test that uses it, so a missing file or
+/// runtime fails those tests with this message and the rest of the suite still runs.
+struct FixtureError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
 /// The classic swapper on real photos: grace_hopper's face into astronaut.png.
 @Suite(.serialized) struct ClassicSwapperTests {
-  static let root: String = {
+  private static let rootResult = Result<String, any Error> {
     var directory = (#filePath as NSString).deletingLastPathComponent
-    while !FileManager.default.fileExists(atPath: directory + "/vendor/onnxruntime") { directory = (directory as NSString).deletingLastPathComponent }
-    return directory
-  }()
+    while directory != "/" {
+      if FileManager.default.fileExists(atPath: directory + "/vendor/onnxruntime") { return directory }
+      directory = (directory as NSString).deletingLastPathComponent
+    }
+    throw FixtureError("vendor/onnxruntime not found above \(#filePath): run `make setup`")
+  }
+
+  static var root: String { get throws { try rootResult.get() } }
 
   struct Fixture {
     let detector: FaceDetector
@@ -23,7 +35,8 @@ import Testing
     let result: SwapResult
   }
 
-  static let fixture: Fixture = {
+  /// Loaded once; a failure (missing model, sample or runtime) is thrown into every test that uses it.
+  private static let fixtureResult = Result<Fixture, any Error> {
     do {
       let runtime = try OrtRuntime(locator: OrtLibraryLocator(currentDirectory: root), threading: ThreadingOptions(intraOpThreads: 2))
       let session = try InferenceSession(runtime: runtime, modelPath: root + "/models/scrfd_2.5g_kps.onnx")
@@ -32,24 +45,28 @@ import Testing
       let source = try ImageIO.read(path: root + "/samples/grace_hopper.jpg").converted(toChannels: 3)
       let target = try ImageIO.read(path: root + "/samples/astronaut.png").converted(toChannels: 3)
       func shape(_ face: DetectedFace, _ image: Image) -> [Point2] { predictor.predict(in: image, box: face.box) }
-      let sourceFace = try detector.detect(source)[0], targetFace = try detector.detect(target)[0]
+      guard let sourceFace = try detector.detect(source).first, let targetFace = try detector.detect(target).first else {
+        throw FixtureError("no face detected in grace_hopper.jpg or astronaut.png")
+      }
       let targetShape = shape(targetFace, target)
       let swapper = ClassicFaceSwapper(referenceShape: predictor.meanShape)
       let result = swapper.swap(source: source, sourceShape: shape(sourceFace, source), target: target, targetShape: targetShape)
       return Fixture(detector: detector, predictor: predictor, source: source, target: target, targetFace: targetFace,
                      targetShape: targetShape, result: result)
     } catch {
-      fatalError("fixture: \(error)")
+      throw FixtureError("classic swapper fixture: \(error)")
     }
-  }()
+  }
+
+  static var fixture: Fixture { get throws { try fixtureResult.get() } }
 
   func pixel(_ image: Image, _ x: Int, _ y: Int) -> [Int] {
     let offset = (y * image.width + x) * 3
     return (0..<3).map { Int(image.pixels[offset + $0]) }
   }
 
-  @Test func pixelsOutsideThePastedRegionAreUnchanged() {
-    let f = Self.fixture
+  @Test func pixelsOutsideThePastedRegionAreUnchanged() throws {
+    let f = try Self.fixture
     let region = f.result.region
     #expect(region.width > 50 && region.height > 50)
     for y in stride(from: 0, to: f.target.height, by: 1) {
@@ -64,7 +81,7 @@ import Testing
   }
 
   @Test func theFaceRegionChanged() throws {
-    let f = Self.fixture
+    let f = try Self.fixture
     let mask = try #require(f.result.mask)
     var difference = 0.0, count = 0
     for y in 0..<mask.height {
@@ -80,7 +97,7 @@ import Testing
   }
 
   @Test func theTargetGeometryIsKept() throws {
-    let f = Self.fixture
+    let f = try Self.fixture
     let faces = try f.detector.detect(f.result.image)
     #expect(faces.count == 1)
     let face = try #require(faces.first)
@@ -102,7 +119,7 @@ import Testing
   /// blend is a ramp of ~40 levels spread over ~9 px of feather; a step of the same size is what
   /// reads as a cut-out edge. Bound: under 6 levels per pixel, and at most 2/3 of a hard paste.
   @Test func thereIsNoVisibleSeam() throws {
-    let f = Self.fixture
+    let f = try Self.fixture
     func seam(_ result: SwapResult) throws -> Double {
       let mask = try #require(result.mask)
       let (w, h) = (mask.width, mask.height)
@@ -140,8 +157,8 @@ import Testing
     #expect(hardPaste > 1.5 * blended, "hard paste \(hardPaste) vs blended \(blended)")
   }
 
-  @Test func delaunayCoversTheShapeWithoutDegenerateTriangles() {
-    let shape = Self.fixture.predictor.meanShape
+  @Test func delaunayCoversTheShapeWithoutDegenerateTriangles() throws {
+    let shape = try Self.fixture.predictor.meanShape
     let triangles = Delaunay.triangulate(shape)
     // A planar triangulation of n points with h on the hull has 2n - 2 - h triangles.
     #expect(triangles.count > 100 && triangles.count < 2 * 68)
@@ -155,7 +172,7 @@ import Testing
 extension ClassicSwapperTests {
   /// In-plane rotation and a different head size: the astronaut turned 20 degrees and shrunk to 70%.
   @Test func handlesRotatedAndSmallerFaces() throws {
-    let f = Self.fixture
+    let f = try Self.fixture
     let angle = 20.0 * Double.pi / 180, scale = 0.7
     let tilt = AffineTransform(a: scale * cos(angle), b: -scale * sin(angle), tx: 150,
                                c: scale * sin(angle), d: scale * cos(angle), ty: 0)

@@ -33,7 +33,7 @@ import Testing
   }
 
   @Test func faceEnhancerChangesTheFaceAndOnlyTheFace() throws {
-    let f = ClassicSwapperTests.fixture
+    let f = try ClassicSwapperTests.fixture
     let session = try InferenceSession(runtime: NeuralSwapperTests.runtime, modelPath: NeuralSwapperTests.model("gfpgan_1.4_negative.onnx"))
     let enhancer = try FaceEnhancer(spec: try #require(ModelCatalog.spec(named: "gfpgan_1.4")), session: session)
     let full = try enhancer.enhance(frame: f.target, landmarks: f.targetFace.landmarks, blend: 100)

@@ -9,12 +9,20 @@ import Testing
 /// Zoo swapper plumbing on synthetic models with FaceFusion's input/output signatures
 /// (scripts/make_test_models.py).
 @Suite struct NeuralSwapperTests {
-  static let runtime: OrtRuntime = {
+  private static let runtimeResult = Result<OrtRuntime, any Error> {
     do { return try OrtRuntime(locator: OrtLibraryLocator(currentDirectory: ClassicSwapperTests.root), threading: ThreadingOptions(intraOpThreads: 2)) }
-    catch { fatalError("\(error)") }
-  }()
+    catch let error as FixtureError { throw error }
+    catch { throw FixtureError("ONNX Runtime did not load: \(error)") }
+  }
 
-  static func model(_ name: String) -> String { ClassicSwapperTests.root + "/vendor/test-models/" + name }
+  static var runtime: OrtRuntime { get throws { try runtimeResult.get() } }
+
+  /// A file under vendor/test-models (scripts/make_test_models.py); a missing one fails only the test that needs it.
+  static func model(_ name: String) throws -> String {
+    let path = try ClassicSwapperTests.root + "/vendor/test-models/" + name
+    guard FileManager.default.fileExists(atPath: path) else { throw FixtureError("\(path) missing: run `make setup-dev`") }
+    return path
+  }
 
   static func swapper(_ spec: String, file: String) throws -> NeuralFaceSwapper {
     let session = try InferenceSession(runtime: runtime, modelPath: model(file))
@@ -34,7 +42,7 @@ import Testing
     let source = try swapper.sourceIdentity(source: FaceEmbedding(raw: raw), target: FaceEmbedding(raw: [Float](repeating: 1, count: 512)))
     let crop = Tensor(shape: [1, 3, 128, 128], floats: [Float](repeating: 0.5, count: 3 * 128 * 128))
     let fed = Array(try swapper.forward(crop: crop, source: source).floats().prefix(512))
-    let data = try #require(FileManager.default.contents(atPath: Self.model("swapper_expectations.json")))
+    let data = try #require(FileManager.default.contents(atPath: try Self.model("swapper_expectations.json")))
     let expected = try #require((try JSONSerialization.jsonObject(with: data) as? [String: [Double]])?["inswapper_source"])
     #expect(expected.count == 512)
     let worst = zip(fed, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
@@ -53,14 +61,92 @@ import Testing
     #expect(abs(mixed[0] - 0.6 * 0.65) < 1e-6 && abs(mixed[1] - 0.8 * 0.65) < 1e-6 && abs(mixed[2] - 0.35) < 1e-6)
   }
 
-  @Test func identityModelRoundTripsTheCropExactly() throws {
-    // hyperswap normalises (x/255 - .5)/.5 in RGB planes and de-normalises its output: an
-    // identity model must give back the very same pixels.
-    let swapper = try Self.swapper("hyperswap_1a_256", file: "hyperswap_1a_256_identity.onnx")
-    var crop = Image(width: 256, height: 256, channels: 3)
-    for index in 0..<crop.pixels.count { crop.pixels[index] = UInt8(truncatingIfNeeded: index &* 7 &+ index / 768) }
+  /// A probe stand-in for one zoo swapper, and FaceFusion's constants for it, written out here from
+  /// facefusion/processors/modules/face_swapper/core.py (create_static_model_set), not read from our catalog.
+  struct Probe: Sendable, CustomStringConvertible {
+    let spec: String
+    let file: String
+    let mean: [Double]
+    let std: [Double]
+    /// normalize_crop_frame de-normalises (x * std + mean) only for ghost, hififace, hyperswap and uniface.
+    let denormalizes: Bool
+    var description: String { spec }
+  }
+
+  static let probes = [
+    Probe(spec: "inswapper_128", file: "inswapper_128_probe.onnx", mean: [0, 0, 0], std: [1, 1, 1], denormalizes: false),
+    Probe(spec: "simswap_256", file: "simswap_256_probe.onnx", mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], denormalizes: false),
+    Probe(spec: "ghost_1_256", file: "ghost_1_256_probe.onnx", mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], denormalizes: true),
+    Probe(spec: "hififace_unofficial_256", file: "hififace_unofficial_256_probe.onnx", mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5],
+          denormalizes: true),
+  ]
+
+  /// The colour FaceFusion's pipeline gives a uniform crop of `rgb` through the probe (output plane 0 =
+  /// input plane 0, plane 1 = 0.5 x input plane 0, plane 2 = 0.25): prepare_crop_frame feeds RGB planes
+  /// (x / 255 - mean) / std; normalize_crop_frame de-normalises where the family does, clips to [0, 1],
+  /// scales by 255, and the planes are R, G, B again.
+  static func expectedColour(_ probe: Probe, crop rgb: [Double]) -> [Double] {
+    let red = (rgb[0] / 255 - probe.mean[0]) / probe.std[0]
+    var planes = [red, 0.5 * red, 0.25]
+    if probe.denormalizes { planes = (0..<3).map { planes[$0] * probe.std[$0] + probe.mean[$0] } }
+    return planes.map { min(max($0, 0), 1) * 255 }
+  }
+
+  static func probeSwapper(_ probe: Probe) throws -> NeuralFaceSwapper {
+    let session = try InferenceSession(runtime: runtime, modelPath: model(probe.file))
+    let converter = try InferenceSession(runtime: runtime, modelPath: model("crossface_double.onnx"))
+    return try NeuralFaceSwapper(spec: try #require(ModelCatalog.spec(named: probe.spec)), session: session,
+                                 converter: probe.spec == "inswapper_128" ? nil : converter)
+  }
+
+  @Test func probeExpectationsAreWhatFaceFusionsFormulasGive() {
+    // Worked by hand for the crop (160, 40, 220): x = 160 / 255 = 0.62745.
+    let crop: [Double] = [160, 40, 220]
+    let worked: [String: [Double]] = [
+      "inswapper_128": [160, 80, 63.75],                       // x, x / 2, 0.25, each x 255
+      "simswap_256": [158.63, 79.31, 63.75],                   // (x - 0.485) / 0.229 = 0.62206, not de-normalised
+      "ghost_1_256": [160, 143.75, 159.375],                   // (2x - 1) * 0.5 + 0.5; (x - 0.5) / 2 + 0.5; 0.625
+      "hififace_unofficial_256": [160, 143.75, 159.375],
+    ]
+    for probe in Self.probes {
+      let colour = Self.expectedColour(probe, crop: crop), want = worked[probe.spec]!
+      #expect(zip(colour, want).allSatisfy { abs($0 - $1) < 0.01 }, "\(probe.spec): \(colour)")
+    }
+  }
+
+  /// The swapped crop's colour depends on the plane order fed in, the family's mean and std, whether
+  /// the output is de-normalised, and the plane order read back: a uniform crop must come out exactly
+  /// as FaceFusion's pipeline makes it (within 1 level: FaceFusion truncates where we round).
+  @Test(arguments: probes)
+  func swappedColourFollowsFaceFusionsNormalisation(probe: Probe) throws {
+    let swapper = try Self.probeSwapper(probe)
+    for rgb in [[160, 40, 220], [96, 210, 30]] as [[UInt8]] {
+      var crop = Image(width: swapper.size, height: swapper.size, channels: 3)
+      for index in 0..<(swapper.size * swapper.size) { for k in 0..<3 { crop.pixels[index * 3 + k] = rgb[k] } }
+      let swapped = try swapper.swapCrop(crop, source: Tensor(shape: [1, 512], floats: [Float](repeating: 0, count: 512)))
+      let want = Self.expectedColour(probe, crop: rgb.map(Double.init))
+      let middle = (swapper.size / 2 * swapper.size + swapper.size / 2) * 3
+      let got = (0..<3).map { Double(swapped.pixels[middle + $0]) }
+      #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1 }, "\(probe.spec) on \(rgb): got \(got), expected \(want)")
+    }
+  }
+
+  /// The same through the whole swap: crop to the template, swap, paste back. On a uniform frame the face
+  /// centre (box mask 1) takes the swapped colour.
+  @Test(arguments: probes)
+  func pastedColourFollowsFaceFusionsNormalisation(probe: Probe) throws {
+    let swapper = try Self.probeSwapper(probe)
+    let rgb: [UInt8] = [160, 40, 220]
+    var frame = Image(width: 320, height: 320, channels: 3)
+    for index in 0..<(320 * 320) { for k in 0..<3 { frame.pixels[index * 3 + k] = rgb[k] } }
+    let landmarks = [Point2(130, 140), Point2(190, 140), Point2(160, 175), Point2(135, 210), Point2(185, 210)]
     let source = Tensor(shape: [1, 512], floats: [Float](repeating: 0, count: 512))
-    #expect(try swapper.swapCrop(crop, source: source) == crop)
+    let swapped = try swapper.swap(frame: frame, landmarks: landmarks, source: source)
+    let want = Self.expectedColour(probe, crop: rgb.map(Double.init))
+    let nose = (175 * 320 + 160) * 3
+    let got = (0..<3).map { Double(swapped.pixels[nose + $0]) }
+    #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1 }, "\(probe.spec): got \(got), expected \(want)")
+    #expect(Array(swapped.pixels[0..<3]) == rgb, "far from the face the frame is unchanged")
   }
 
   @Test func pixelBoostRoundTripIsLossless() throws {
@@ -84,7 +170,7 @@ import Testing
 
   @Test func arcfaceEmbeddingsAreUnitLengthAndTellFacesApart() throws {
     let recognizer = FaceRecognizer(session: try InferenceSession(runtime: Self.runtime, modelPath: Self.model("arcface_w600k_r50_synthetic.onnx")))
-    let f = ClassicSwapperTests.fixture
+    let f = try ClassicSwapperTests.fixture
     let target = try recognizer.embedding(of: f.target, landmarks: f.targetFace.landmarks)
     let sourceFace = try f.detector.detect(f.source)[0]
     let source = try recognizer.embedding(of: f.source, landmarks: sourceFace.landmarks)
@@ -135,7 +221,7 @@ import Testing
   }
 
   @Test func blendswapAndUnifaceTakeASourceFaceImage() throws {
-    let f = ClassicSwapperTests.fixture
+    let f = try ClassicSwapperTests.fixture
     let session = try InferenceSession(runtime: NeuralSwapperTests.runtime, modelPath: NeuralSwapperTests.model("carrier_256.onnx"))
     for (spec, side) in [("blendswap_256", 112), ("uniface_256", 256)] {
       let swapper = try NeuralFaceSwapper(spec: try #require(ModelCatalog.spec(named: spec)), session: session)

@@ -16,8 +16,8 @@ import Testing
     let scarf: (x: Int, y: Int, width: Int, height: Int)
   }
 
-  static let scene: Scene = {
-    let f = ClassicSwapperTests.fixture
+  private static let sceneResult = Result<Scene, any Error> {
+    let f = try ClassicSwapperTests.fixture
     var frame = f.target
     // A 60x26 blue band over the chin (the astronaut's jaw is around y 150-180).
     let jaw = f.targetShape[8]
@@ -31,7 +31,9 @@ import Testing
       }
     }
     return Scene(frame: frame, landmarks: f.targetFace.landmarks, scarf: scarf)
-  }()
+  }
+
+  static var scene: Scene { get throws { try sceneResult.get() } }
 
   static func session(_ file: String) throws -> InferenceSession {
     try InferenceSession(runtime: NeuralSwapperTests.runtime, modelPath: NeuralSwapperTests.model(file))
@@ -41,13 +43,15 @@ import Testing
     let swapper = try NeuralFaceSwapper(spec: try #require(ModelCatalog.spec(named: "hyperswap_1a_256")),
                                         session: try Self.session("hyperswap_1a_256_negative.onnx"))
     let source = Tensor(shape: [1, 512], floats: [Float](repeating: 0, count: 512))
-    return try swapper.swap(frame: Self.scene.frame, landmarks: Self.scene.landmarks, source: source, masks: masks,
-                            landmarks68: ClassicSwapperTests.fixture.targetShape)
+    let scene = try Self.scene
+    return try swapper.swap(frame: scene.frame, landmarks: scene.landmarks, source: source, masks: masks,
+                            landmarks68: try ClassicSwapperTests.fixture.targetShape)
   }
 
   /// Mean absolute change over the scarf's interior (8 px in from its edges), and over the cheeks.
-  func changes(_ output: Image) -> (scarf: Double, face: Double) {
-    let s = Self.scene.scarf, frame = Self.scene.frame
+  func changes(_ output: Image) throws -> (scarf: Double, face: Double) {
+    let scene = try Self.scene
+    let s = scene.scarf, frame = scene.frame
     func mean(_ xs: Range<Int>, _ ys: Range<Int>) -> Double {
       var total = 0, count = 0
       for y in ys { for x in xs { for k in 0..<3 {
@@ -57,34 +61,34 @@ import Testing
       } } }
       return Double(total) / Double(count)
     }
-    let eyes = Self.scene.landmarks
+    let eyes = scene.landmarks
     let cheekY = Int((eyes[0].y + eyes[3].y) / 2)
     return (mean((s.x + 8)..<(s.x + s.width - 8), (s.y + 8)..<(s.y + s.height - 8)),
             mean(Int(eyes[0].x)..<Int(eyes[1].x), (cheekY - 3)..<(cheekY + 3)))
   }
 
   @Test func withoutOcclusionTheScarfIsSwappedAway() throws {
-    let result = changes(try swapped(FaceMaskOptions(types: [.box])))
+    let result = try changes(swapped(FaceMaskOptions(types: [.box])))
     #expect(result.face > 40 && result.scarf > 40, "\(result)")
   }
 
   @Test func occlusionMaskKeepsTheScarf() throws {
-    let result = changes(try swapped(FaceMaskOptions(types: [.box, .occlusion], occluders: [try Self.session("xseg_1_bluescarf.onnx")])))
+    let result = try changes(swapped(FaceMaskOptions(types: [.box, .occlusion], occluders: [try Self.session("xseg_1_bluescarf.onnx")])))
     #expect(result.scarf < 1, "\(result)")
     #expect(result.face > 40, "\(result)")
   }
 
   @Test func regionMaskKeepsTheScarf() throws {
-    let result = changes(try swapped(FaceMaskOptions(types: [.box, .region], parser: try Self.session("bisenet_resnet_34_bluescarf.onnx"))))
+    let result = try changes(swapped(FaceMaskOptions(types: [.box, .region], parser: try Self.session("bisenet_resnet_34_bluescarf.onnx"))))
     #expect(result.scarf < 1, "\(result)")
     #expect(result.face > 40, "\(result)")
   }
 
   @Test func areaMaskCoversTheJawEvenUnderTheScarf() throws {
     // Landmark areas follow the (hallucinated) jaw: as in FaceFusion, they do not protect the scarf.
-    let result = changes(try swapped(FaceMaskOptions(types: [.box, .area])))
+    let result = try changes(swapped(FaceMaskOptions(types: [.box, .area])))
     #expect(result.scarf > 20 && result.face > 40, "\(result)")
-    let mouthOnly = changes(try swapped(FaceMaskOptions(types: [.area], areas: [.mouth])))
+    let mouthOnly = try changes(swapped(FaceMaskOptions(types: [.area], areas: [.mouth])))
     #expect(mouthOnly.face < 1, "cheeks are outside the mouth area: \(mouthOnly)")
   }
 }
