@@ -429,7 +429,9 @@ FFHQ_512 = np.array([[0.37691676, 0.46864664], [0.62285697, 0.46912813], [0.5012
 # 7 x 7 spot centred on frame pixel SPOT (blue value 204 = 0.8 after / 255) near the lower-left edge of BOX.
 LANDMARK_SCENE = {"frame_size": [320, 320], "background_rgb": [0, 150, 0], "box": [100, 60, 230, 250],
                   "spot": [108, 241], "spot_radius": 3, "spot_rgb": [0, 150, 204], "wrong_channel_spot_rgb": [204, 150, 0]}
-LANDMARK_OFFSETS = np.array([[(i % 17) * 0.5, (i // 17) * 1.5] for i in range(68)], dtype=np.float32)  # 64-grid units
+# Per-point offsets on the 64 grid, spreading the decoded points over most of the crop (x up to 230, y down to 108
+# crop pixels) so that a wrong 256 / 64 factor moves the far points measurably.
+LANDMARK_OFFSETS = np.array([[(i % 17) * 2.5, -(i // 17) * 9.0] for i in range(68)], dtype=np.float32)
 HEATMAP_PEAK = 0.72  # 2dfan4 stand-in: every heatmap's maximum = 0.72 x (window maximum of the probed plane)
 PEPPA_CONFIDENCE = 0.855  # peppa_wutz stand-in: every row's confidence = 0.855 x (window maximum)
 

@@ -81,7 +81,7 @@ import Testing
     // Point 0 has no offset: it is the spot itself.
     #expect(want.points[0] == [Float(scene.spot[0]), Float(scene.spot[1])])
     for (index, (point, expected)) in zip(result.points, want.points).enumerated() {
-      #expect(abs(point.x - expected[0]) < 0.5 && abs(point.y - expected[1]) < 0.5,
+      #expect(abs(point.x - expected[0]) < 0.25 && abs(point.y - expected[1]) < 0.25,
               "point \(index) at (\(point.x), \(point.y)), expected (\(expected[0]), \(expected[1]))")
     }
   }
