@@ -426,9 +426,9 @@ FFHQ_512 = np.array([[0.37691676, 0.46864664], [0.62285697, 0.46912813], [0.5012
 #   returns 68 points in that unit frame, which go back through the inverse similarity.
 #
 # The landmark scene (frame RGB, as Swapline holds images): a uniform green frame whose blue channel is 0, and a
-# 7 x 7 spot centred on frame pixel SPOT (blue value 204 = 0.8 after / 255) near the lower-left edge of BOX.
+# 3 x 3 spot centred on frame pixel SPOT (blue value 204 = 0.8 after / 255) near the lower-left edge of BOX.
 LANDMARK_SCENE = {"frame_size": [320, 320], "background_rgb": [0, 150, 0], "box": [100, 60, 230, 250],
-                  "spot": [108, 241], "spot_radius": 3, "spot_rgb": [0, 150, 204], "wrong_channel_spot_rgb": [204, 150, 0]}
+                  "spot": [108, 241], "spot_radius": 1, "spot_rgb": [0, 150, 204], "wrong_channel_spot_rgb": [204, 150, 0]}
 # Per-point offsets on the 64 grid, spreading the decoded points over most of the crop (x up to 230, y down to 108
 # crop pixels) so that a wrong 256 / 64 factor moves the far points measurably.
 LANDMARK_OFFSETS = np.array([[(i % 17) * 2.5, -(i // 17) * 9.0] for i in range(68)], dtype=np.float32)
@@ -444,12 +444,13 @@ def landmark_crop_matrix(box):
     return np.array([[scale, 0, translation[0]], [0, scale, translation[1]]])
 
 
-def spot_finder_nodes(window_centre):
+def spot_finder_nodes(window):
     """Nodes reading `input` [1,3,256,256]: plane 0 only (blue under FaceFusion's BGR feed).
 
-    cx, cy: its intensity centroid in crop pixels (0 when the plane is empty); peak: its maximum in the 7 x 7 crop
-    window centred on `window_centre`, which only sees the spot when the crop geometry is FaceFusion's."""
-    cx0, cy0 = window_centre
+    cx, cy: its intensity centroid in crop pixels (0 when the plane is empty); peak: its maximum over the crop
+    pixels window = (x0, y0, x1, y1) (inclusive), which only sees the spot's full value when the crop geometry is
+    FaceFusion's (within about a pixel)."""
+    x0, y0, x1, y1 = window
     ys, xs = np.mgrid[:256, :256].astype(np.float32)
     nodes = [
         helper.make_node("Split", ["input"], ["plane", "plane_1", "plane_2"], axis=1),
@@ -476,8 +477,8 @@ def spot_finder_nodes(window_centre):
         numpy_helper.from_array(np.array(0.25, dtype=np.float32), "quarter"),
         numpy_helper.from_array(np.array([0], dtype=np.int64), "axis0"),
         numpy_helper.from_array(LANDMARK_OFFSETS.reshape(1, 68, 2), "offsets"),
-        numpy_helper.from_array(np.array([cy0 - 3, cx0 - 3], dtype=np.int64), "window_start"),
-        numpy_helper.from_array(np.array([cy0 + 4, cx0 + 4], dtype=np.int64), "window_end"),
+        numpy_helper.from_array(np.array([y0, x0], dtype=np.int64), "window_start"),
+        numpy_helper.from_array(np.array([y1 + 1, x1 + 1], dtype=np.int64), "window_end"),
         numpy_helper.from_array(np.array([2, 3], dtype=np.int64), "window_axes"),
     ]
     return nodes, initializers
@@ -499,13 +500,18 @@ def landmarker_models(out_dir):
     matrix = landmark_crop_matrix(LANDMARK_SCENE["box"])
     spot = np.array(LANDMARK_SCENE["spot"], dtype=np.float64)
     spot_in_crop = matrix[:, :2] @ spot + matrix[:, 2]
-    window_centre = [int(round(v)) for v in spot_in_crop]
-    assert np.abs(spot_in_crop - window_centre).max() <= 0.5
-    # A plausible wrong geometry (scale from the box width, or no centring) must put the spot outside the window.
-    assert abs(spot[0] * 195 / 130 + (256 - 330 * 195 / 130) / 2 - window_centre[0]) > 7
+    # The crop pixels whose bilinear sample lies wholly inside the spot (its full-value plateau), kept 0.25 px in.
+    radius = LANDMARK_SCENE["spot_radius"]
+    low = matrix[:, :2] @ (spot - radius) + matrix[:, 2]
+    high = matrix[:, :2] @ (spot + radius) + matrix[:, 2]
+    first, last = np.ceil(low + 0.25).astype(int), np.floor(high - 0.25).astype(int)
+    assert (last >= first).all(), (low, high)
+    window = [int(first[0]), int(first[1]), int(last[0]), int(last[1])]
+    # The window misses the spot under a crop moved by 3 px or more (e.g. another centring or scale).
+    assert (low + 3 > last).all() and (high - 3 < first).all()
     peak = LANDMARK_SCENE["spot_rgb"][2] / 255.0
 
-    nodes, initializers = spot_finder_nodes(window_centre)
+    nodes, initializers = spot_finder_nodes(window)
     heatmap_base = np.zeros((1, 68, 64, 64), dtype=np.float32)
     heatmap_base[0, :, 5, 7] = HEATMAP_PEAK
     fan = helper.make_graph(
@@ -521,7 +527,7 @@ def landmarker_models(out_dir):
                         numpy_helper.from_array(heatmap_base, "heatmap_base")])
     write(fan, os.path.join(out_dir, "2dfan4_spot.onnx"))
 
-    nodes, initializers = spot_finder_nodes(window_centre)
+    nodes, initializers = spot_finder_nodes(window)
     peppa = helper.make_graph(
         nodes + [
             helper.make_node("Mul", ["confidence_68", "peak"], ["confidence"]),
@@ -555,7 +561,7 @@ def landmarker_models(out_dir):
     rows64 = spot_in_crop / 4 + LANDMARK_OFFSETS.astype(np.float64)
     return {
         "scene": LANDMARK_SCENE,
-        "window_centre_in_crop": window_centre,
+        "score_window_in_crop": window,
         "2dfan4": {"points": decoded(rows64), "score": float(np.interp(HEATMAP_PEAK * peak, [0, 0.9], [0, 1]))},
         "peppa_wutz": {"points": decoded(rows64), "score": float(np.interp(PEPPA_CONFIDENCE * peak, [0, 0.95], [0, 1]))},
     }

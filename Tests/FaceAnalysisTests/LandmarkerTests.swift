@@ -64,12 +64,12 @@ import Testing
   static let probes: [(FaceLandmarker.Kind, String)] = [(.twoDFan4, "2dfan4_spot.onnx"), (.peppaWutz, "peppa_wutz_spot.onnx")]
 
   /// The probe finds the centroid of input plane 0 (blue, as FaceFusion feeds OpenCV's BGR crop) and
-  /// reports it on the 64 grid plus a fixed offset per point; its score is the plane's maximum in a
-  /// 7 x 7 window at the crop position where FaceFusion's crop (195 / longer box side, centred in 256)
-  /// puts the spot. So the decoded points land on the spot only if the crop is fed as BGR and mapped back
-  /// through the inverse crop with the 256 / 64 factor, and the score is right only if the crop geometry
-  /// and the / 255 scale are: spot blue 204 is 0.8, 2dfan4 score 0.72 x 0.8 / 0.9 = 0.64, peppa_wutz
-  /// 0.855 x 0.8 / 0.95 = 0.72.
+  /// reports it on the 64 grid plus a fixed offset per point; its score is the plane's maximum over the
+  /// 2 x 2 crop pixels where FaceFusion's crop (195 / longer box side, centred in 256) puts the middle of the
+  /// 3 x 3 spot. So the decoded points land where expected only if the crop is fed as BGR and mapped back
+  /// through the inverse crop with FaceFusion's scale and the 256 / 64 factor, and the score is right only if
+  /// the crop's placement (a shift of ~1.5 px loses the spot) and the / 255 scale are: spot blue 204 is 0.8,
+  /// 2dfan4 score 0.72 x 0.8 / 0.9 = 0.64, peppa_wutz 0.855 x 0.8 / 0.95 = 0.72.
   @Test(arguments: probes)
   func decodedPointsLandOnABlueSpotAndTheScoreSeesIt(kind: FaceLandmarker.Kind, file: String) throws {
     let expectations = try Self.expectations.get(), scene = expectations.scene, want = expectations.decoded(kind)
