@@ -68,7 +68,7 @@ import Testing
   /// 2 x 2 crop pixels where FaceFusion's crop (195 / longer box side, centred in 256) puts the middle of the
   /// 3 x 3 spot. So the decoded points land where expected only if the crop is fed as BGR and mapped back
   /// through the inverse crop with FaceFusion's scale and the 256 / 64 factor, and the score is right only if
-  /// the crop's placement (a shift of ~1.5 px loses the spot) and the / 255 scale are: spot blue 204 is 0.8,
+  /// the crop's placement (a shift of about 2 px loses the spot) and the / 255 scale are: spot blue 204 is 0.8,
   /// 2dfan4 score 0.72 x 0.8 / 0.9 = 0.64, peppa_wutz 0.855 x 0.8 / 0.95 = 0.72.
   @Test(arguments: probes)
   func decodedPointsLandOnABlueSpotAndTheScoreSeesIt(kind: FaceLandmarker.Kind, file: String) throws {
@@ -96,6 +96,17 @@ import Testing
     #expect(result.score < 1e-4, "score \(result.score)")
     let distance = hypot(result.points[0].x - Float(scene.spot[0]), result.points[0].y - Float(scene.spot[1]))
     #expect(distance > 20, "point 0 is \(distance) px from the red spot")
+  }
+
+  /// The probes keep the signatures FaceFusion's landmarker code relies on (one float input named input).
+  @Test func probesHaveTheZooSignatures() throws {
+    func signature(_ infos: [TensorInfo]) -> [String] { infos.map { "\($0.name) \($0.shape)" } }
+    let fan = try session("2dfan4_spot.onnx"), peppa = try session("peppa_wutz_spot.onnx"), five = try session("fan_68_5_ffhq.onnx")
+    #expect(signature(fan.inputs) == ["input [1, 3, 256, 256]"] && signature(peppa.inputs) == ["input [1, 3, 256, 256]"])
+    #expect(signature(fan.outputs) == ["landmarks [1, 68, 3]", "heatmaps [1, 68, 64, 64]"])
+    #expect(signature(peppa.outputs) == ["output [1, 204]"])
+    #expect(signature(five.inputs) == ["input [1, 5, 2]"] && signature(five.outputs) == ["output [1, 68, 2]"])
+    #expect((fan.inputs + fan.outputs + peppa.inputs + peppa.outputs + five.inputs + five.outputs).allSatisfy { $0.elementType == .float32 })
   }
 
   @Test func fiveFromSixtyEightOnlyWhenTheScoreIsGood() {

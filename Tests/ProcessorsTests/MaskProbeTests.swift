@@ -36,6 +36,13 @@ import Testing
     return (mean(32..<96), mean(160..<224))
   }
 
+  @Test func probesHaveTheZooSignatures() throws {
+    let xseg = try Self.session("xseg_1_probe.onnx"), parser = try Self.session("bisenet_resnet_34_probe.onnx")
+    #expect(xseg.inputs.map(\.shape) == [[1, 256, 256, 3]] && xseg.outputs.map(\.shape) == [[1, 256, 256, 1]])
+    #expect(parser.inputs.map(\.shape) == [[1, 3, 512, 512]] && parser.outputs.map(\.shape) == [[1, 19, 512, 512]])
+    #expect(xseg.inputs[0].name == "input" && parser.inputs[0].name == "input")
+  }
+
   /// The xseg probe's mask is its input channel 0, which is blue / 255 under FaceFusion's feed. Left:
   /// pure blue, 1 -> kept. Right: red 255, blue 100 -> 0.39, which the feathering maps to 0 (it would be
   /// 255 -> 1 without the / 255, and red 1 -> 1 in RGB order).

@@ -99,6 +99,19 @@ import Testing
                                  converter: probe.spec == "inswapper_128" ? nil : converter)
   }
 
+  /// The probes have the zoo files' inputs (source [1, 512], target [1, 3, size, size]; inswapper's
+  /// 512 x 512 emap as its last initializer) and output.
+  @Test(arguments: probes)
+  func probesHaveTheZooSignatures(probe: Probe) throws {
+    let session = try InferenceSession(runtime: Self.runtime, modelPath: Self.model(probe.file))
+    let size = probe.spec == "inswapper_128" ? 128 : 256
+    let inputs = Dictionary(uniqueKeysWithValues: session.inputs.map { ($0.name, $0.shape) })
+    #expect(inputs == ["source": [1, 512], "target": [1, 3, size, size]])
+    #expect(session.outputs.map(\.shape) == [[1, 3, size, size]])
+    #expect((session.inputs + session.outputs).allSatisfy { $0.elementType == .float32 })
+    _ = try Self.probeSwapper(probe)  // inswapper: the last initializer is a 512 x 512 emap, or this throws
+  }
+
   @Test func probeExpectationsAreWhatFaceFusionsFormulasGive() {
     // Worked by hand for the crop (160, 40, 220): x = 160 / 255 = 0.62745.
     let crop: [Double] = [160, 40, 220]
