@@ -95,6 +95,8 @@ import Testing
     let owners = Set(chunks.compactMap(\.owner))
     #expect(owners.count == 2, "chunks rendered by \(owners)")
     #expect(boss.text.contains("job done job=1"), "\(boss.text)")
+    // The joined job's segments are removed (CLUSTER.md): nothing left under the job's folder.
+    #expect(!FileManager.default.fileExists(atPath: storage + "/segments/job-1"), "segments left: \((try? FileManager.default.contentsOfDirectory(atPath: storage + "/segments/job-1")) ?? [])")
     // Metrics: the coordinator's view of the store, and the first worker's own work.
     let coordinatorMetrics = try scrape(boss)
     #expect(coordinatorMetrics.contains("swapline_chunks{state=\"done\"} 8") && coordinatorMetrics.contains("swapline_jobs_finished_total{outcome=\"done\"} 1"),
@@ -114,6 +116,12 @@ import Testing
       try workers.map { frames(try scrape($0)) }.reduce(0, +) == 75
     }
     #expect(try workers.allSatisfy { frames(try scrape($0)) > 0 })
+    // Each worker's fps gauge is its last chunk's frames over its seconds: positive and finite.
+    for worker in workers {
+      let line = try scrape(worker).split(separator: "\n").first { $0.hasPrefix("swapline_worker_fps{") }
+      let fps = Double(line?.split(separator: " ").last ?? "") ?? -1
+      #expect(fps > 0 && fps < 10_000, "\(line ?? "no fps gauge")")
+    }
   }
 
   @Test func aKilledWorkersChunkIsReclaimedAfterItsLease() throws {
