@@ -6,6 +6,7 @@
 #                                      process is gone (test processes cannot clean up at exit)
 #   scripts/pgtest.sh stop DIR         immediate shutdown
 #   scripts/pgtest.sh restart DIR      fast restart (clients see their connections drop)
+#   scripts/pgtest.sh outage DIR SECS  fast stop, SECS seconds down, start again (a long outage)
 # PostgreSQL refuses to run as root, so as root the server runs as the postgres user.
 set -euo pipefail
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -23,8 +24,9 @@ case "${1:-}" in
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_pg "$BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null </dev/null
     # fsync off (unless PGTEST_FSYNC=on): a test server's data is thrown away; benchmarks turn it on.
-    as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PGTEST_FSYNC:-off} -c max_connections=200" start >/dev/null 2>&1 </dev/null
+    options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PGTEST_FSYNC:-off} -c max_connections=200"
+    echo "$options" > "$dir/options"
+    as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null 2>&1 </dev/null
     echo "postgresql://postgres@127.0.0.1:$port/postgres" | tee "$dir/url.tmp" >/dev/null
     mv "$dir/url.tmp" "$dir/url" 2>/dev/null || true
     if [ -n "${4:-}" ]; then
@@ -36,5 +38,10 @@ case "${1:-}" in
     ;;
   stop) as_pg "$BIN/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null 2>&1 || true ;;
   restart) as_pg "$BIN/pg_ctl" -D "$2/data" -m fast -w -t 60 restart >/dev/null ;;
-  *) echo "usage: $0 start DIR PORT | stop DIR | restart DIR" >&2; exit 2 ;;
+  outage)
+    as_pg "$BIN/pg_ctl" -D "$2/data" -m fast -w -t 60 stop >/dev/null
+    sleep "$3"
+    as_pg "$BIN/pg_ctl" -D "$2/data" -l "$2/server.log" -w -t 60 -o "$(cat "$2/options")" start >/dev/null 2>&1 </dev/null
+    ;;
+  *) echo "usage: $0 start DIR PORT | stop DIR | restart DIR | outage DIR SECONDS" >&2; exit 2 ;;
 esac

@@ -45,3 +45,28 @@ public func pinCurrentThread(to cpus: [Int]) -> Bool {
   let list = cpus.map { Int32($0) }
   return list.withUnsafeBufferPointer { swapline_pin_current_thread($0.baseAddress, Int32($0.count)) } == 0
 }
+
+/// How a video run shares the machine's cores: ONNX Runtime's intra-op threads, where helper
+/// threads and processes (decode, render, encode) run, and whether the analysis thread is pinned.
+/// A pure function of the machine and the options, so it is testable for any core count.
+public struct ThreadPlan: Sendable, Equatable {
+  public var intraOpThreads: Int
+  public var helpers: HelperPlacement
+  /// CPUs the analysis (inference) thread is pinned to; nil: not pinned.
+  public var analysisCPUs: [Int]?
+
+  /// - cores: the machine's active cores; workers: local processes sharing them (`--workers`);
+  ///   threadOverride: `--execution-thread-count`; cpuOnly: every requested provider is the CPU.
+  /// Video: inference gets all cores but one (decode, render and encode run beside it), divided
+  /// between the workers; helpers get what inference leaves, at a lower priority. With one worker
+  /// and single-threaded inference on two or more cores, inference keeps core 0 and helpers the rest.
+  public static func forVideo(cores: Int, workers: Int, threadOverride: Int?, cpuOnly: Bool, pinning: Bool) -> ThreadPlan {
+    let workers = max(workers, 1)
+    let intraOp = threadOverride ?? max(1, (cores - 1) / workers)
+    guard cpuOnly else { return ThreadPlan(intraOpThreads: intraOp, helpers: .unrestricted, analysisCPUs: nil) }
+    let pin = pinning && workers == 1 && intraOp == 1 && cores >= 2
+    return ThreadPlan(intraOpThreads: intraOp,
+                      helpers: HelperPlacement(threads: max(1, cores / workers - intraOp), niceness: 10, cpus: pin ? Array(1..<cores) : nil),
+                      analysisCPUs: pin ? [0] : nil)
+  }
+}

@@ -33,7 +33,8 @@ public enum VideoAssembly {
   /// frame rate: from its first frame to the next segment's), else frames / frameRate.
   public static func assemble(segments: [(path: String, frames: Int)], frameRate: Double, audioSource: String?, audioStart: Double,
                               duration: Double, durations: [Double]? = nil, copyAudio: Bool = false,
-                              metadata: [(key: String, value: String)], output: String, workFolder: String) throws(MediaError) {
+                              metadata: [(key: String, value: String)], output: String, workFolder: String,
+                              beforePublish: () -> Void = {}) throws(MediaError) {
     let list = workFolder + "/concat.txt"
     var text = "ffconcat version 1.0\n"
     for (index, segment) in segments.enumerated() {
@@ -76,6 +77,7 @@ public enum VideoAssembly {
     }
     try verifyJoined(partial, name: output, frames: segments.reduce(0) { $0 + $1.frames }, duration: duration,
                      hasAudio: audioSource != nil)
+    beforePublish()
     try publish(partial, to: output)
   }
 

@@ -104,6 +104,9 @@ public final class JobEngine: @unchecked Sendable {
   /// Fault injection for tests: rendering any chunk containing this frame fails as if the frame
   /// were corrupt (set from SWAPLINE_INJECT_CORRUPT_FRAME by the CLI; nil in normal runs).
   public var corruptFrame: Int?
+  /// Fault injection for tests: seconds to wait between a verified join and its publish, so a
+  /// test can kill the process mid-join (from SWAPLINE_INJECT_JOIN_PAUSE; nil in normal runs).
+  public var pauseBeforePublish: Double?
 
   /// The embedded engine: `directory/jobs.sqlite` and the segments next to it.
   public convenience init(directory: String, leaseSeconds: Double = 30,
@@ -368,7 +371,8 @@ public final class JobEngine: @unchecked Sendable {
       audioStart: info.frameTimes[spec.startFrame] - firstTime, duration: duration, durations: durations,
       copyAudio: spec.startFrame == 0 && spec.endFrame == info.frameCount
         && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
-      metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: spec.output, workFolder: folder)
+      metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: spec.output, workFolder: folder,
+      beforePublish: { if let pause = pauseBeforePublish { Thread.sleep(forTimeInterval: pause) } })
     try store.setJobState(job, .done, error: nil)
     try? FileManager.default.removeItem(atPath: folder)
     return .published

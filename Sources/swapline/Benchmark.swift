@@ -105,7 +105,12 @@ struct KernelBenchmark: AsyncParsableCommand {
       let (smallWidth, smallHeight) = (Int(Double(picture.width) * fit), Int(Double(picture.height) * fit))
       let angle = 10.0 * Double.pi / 180
       let tilt = AffineTransform(a: cos(angle), b: -sin(angle), tx: 200, c: sin(angle), d: cos(angle), ty: -150)
-      let crop = AffineTransform(a: 2, b: 0.3, tx: -2000, c: -0.3, d: 2, ty: -1200)
+      // A slightly turned square around the picture's centre (half its shorter side) as the face
+      // crop, so the paste-back region lies inside the picture whatever its size.
+      let scale = 512 / (0.5 * Double(min(picture.width, picture.height)))
+      let (centreX, centreY) = (Double(picture.width) / 2, Double(picture.height) / 2)
+      let crop = AffineTransform(a: scale, b: 0.15 * scale, tx: 256 - scale * (centreX + 0.15 * centreY),
+                                 c: -0.15 * scale, d: scale, ty: 256 - scale * (-0.15 * centreX + centreY))
       let frameMask = Mask(width: picture.width, height: picture.height, fill: 0.5)
       let faceCrop = picture.warpedAffine(crop, width: 512, height: 512)
       let cropMask = Mask.box(width: 512, height: 512)

@@ -40,6 +40,7 @@ extension Swap {
     }
     (jobs.helperPlacement, jobs.analysisCPUs) = threadPlan(intraOpThreads: intraOpThreads)
     jobs.corruptFrame = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) }
+    jobs.pauseBeforePublish = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_JOIN_PAUSE"].flatMap { Double($0) }
     let stop = StopSignal.install()
 
     if workerOnly {
@@ -249,23 +250,22 @@ extension Swap {
     }
   }
 
-  /// ONNX Runtime's intra-op threads: all cores for images; for video, all but one, shared by
-  /// the local workers, because decoding, rendering and encoding run beside inference.
+  /// ONNX Runtime's intra-op threads: all cores for images; for video, ThreadPlan's share.
   var intraOpThreads: Int {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
     let isVideo = Self.videoExtensions.contains((output as NSString).pathExtension.lowercased())
-    return execution.threadCountOption ?? (isVideo ? max(1, (cores - 1) / max(workers, 1)) : cores)
+    return isVideo ? videoThreadPlan.intraOpThreads : execution.threadCountOption ?? ProcessInfo.processInfo.activeProcessorCount
   }
 
-  /// With CPU inference the analysis thread is the critical path: helpers (ffmpeg, decode and
-  /// render threads) get the cores inference leaves, a lower priority and, for one worker with
-  /// single-threaded inference, cores of their own while the analysis thread keeps the first.
+  var videoThreadPlan: ThreadPlan {
+    ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: execution.threadCountOption,
+                        cpuOnly: execution.providers.allSatisfy { $0 == .cpu }, pinning: !noThreadPinning)
+  }
+
+  /// Placement for a run with `intraOpThreads` (the runtime's actual count).
   func threadPlan(intraOpThreads: Int) -> (helpers: HelperPlacement, analysisCPUs: [Int]?) {
-    guard execution.providers.allSatisfy({ $0 == .cpu }) else { return (.unrestricted, nil) }
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    let pin = workers == 1 && intraOpThreads == 1 && cores >= 2 && !noThreadPinning
-    return (HelperPlacement(threads: max(1, cores / max(workers, 1) - intraOpThreads), niceness: 10, cpus: pin ? Array(1..<cores) : nil),
-            pin ? [0] : nil)
+    let plan = ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: intraOpThreads,
+                                   cpuOnly: execution.providers.allSatisfy { $0 == .cpu }, pinning: !noThreadPinning)
+    return (plan.helpers, plan.analysisCPUs)
   }
 
   /// The job: target, output, frames, encoding, the options that change the output in canonical

@@ -171,10 +171,16 @@ import Testing
     kill(stalled.process.processIdentifier, SIGCONT)
     // It notices: either its commit is fenced off, or (still analysing) it sees the job ended
     // under it and abandons the chunk; both count as a refused attempt, never as "ok".
+    var metrics = ""
     try wait("the stalled worker to report its refused attempt", seconds: 30) {
-      let metrics = try scrape(stalled)
+      metrics = try scrape(stalled)
       return metrics.contains("swapline_worker_attempts_total{outcome=\"fenced\"") || metrics.contains("swapline_worker_attempts_total{outcome=\"lease_lost\"")
     }
+    // A fenced commit is also counted as a stale commit rejected (one per fenced attempt).
+    func value(_ prefix: String) -> Double {
+      Double(metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }?.split(separator: " ").last ?? "") ?? 0
+    }
+    #expect(value("swapline_worker_stale_commits_rejected_total{") == value("swapline_worker_attempts_total{outcome=\"fenced\""), "\(metrics)")
     stalled.stop()
     let chunk = try store().chunks(job: 1)[index]
     #expect(chunk.state == .done && chunk.output != nil && !(chunk.output ?? "").contains(".t\(token)."), "\(chunk)")
@@ -188,9 +194,13 @@ import Testing
     defer { [first, boss].forEach { $0.stop() } }
     try wait("a first chunk done") { try store().chunks(job: 1).contains { $0.state == .done } }
     try server.restart()
+    try wait("a second chunk done") { try store().chunks(job: 1).filter { $0.state == .done }.count >= 2 }
+    // Then a long outage (8 s down, far longer than a restart): worker and coordinator wait for it.
+    try server.outage(seconds: 8)
     try wait("the job to be done") { try jobState() == .done }
     #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
     #expect(first.process.isRunning && boss.process.isRunning, "worker:\n\(first.text)\ncoordinator:\n\(boss.text)")
+    #expect((first.text + boss.text).contains("waiting for the database"), "worker:\n\(first.text)\ncoordinator:\n\(boss.text)")
   }
 
   @Test func aChunkThatAlwaysFailsEndsDeadAndRetryRevivesIt() throws {

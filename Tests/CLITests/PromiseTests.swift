@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Jobs
+import TestSupport
 import Testing
 
 /// What the README promises and no other test held the code to: Ctrl-C and resume, --restart, the
@@ -13,9 +14,10 @@ import Testing
   final class Running: @unchecked Sendable {
     let process = Process()
     let errors = Pipe()
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
       process.executableURL = URL(fileURLWithPath: CLITests.binary)
       process.arguments = arguments
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
       process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
       process.standardError = errors
       process.standardOutput = FileHandle.nullDevice
@@ -356,5 +358,119 @@ extension PromiseTests {
     #expect(try VideoJobTests.probe(["-select_streams", "v:0", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", output]) == "yuv420p")
     #expect(try DataSafetyTests.frameCount(output) == 5)
     try VideoJobTests.requireSwapped(deep, output, width: 320, face: DataSafetyTests.face, background: DataSafetyTests.background)
+  }
+}
+
+extension PromiseTests {
+  /// README: nothing is ever half-written at OUTPUT. A run killed (-9) after its joined file is
+  /// verified and before it is published leaves OUTPUT absent; the same command then publishes
+  /// the same frames and removes the dead run's staging folder.
+  @Test func aKillDuringTheJoinLeavesNothingAtOutput() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/j.mkv"
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--jobs-dir", folder + "/jobs"])
+    let run = try Running(command, environment: ["SWAPLINE_INJECT_JOIN_PAUSE": "60"])
+    func staged() -> [String] {
+      ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix(".j.mkv.swapline-") }
+    }
+    // The joined file sits in its staging folder, complete (its size steady), waiting to be published.
+    var lastSize = -1, steadySince = Date()
+    let waiting = Self.waitFor(90) {
+      guard let stage = staged().first,
+        let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + stage + "/j.mkv"))?[.size] as? Int, size > 0
+      else { return !run.process.isRunning }
+      if size != lastSize { (lastSize, steadySince) = (size, Date()) }
+      return Date().timeIntervalSince(steadySince) > 1.5
+    }
+    #expect(waiting && run.process.isRunning, "the run never reached its publish")
+    kill(run.process.processIdentifier, SIGKILL)
+    _ = run.finish()
+    #expect(!FileManager.default.fileExists(atPath: output))
+    #expect(staged().count == 1, "\(staged())")
+
+    let again = try CLITests.swapline(command)
+    #expect(again.status == 0 && again.stdout.contains("0 rendered by this process"), "\(again.stdout) \(again.stderr)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+    #expect(staged().isEmpty, "the dead run's staging folder is left: \(staged())")
+  }
+}
+
+extension NeuralSwapCommandTests {
+  /// --face-landmarker-score decides whether the 68-point landmarker's five points replace the
+  /// detector's for alignment: 0 always (the stand-in's points move the paste), 1 never.
+  @Test func landmarkerScoreDecidesWhoseFivePointsAlign() throws {
+    let models = try CLITests.modelsFolder([("vendor/test-models/hyperswap_1a_256_negative.onnx", "hyperswap_1a_256.onnx"),
+                       ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
+                       ("vendor/test-models/2dfan4_spot.onnx", "2dfan4.onnx"),
+                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
+    func swapped(_ score: String, landmarker: String = "2dfan4") throws -> [UInt8] {
+      let output = models + "/score-\(score)-\(landmarker).png"
+      let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", output,
+                                          "--face-swapper-model", "hyperswap_1a_256", "--models-dir", models,
+                                          "--face-landmarker-model", landmarker, "--face-landmarker-score", score])
+      #expect(result.status == 0, "\(result.stderr)")
+      return try ImageIO.read(path: output).converted(toChannels: 3).pixels
+    }
+    let never = try swapped("1"), always = try swapped("0"), detectorOnly = try swapped("0", landmarker: "none")
+    #expect(never == detectorOnly, "score 1 must keep the detector's points")
+    let moved = zip(always, never).filter { abs(Int($0) - Int($1)) > 8 }.count
+    #expect(moved > 1_000, "score 0 must align on the landmarker's points: \(moved) bytes moved")
+  }
+
+  /// --face-selector-mode reference: only faces like the reference face (by embedding) are
+  /// swapped. Two copies of one portrait, one tinted red and one blue: the synthetic arcface's
+  /// embedding follows the crop's colour, so within a tight distance the reference matches only itself.
+  @Test func referenceModeSwapsOnlyFacesLikeTheReference() throws {
+    let models = try CLITests.modelsFolder([("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
+                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
+                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
+    let pair = models + "/pair.png"
+    try VideoJobTests.ffmpeg(["-i", CLITests.root + "/samples/grace_hopper.jpg", "-filter_complex",
+                              "[0]split[a][b];[a]colorchannelmixer=rr=1:gg=0.4:bb=0.4[red];[b]colorchannelmixer=rr=0.4:gg=0.4:bb=1[blue];[red][blue]hstack",
+                              "-frames:v", "1", pair])
+    func swapped(_ options: [String]) throws -> String {
+      let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", pair, "-o", models + "/o.png", "--models-dir", models] + options)
+      #expect(result.status == 0, "\(result.stderr)")
+      return result.stdout
+    }
+    #expect(try swapped(["--face-selector-mode", "many"]).contains("swapped 2 faces"))
+    // The two copies' embeddings are 0.1-0.3 apart (measured): --reference-face-distance decides.
+    #expect(try swapped(["--face-selector-mode", "reference", "--reference-face-position", "0", "--reference-face-distance", "0.1"])
+      .contains("swapped 1 face"))
+    #expect(try swapped(["--face-selector-mode", "reference", "--reference-face-position", "1", "--reference-face-distance", "0.1"])
+      .contains("swapped 1 face"))
+    #expect(try swapped(["--face-selector-mode", "reference", "--reference-face-position", "0", "--reference-face-distance", "0.3"])
+      .contains("swapped 2 faces"))
+  }
+}
+
+extension PromiseTests {
+  /// Every `benchmark` subcommand runs on a small workload and reports the figures it promises.
+  @Test func everyBenchmarkRunsAndReportsFigures() throws {
+    func figures(_ text: String, _ pattern: String) -> [Double] {
+      let regex = try? NSRegularExpression(pattern: pattern)
+      return (regex?.matches(in: text, range: NSRange(text.startIndex..., in: text)) ?? []).compactMap { match in
+        Range(match.range(at: 1), in: text).flatMap { Double(text[$0]) }
+      }
+    }
+    let detect = try CLITests.swapline(["benchmark", "detect", "samples/grace_hopper.jpg", "--iterations", "2", "--warmup", "1"])
+    #expect(detect.status == 0 && detect.stdout.contains("1 faces"), "\(detect.stdout) \(detect.stderr)")
+    #expect(figures(detect.stdout, #"full/bare ratio ([0-9.]+)"#).allSatisfy { $0 > 0.5 && $0 < 5 } && detect.stdout.contains("full/bare ratio"))
+
+    let kernels = try CLITests.swapline(["benchmark", "kernels", "samples/grace_hopper.jpg", "--iterations", "1"])
+    let rates = figures(kernels.stdout, #"([0-9.]+) MP/s"#)
+    // A kernel that does no work shows up as an absurd rate (thousands of megapixels a second).
+    #expect(kernels.status == 0 && rates.count >= 8 && rates.allSatisfy { $0 > 0 && $0 < 5_000 }, "\(kernels.stdout) \(kernels.stderr)")
+
+    let folder = CLITests.temporaryDirectory()
+    let video = try CLITests.swapline(["benchmark", "video", "--lengths", "1", "--size", "320x240", "--repeats", "1", "--work-folder", folder])
+    #expect(video.status == 0 && video.stdout.contains("1 s clip: 25 frames in"), "\(video.stdout) \(video.stderr)")
+    #expect(figures(video.stdout, #"= ([0-9.]+) fps"#).first.map { $0 > 0 } == true && figures(video.stdout, #"peak RSS ([0-9.]+) MB"#).first.map { $0 > 10 } == true,
+            "\(video.stdout)")
+
+    let store = try CLITests.swapline(["benchmark", "store", "--database", try TestPostgres.database(), "--claimers", "2", "--chunks", "50"])
+    #expect(store.status == 0 && store.stdout.contains("2 claimers: 50 chunks in"), "\(store.stdout) \(store.stderr)")
+    #expect(figures(store.stdout, #"= ([0-9]+) claims\+commits/s"#).first.map { $0 > 0 } == true, "\(store.stdout)")
   }
 }

@@ -38,6 +38,9 @@ public final class TestPostgres: Sendable {
 
   public func restart() throws { _ = try Self.script(["restart", directory]) }
 
+  /// Stops the server for `seconds`, then starts it again on the same port (returns when it is up).
+  public func outage(seconds: Int) throws { _ = try Self.script(["outage", directory, String(seconds)]) }
+
   /// Runs the script with posix_spawn and waitpid. (Foundation's Process waits for descriptors
   /// the server and its watcher inherit, so its waitUntilExit never returned here.)
   static func script(_ arguments: [String]) throws {
