@@ -21,6 +21,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 SIZE = 640
 STRIDES = (8, 16, 32)
+# Every decoded candidate above the 0.5 threshold, before NMS, per stand-in (for the "many" merge).
+CANDIDATES = {}
 
 
 def constant_model(path, input_name, outputs, input_shape=(1, 3, SIZE, SIZE)):
@@ -96,6 +98,7 @@ def yoloface(out_dir):
     for row in rows[rows[:, 4] > 0.5]:
         cx, cy, w, h = row[:4]
         faces.append(face([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], row[4], row[5:].reshape(5, 3)[:, :2]))
+    CANDIDATES["yoloface_8n_synthetic.onnx"] = faces
     expected = nms(faces)
     columns = [int(np.flatnonzero(table[0, 4] == np.float32(f["score"]))[0]) for f in expected]
     assert columns == [1000, 3000], (columns, expected)  # column 2000 lost to NMS, 4000 to the threshold
@@ -136,6 +139,7 @@ def yunet(out_dir):
             size = np.exp(b[idx, 2:4]) * s
             points = [k[idx, 2 * p:2 * p + 2] * s + a[idx] for p in range(5)]
             faces.append(face([*(centre - size / 2), *(centre + size / 2)], scores[idx], points))
+    CANDIDATES["yunet_2023_mar_synthetic.onnx"] = faces
     expected = nms(faces)
     assert len(expected) == 2, expected
     return expected
@@ -168,8 +172,82 @@ def scrfd(out_dir):
             x, y = a[idx]
             points = [(x + kp[idx, 2 * p], y + kp[idx, 2 * p + 1]) for p in range(5)]
             faces.append(face([x - bb[idx, 0], y - bb[idx, 1], x + bb[idx, 2], y + bb[idx, 3]], sc[idx], points))
+    CANDIDATES["scrfd_2.5g_signature.onnx"] = faces
     expected = nms(faces)
     assert len(expected) == 2, expected
+    return expected
+
+
+def retinaface(out_dir):
+    """retinaface_10g stand-in. FaceFusion (face_detector.py, detect_with_retinaface) feeds it one input named
+    `input` ((x - 127.5) / 128, BGR, the frame top-left on a zero canvas; FaceFusion offers 160 to 640, so the input
+    is [1, 3, height, width]) and reads its 9 outputs by position: scores of strides 8, 16, 32, then boxes, then
+    keypoints. It treats them as 2-D arrays (the first axis of a score array is the candidate index, box distances
+    are its columns), so each output is [N, 1], [N, 4] or [N, 10] without a batch axis,
+    N = (640 / stride)^2 x 2 at 640. Decoding (as for SCRFD): anchor points of a stride are the cell corners
+    (column * stride, row * stride), row-major with the column fastest, each twice; box = anchor -/+ distance x stride
+    (left, top, right, bottom); keypoint = anchor + offset x stride; kept where score >= threshold. There is no prior
+    box size and no variance factor in FaceFusion's contract for this export. The output names are not read by
+    FaceFusion or Swapline; those below are ours.
+
+    Planted faces (640 input pixels), chosen against the other stand-ins for the "many" merge:
+    - stride 16, row 15, column 20, second anchor (320, 240): nearly the YOLOFace stand-in's first face (IoU ~0.9),
+      score 0.88 < 0.9, so "many" keeps only the YOLOFace one;
+    - stride 32, row 5, column 4, first anchor (128, 160): overlaps the SCRFD stand-in's stride-32 face with IoU
+      0.23, score 0.8 > 0.75: both survive NMS 0.4, "many" (0.1) keeps only this one;
+    - stride 8, row 20, column 60, second anchor (480, 160): only here, score 0.92;
+    - stride 8, row 20, column 61, first anchor: the same face again at 0.65 (IoU 0.94), removed by NMS;
+    - stride 16, row 22, column 30, first anchor (480, 352): only here, score 0.6 (dropped at --face-detector-score 0.7);
+    - stride 32, row 2, column 15, second anchor: score 0.3, below the threshold.
+    """
+    score, bbox, kps = {}, {}, {}
+    for s in STRIDES:
+        n = (SIZE // s) ** 2 * 2
+        score[s], bbox[s], kps[s] = np.zeros((n, 1)), np.zeros((n, 4)), np.zeros((n, 10))
+
+    def plant(stride, row, column, anchor, value, sides, points):
+        """sides: pixel distances left, top, right, bottom; points: five pixel offsets from the anchor point."""
+        index = (row * (SIZE // stride) + column) * 2 + anchor
+        score[stride][index, 0] = value
+        bbox[stride][index] = np.array(sides, dtype=np.float64) / stride
+        kps[stride][index] = np.array(points, dtype=np.float64).ravel() / stride
+
+    plant(16, 15, 20, 1, 0.88, [52, 58, 48, 62], [(-30, -20), (30, -20), (0, 10), (-25, 35), (25, 35)])
+    plant(32, 5, 4, 0, 0.8, [32, 64, 64, 64], [(-16, -24), (32, -24), (8, 8), (-8, 40), (24, 40)])
+    plant(8, 20, 60, 1, 0.92, [30, 40, 34, 40], [(-14, -12), (14, -12), (0, 4), (-10, 20), (10, 20)])
+    plant(8, 20, 61, 0, 0.65, [36, 40, 28, 40], [(-20, -12), (8, -12), (-6, 4), (-16, 20), (4, 20)])
+    plant(16, 22, 30, 0, 0.6, [24, 30, 24, 30], [(-10, -10), (10, -10), (0, 2), (-8, 16), (8, 16)])
+    plant(32, 2, 15, 1, 0.3, [32, 32, 32, 32], [(0, 0)] * 5)
+    outputs = ([(f"score_{s}", score[s]) for s in STRIDES] + [(f"bbox_{s}", bbox[s]) for s in STRIDES]
+               + [(f"kps_{s}", kps[s]) for s in STRIDES])
+    constant_model(os.path.join(out_dir, "retinaface_10g_synthetic.onnx"), "input", outputs,
+                   input_shape=(1, 3, "height", "width"))
+
+    # Independent decoder: anchors from an explicit (row, column) loop, as FaceFusion lays them out.
+    faces = []
+    for s in STRIDES:
+        cells = SIZE // s
+        points = np.array([(column * s, row * s) for row in range(cells) for column in range(cells) for _ in range(2)],
+                          dtype=np.float32)
+        sc, bb, kp = score[s][:, 0].astype(np.float32), bbox[s].astype(np.float32) * s, kps[s].astype(np.float32) * s
+        for idx in np.flatnonzero(sc >= 0.5):
+            x, y = points[idx]
+            faces.append(face([x - bb[idx, 0], y - bb[idx, 1], x + bb[idx, 2], y + bb[idx, 3]], sc[idx],
+                              [(x + kp[idx, 2 * p], y + kp[idx, 2 * p + 1]) for p in range(5)]))
+    CANDIDATES["retinaface_10g_synthetic.onnx"] = faces
+    expected = nms(faces)
+    assert [round(f["score"], 2) for f in expected] == [0.92, 0.88, 0.8, 0.6], expected
+    return expected
+
+
+def many_expectation():
+    """FaceFusion's "many": retinaface, scrfd and yolo_face (not yunet) candidates together, one NMS at IoU 0.1."""
+    files = ["retinaface_10g_synthetic.onnx", "scrfd_2.5g_signature.onnx", "yoloface_8n_synthetic.onnx"]
+    candidates = [dict(f, source=name) for name in files for f in CANDIDATES[name]]
+    expected = nms(candidates, iou_threshold=0.1)
+    # The YOLOFace face absorbs retinaface's near copy; retinaface's 0.8 face absorbs SCRFD's 0.75 one.
+    assert [(f["source"][:4], round(f["score"], 2)) for f in expected] == [
+        ("reti", 0.92), ("yolo", 0.9), ("scrf", 0.85), ("reti", 0.8), ("yolo", 0.7), ("reti", 0.6)], expected
     return expected
 
 
@@ -609,7 +687,9 @@ def main():
         "yoloface_8n_synthetic.onnx": yoloface(out_dir),
         "yunet_2023_mar_synthetic.onnx": yunet(out_dir),
         "scrfd_2.5g_signature.onnx": scrfd(out_dir),
+        "retinaface_10g_synthetic.onnx": retinaface(out_dir),
     }
+    expectations["many"] = many_expectation()
     typed_models(out_dir)
     mask_models(out_dir)
     mask_probe_models(out_dir)
