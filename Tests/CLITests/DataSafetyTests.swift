@@ -138,15 +138,6 @@ import Testing
     #expect(list.stdout.hasPrefix("1\tdone\t20 done"), "\(list.stdout)")
   }
 
-  // D4
-  @Test func relativeJobsFolderJoins() throws {
-    let folder = CLITests.temporaryDirectory()
-    try FileManager.default.createDirectory(atPath: folder + "/out", withIntermediateDirectories: true)
-    let result = try CLITests.swapline(["swap", "-s", Self.grace, "-t", Self.clip, "-o", "out/r.mkv", "--jobs-dir", "out/jobs",
-                                        "--models-dir", CLITests.root + "/models"] + Self.lossless, in: folder)
-    #expect(result.status == 0, "\(result.stderr)")
-    #expect(try VideoJobTests.frameHashes(folder + "/out/r.mkv") == Self.reference)
-  }
 
   // D5
   @Test func aSymlinkPlantedAtTheOldTemporaryNameIsNotWrittenThrough() throws {
@@ -183,55 +174,12 @@ import Testing
     #expect(try Self.frameCount(folder + "/o.mp4") == 25)
   }
 
-  // D6
-  @Test func aDamagedSegmentIsRenderedAgainNotJoined() throws {
-    let folder = CLITests.temporaryDirectory()
-    let output = folder + "/d.mkv"
-    let jobs = try Self.failedJobAt(output)
-    let segment = try #require(try Self.segments(jobs)[0])
-    try FileHandle(forWritingAtPath: segment)!.truncate(atOffset: 1000)
-    let rerun = try CLITests.swapline(Self.swap(output, Self.lossless))
-    #expect(rerun.status == 0, "\(rerun.stderr)")
-    #expect(rerun.stderr.contains("chunk 0") && rerun.stderr.contains("rendering again"), "\(rerun.stderr)")
-    #expect(try VideoJobTests.frameHashes(output) == Self.reference)
-  }
 
-  // D7
-  @Test func aMissingSegmentIsRenderedAgain() throws {
-    let output = CLITests.temporaryDirectory() + "/m.mkv"
-    let jobs = try Self.failedJobAt(output)
-    try FileManager.default.removeItem(atPath: try #require(try Self.segments(jobs)[1]))
-    let rerun = try CLITests.swapline(Self.swap(output, Self.lossless))
-    #expect(rerun.status == 0, "\(rerun.stderr)")
-    #expect(rerun.stderr.contains("lost its segment"), "\(rerun.stderr)")
-    #expect(try VideoJobTests.frameHashes(output) == Self.reference)
-  }
 
   static func failedJobAt(_ output: String) throws -> String {
     try failedJob((output as NSString).deletingLastPathComponent, output: output)
   }
 
-  // D8
-  @Test func twoConcurrentRunsOfOneJobCooperate() throws {
-    let folder = CLITests.temporaryDirectory()
-    let output = folder + "/same.mkv"
-    let first = Process()
-    first.executableURL = URL(fileURLWithPath: CLITests.binary)
-    first.arguments = try Self.swap(output, Self.lossless)
-    let firstErrors = Pipe()
-    first.standardError = firstErrors
-    first.standardOutput = FileHandle.nullDevice
-    try first.run()
-    Thread.sleep(forTimeInterval: 0.3)
-    let second = try CLITests.swapline(Self.swap(output, Self.lossless))
-    first.waitUntilExit()
-    let firstStderr = String(decoding: firstErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    #expect(first.terminationStatus == 0, "\(firstStderr)")
-    #expect(second.status == 0, "\(second.stderr)")
-    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", folder + "/.swapline-jobs"])
-    #expect(list.stdout.hasPrefix("1\tdone\t5 done") && !list.stdout.contains("\n2\t"), "\(list.stdout)")
-    #expect(try VideoJobTests.frameHashes(output) == Self.reference)
-  }
 
   // D10
   @Test func aProviderThatCannotAttachIsSaid() throws {
@@ -315,43 +263,7 @@ import Testing
     #expect(worker.text.contains("waiting for the database (attempt 1/30)") && worker.text.contains("attempt 2/30"), "\(worker.text)")
   }
 
-  // D15
-  @Test func aDamagedJobStoreIsNamedAndRestartSetsItAside() throws {
-    let output = CLITests.temporaryDirectory() + "/s.mkv"
-    let jobs = try Self.failedJobAt(output)
-    try FileHandle(forWritingAtPath: jobs + "/jobs.sqlite")!.truncate(atOffset: 100)
-    for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: jobs + "/jobs.sqlite" + suffix) }
-    let damaged = try CLITests.swapline(Self.swap(output, Self.lossless))
-    #expect(damaged.status == 1, "\(damaged.stderr)")
-    #expect(damaged.stderr.contains(jobs + "/jobs.sqlite is damaged") && damaged.stderr.contains("--restart"), "\(damaged.stderr)")
-    let listed = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs])
-    #expect(listed.status == 1 && listed.stderr.contains("is damaged"), "\(listed.stderr)")
-    let restarted = try CLITests.swapline(Self.swap(output, Self.lossless + ["--restart"]))
-    #expect(restarted.status == 0, "\(restarted.stderr)")
-    #expect(restarted.stderr.contains("moved it to " + jobs + "/jobs.sqlite.damaged-"), "\(restarted.stderr)")
-    #expect(try VideoJobTests.frameHashes(output) == Self.reference)
-  }
 
-  // D16
-  @Test func theSameWorkTypedDifferentlyResumesTheSameJob() throws {
-    let folder = CLITests.temporaryDirectory()
-    let output = folder + "/t.mkv"
-    _ = try Self.failedJobAt(output)
-    // Another folder, relative paths with ./ and .., options in another order and spelt with '='.
-    try FileManager.default.createDirectory(atPath: folder + "/elsewhere", withIntermediateDirectories: true)
-    try FileManager.default.createSymbolicLink(atPath: folder + "/clip.mp4", withDestinationPath: Self.clip)
-    let rerun = try CLITests.swapline(["swap", "--chunk-size=10", "-o", "../t.mkv", "--output-video-encoder", "ffv1", "-t", "./../clip.mp4",
-                                       "-s", Self.grace, "--face-detector-angles", "0", "--log-level", "info", "--models-dir", "../../../" + CLITests.root + "/models"],
-                                      in: folder + "/elsewhere")
-    #expect(rerun.status == 0, "\(rerun.stderr)")
-    #expect(rerun.stderr.contains("resuming job 1: 4 of 5 chunks already done"), "\(rerun.stderr)")
-    #expect(rerun.stdout.contains("1 rendered by this process"), "\(rerun.stdout)")
-    #expect(try VideoJobTests.frameHashes(output) == Self.reference)
-    // A changed option is other work: a new job.
-    let other = try CLITests.swapline(Self.swap(output, Self.lossless + ["--face-detector-score", "0.6"]))
-    #expect(other.status == 0 && !other.stderr.contains("resuming"), "\(other.stderr)")
-    #expect(try CLITests.swapline(["jobs", "list", "--jobs-dir", folder + "/.swapline-jobs"]).stdout.contains("2\tdone"))
-  }
 
   // D17/D18: errors name the real cause, and surprises are refused before any work.
   @Test func errorsNameTheRealCauseBeforeAnyWork() throws {
@@ -372,5 +284,103 @@ import Testing
       #expect(result.status == 2 && result.stderr.contains(message), "\(arguments): \(result.status) \(result.stderr)")
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["fifo.png"])
+  }
+}
+
+/// The job-store half of the data-safety regressions, a suite of its own so that it runs beside
+/// DataSafetyTests instead of after it (each suite is serialized within itself).
+@Suite(.serialized) struct DataSafetyJobTests {
+  // D4
+  @Test func relativeJobsFolderJoins() throws {
+    let folder = CLITests.temporaryDirectory()
+    try FileManager.default.createDirectory(atPath: folder + "/out", withIntermediateDirectories: true)
+    let result = try CLITests.swapline(["swap", "-s", DataSafetyTests.grace, "-t", DataSafetyTests.clip, "-o", "out/r.mkv", "--jobs-dir", "out/jobs",
+                                        "--models-dir", CLITests.root + "/models"] + DataSafetyTests.lossless, in: folder)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try VideoJobTests.frameHashes(folder + "/out/r.mkv") == DataSafetyTests.reference)
+  }
+
+  // D7
+  @Test func aMissingSegmentIsRenderedAgain() throws {
+    let output = CLITests.temporaryDirectory() + "/m.mkv"
+    let jobs = try DataSafetyTests.failedJobAt(output)
+    try FileManager.default.removeItem(atPath: try #require(try DataSafetyTests.segments(jobs)[1]))
+    let rerun = try CLITests.swapline(DataSafetyTests.swap(output, DataSafetyTests.lossless))
+    #expect(rerun.status == 0, "\(rerun.stderr)")
+    #expect(rerun.stderr.contains("lost its segment"), "\(rerun.stderr)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+  }
+
+  // D6
+  @Test func aDamagedSegmentIsRenderedAgainNotJoined() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/d.mkv"
+    let jobs = try DataSafetyTests.failedJobAt(output)
+    let segment = try #require(try DataSafetyTests.segments(jobs)[0])
+    try FileHandle(forWritingAtPath: segment)!.truncate(atOffset: 1000)
+    let rerun = try CLITests.swapline(DataSafetyTests.swap(output, DataSafetyTests.lossless))
+    #expect(rerun.status == 0, "\(rerun.stderr)")
+    #expect(rerun.stderr.contains("chunk 0") && rerun.stderr.contains("rendering again"), "\(rerun.stderr)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+  }
+
+  // D16
+  @Test func theSameWorkTypedDifferentlyResumesTheSameJob() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/t.mkv"
+    _ = try DataSafetyTests.failedJobAt(output)
+    // Another folder, relative paths with ./ and .., options in another order and spelt with '='.
+    try FileManager.default.createDirectory(atPath: folder + "/elsewhere", withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(atPath: folder + "/clip.mp4", withDestinationPath: DataSafetyTests.clip)
+    let rerun = try CLITests.swapline(["swap", "--chunk-size=10", "-o", "../t.mkv", "--output-video-encoder", "ffv1", "-t", "./../clip.mp4",
+                                       "-s", DataSafetyTests.grace, "--face-detector-angles", "0", "--log-level", "info", "--models-dir", "../../../" + CLITests.root + "/models"],
+                                      in: folder + "/elsewhere")
+    #expect(rerun.status == 0, "\(rerun.stderr)")
+    #expect(rerun.stderr.contains("resuming job 1: 4 of 5 chunks already done"), "\(rerun.stderr)")
+    #expect(rerun.stdout.contains("1 rendered by this process"), "\(rerun.stdout)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+    // A changed option is other work: a new job.
+    let other = try CLITests.swapline(DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--face-detector-score", "0.6"]))
+    #expect(other.status == 0 && !other.stderr.contains("resuming"), "\(other.stderr)")
+    #expect(try CLITests.swapline(["jobs", "list", "--jobs-dir", folder + "/.swapline-jobs"]).stdout.contains("2\tdone"))
+  }
+
+  // D15
+  @Test func aDamagedJobStoreIsNamedAndRestartSetsItAside() throws {
+    let output = CLITests.temporaryDirectory() + "/s.mkv"
+    let jobs = try DataSafetyTests.failedJobAt(output)
+    try FileHandle(forWritingAtPath: jobs + "/jobs.sqlite")!.truncate(atOffset: 100)
+    for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: jobs + "/jobs.sqlite" + suffix) }
+    let damaged = try CLITests.swapline(DataSafetyTests.swap(output, DataSafetyTests.lossless))
+    #expect(damaged.status == 1, "\(damaged.stderr)")
+    #expect(damaged.stderr.contains(jobs + "/jobs.sqlite is damaged") && damaged.stderr.contains("--restart"), "\(damaged.stderr)")
+    let listed = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs])
+    #expect(listed.status == 1 && listed.stderr.contains("is damaged"), "\(listed.stderr)")
+    let restarted = try CLITests.swapline(DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--restart"]))
+    #expect(restarted.status == 0, "\(restarted.stderr)")
+    #expect(restarted.stderr.contains("moved it to " + jobs + "/jobs.sqlite.damaged-"), "\(restarted.stderr)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+  }
+
+  // D8
+  @Test func twoConcurrentRunsOfOneJobCooperate() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/same.mkv"
+    let first = Process()
+    first.executableURL = URL(fileURLWithPath: CLITests.binary)
+    first.arguments = try DataSafetyTests.swap(output, DataSafetyTests.lossless)
+    let firstErrors = Pipe()
+    first.standardError = firstErrors
+    first.standardOutput = FileHandle.nullDevice
+    try first.run()
+    Thread.sleep(forTimeInterval: 0.3)
+    let second = try CLITests.swapline(DataSafetyTests.swap(output, DataSafetyTests.lossless))
+    first.waitUntilExit()
+    let firstStderr = String(decoding: firstErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(first.terminationStatus == 0, "\(firstStderr)")
+    #expect(second.status == 0, "\(second.stderr)")
+    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", folder + "/.swapline-jobs"])
+    #expect(list.stdout.hasPrefix("1\tdone\t5 done") && !list.stdout.contains("\n2\t"), "\(list.stdout)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
   }
 }

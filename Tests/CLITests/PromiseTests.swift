@@ -43,92 +43,8 @@ import Testing
     return false
   }
 
-  @Test func ctrlCStopsWithExit130AndTheSameCommandResumes() throws {
-    let folder = CLITests.temporaryDirectory()
-    let output = folder + "/r.mkv", jobs = folder + "/jobs"
-    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--jobs-dir", jobs])
-    let run = try Running(command)
-    let started = Self.waitFor(60) { ((try? DataSafetyTests.segments(jobs).count) ?? 0) >= 1 || !run.process.isRunning }
-    #expect(started && run.process.isRunning, "the run ended before its first chunk was committed")
-    kill(run.process.processIdentifier, SIGINT)
-    let (status, stderr) = run.finish()
-    #expect(status == 130 && stderr.contains("interrupted; run the same command again to resume job 1"), "\(status) \(stderr)")
-    #expect(!FileManager.default.fileExists(atPath: output))
-    let done = try DataSafetyTests.segments(jobs).count
-    #expect(done >= 1 && done < 5, "\(done) chunks done when interrupted")
 
-    let again = try CLITests.swapline(command)
-    #expect(again.status == 0, "\(again.stderr)")
-    #expect(again.stderr.contains("resuming job 1: \(done) of 5 chunks already done"), "\(again.stderr)")
-    #expect(again.stdout.contains("(job 1, 5 chunks, \(5 - done) rendered by this process)"), "\(again.stdout)")
-    // The progress line (not a terminal: one line per report) ends with the whole range and no time left.
-    #expect(again.stderr.range(of: #"frames 50/50 +[0-9.]+ fps +ETA 0 s"#, options: .regularExpression) != nil, "\(again.stderr)")
-    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
-  }
 
-  /// A chunk that always fails is tried three times, 1 s then 2 s apart (README), and fails the
-  /// job; `--restart` sets that job aside and renders everything again as a new job.
-  @Test func aFailingChunkBacksOffThenRestartStartsANewJob() throws {
-    let folder = CLITests.temporaryDirectory()
-    let output = folder + "/f.mkv", jobs = folder + "/jobs"
-    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "20", "--jobs-dir", jobs])
-    let started = Date()
-    let failed = try CLITests.swapline(command, environment: ["SWAPLINE_INJECT_CORRUPT_FRAME": "15"])
-    let elapsed = Date().timeIntervalSince(started)
-    #expect(failed.status == 1 && failed.stderr.contains("job 1 failed: chunk 1"), "\(failed.status) \(failed.stderr)")
-    #expect(elapsed >= 3, "three attempts 1 s and 2 s apart took only \(elapsed) s")
-    let chunk = try SQLiteChunkStore(path: jobs + "/jobs.sqlite").chunks(job: 1)[1]
-    #expect(chunk.state == .dead && chunk.attempt == 3 && (chunk.lastError ?? "").contains("frame 15 is corrupt"), "\(chunk)")
-    #expect(!FileManager.default.fileExists(atPath: output))
-
-    let restarted = try CLITests.swapline(command + ["--restart"])
-    #expect(restarted.status == 0, "\(restarted.stderr)")
-    #expect(restarted.stdout.contains("(job 2, 2 chunks, 2 rendered by this process)"), "\(restarted.stdout)")
-    #expect(!restarted.stderr.contains("resuming"), "\(restarted.stderr)")
-    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs]).stdout
-    #expect(list.contains("1\tcancelled") && list.contains("2\tdone"), "\(list)")
-    #expect(try VideoJobTests.frameHashes(output) == Array(DataSafetyTests.reference.prefix(20)))
-  }
-
-  /// The job's identity covers its input and model files: an unfinished job is resumed only by
-  /// the same work; with a changed model or input file the same command starts a new job.
-  /// `--log-level warn` leaves stderr silent on success.
-  @Test func aChangedInputOrModelFileMakesANewJob() throws {
-    let folder = CLITests.temporaryDirectory()
-    let models = folder + "/models", jobs = folder + "/jobs", input = folder + "/in.mp4", output = folder + "/o.mkv"
-    try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-    try FileManager.default.copyItem(atPath: CLITests.root + "/models/scrfd_2.5g_kps.onnx", toPath: models + "/scrfd_2.5g_kps.onnx")
-    try FileManager.default.createSymbolicLink(atPath: models + "/shape_predictor_68_face_landmarks.dat",
-                                               withDestinationPath: CLITests.root + "/models/shape_predictor_68_face_landmarks.dat")
-    try FileManager.default.copyItem(atPath: try DataSafetyTests.clip, toPath: input)
-    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "20", "--jobs-dir", jobs, "--models-dir", models],
-                                           target: input)
-    /// A run whose second chunk always fails: the job stays unfinished (failed, one chunk done).
-    func unfinished(_ job: Int) throws {
-      let run = try CLITests.swapline(command, environment: ["SWAPLINE_INJECT_CORRUPT_FRAME": "15"])
-      #expect(run.status == 1 && run.stderr.contains("job \(job) failed: chunk 1"), "\(run.status) \(run.stderr)")
-    }
-    try unfinished(1)
-    // The same model with one more protobuf field (a doc string): ONNX Runtime loads it, the bytes differ.
-    let model = try FileHandle(forWritingTo: URL(fileURLWithPath: models + "/scrfd_2.5g_kps.onnx"))
-    try model.seekToEnd()
-    try model.write(contentsOf: Data([0x32, 0x04]) + Data("test".utf8))
-    try model.close()
-    let newModel = try CLITests.swapline(command + ["--log-level", "warn"])
-    #expect(newModel.status == 0 && newModel.stdout.contains("(job 2, 2 chunks, 2 rendered") && newModel.stderr.isEmpty,
-            "\(newModel.stdout) \(newModel.stderr)")
-
-    try unfinished(3)
-    // The same frames in a new container with another title.
-    try VideoJobTests.ffmpeg(["-i", input, "-c", "copy", "-metadata", "title=changed", folder + "/in2.mp4"])
-    try FileManager.default.removeItem(atPath: input)
-    try FileManager.default.moveItem(atPath: folder + "/in2.mp4", toPath: input)
-    let newInput = try CLITests.swapline(command)
-    #expect(newInput.status == 0 && newInput.stdout.contains("(job 4, 2 chunks, 2 rendered") && !newInput.stderr.contains("resuming"),
-            "\(newInput.stdout) \(newInput.stderr)")
-    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs]).stdout
-    #expect(list.contains("1\tfailed") && list.contains("3\tfailed"), "\(list)")
-  }
 
   /// A trimmed range keeps its own stretch of audio, re-encoded and cut; webm gets audio too.
   @Test func trimmedAudioIsCutToTheRangeInMp4AndWebm() throws {
@@ -362,37 +278,6 @@ extension PromiseTests {
 }
 
 extension PromiseTests {
-  /// README: nothing is ever half-written at OUTPUT. A run killed (-9) after its joined file is
-  /// verified and before it is published leaves OUTPUT absent; the same command then publishes
-  /// the same frames and removes the dead run's staging folder.
-  @Test func aKillDuringTheJoinLeavesNothingAtOutput() throws {
-    let folder = CLITests.temporaryDirectory()
-    let output = folder + "/j.mkv"
-    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--jobs-dir", folder + "/jobs"])
-    let run = try Running(command, environment: ["SWAPLINE_INJECT_JOIN_PAUSE": "60"])
-    func staged() -> [String] {
-      ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix(".j.mkv.swapline-") }
-    }
-    // The joined file sits in its staging folder, complete (its size steady), waiting to be published.
-    var lastSize = -1, steadySince = Date()
-    let waiting = Self.waitFor(90) {
-      guard let stage = staged().first,
-        let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + stage + "/j.mkv"))?[.size] as? Int, size > 0
-      else { return !run.process.isRunning }
-      if size != lastSize { (lastSize, steadySince) = (size, Date()) }
-      return Date().timeIntervalSince(steadySince) > 1.5
-    }
-    #expect(waiting && run.process.isRunning, "the run never reached its publish")
-    kill(run.process.processIdentifier, SIGKILL)
-    _ = run.finish()
-    #expect(!FileManager.default.fileExists(atPath: output))
-    #expect(staged().count == 1, "\(staged())")
-
-    let again = try CLITests.swapline(command)
-    #expect(again.status == 0 && again.stdout.contains("0 rendered by this process"), "\(again.stdout) \(again.stderr)")
-    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
-    #expect(staged().isEmpty, "the dead run's staging folder is left: \(staged())")
-  }
 }
 
 extension NeuralSwapCommandTests {
@@ -472,5 +357,128 @@ extension PromiseTests {
     let store = try CLITests.swapline(["benchmark", "store", "--database", try TestPostgres.database(), "--claimers", "2", "--chunks", "50"])
     #expect(store.status == 0 && store.stdout.contains("2 claimers: 50 chunks in"), "\(store.stdout) \(store.stderr)")
     #expect(figures(store.stdout, #"= ([0-9]+) claims\+commits/s"#).first.map { $0 > 0 } == true, "\(store.stdout)")
+  }
+}
+
+/// Job-control promises (interrupt, resume, restart, identity, a kill mid-join), a suite of its own
+/// so it runs beside PromiseTests.
+@Suite(.serialized) struct PromiseJobTests {
+  @Test func ctrlCStopsWithExit130AndTheSameCommandResumes() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/r.mkv", jobs = folder + "/jobs"
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--jobs-dir", jobs])
+    let run = try PromiseTests.Running(command)
+    let started = PromiseTests.waitFor(60) { ((try? DataSafetyTests.segments(jobs).count) ?? 0) >= 1 || !run.process.isRunning }
+    #expect(started && run.process.isRunning, "the run ended before its first chunk was committed")
+    kill(run.process.processIdentifier, SIGINT)
+    let (status, stderr) = run.finish()
+    #expect(status == 130 && stderr.contains("interrupted; run the same command again to resume job 1"), "\(status) \(stderr)")
+    #expect(!FileManager.default.fileExists(atPath: output))
+    let done = try DataSafetyTests.segments(jobs).count
+    #expect(done >= 1 && done < 5, "\(done) chunks done when interrupted")
+
+    let again = try CLITests.swapline(command)
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("resuming job 1: \(done) of 5 chunks already done"), "\(again.stderr)")
+    #expect(again.stdout.contains("(job 1, 5 chunks, \(5 - done) rendered by this process)"), "\(again.stdout)")
+    // The progress line (not a terminal: one line per report) ends with the whole range and no time left.
+    #expect(again.stderr.range(of: #"frames 50/50 +[0-9.]+ fps +ETA 0 s"#, options: .regularExpression) != nil, "\(again.stderr)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+  }
+
+  /// The job's identity covers its input and model files: an unfinished job is resumed only by
+  /// the same work; with a changed model or input file the same command starts a new job.
+  /// `--log-level warn` leaves stderr silent on success.
+  @Test func aChangedInputOrModelFileMakesANewJob() throws {
+    let folder = CLITests.temporaryDirectory()
+    let models = folder + "/models", jobs = folder + "/jobs", input = folder + "/in.mp4", output = folder + "/o.mkv"
+    try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: CLITests.root + "/models/scrfd_2.5g_kps.onnx", toPath: models + "/scrfd_2.5g_kps.onnx")
+    try FileManager.default.createSymbolicLink(atPath: models + "/shape_predictor_68_face_landmarks.dat",
+                                               withDestinationPath: CLITests.root + "/models/shape_predictor_68_face_landmarks.dat")
+    try FileManager.default.copyItem(atPath: try DataSafetyTests.clip, toPath: input)
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "20", "--jobs-dir", jobs, "--models-dir", models],
+                                           target: input)
+    /// A run whose second chunk always fails: the job stays unfinished (failed, one chunk done).
+    func unfinished(_ job: Int) throws {
+      let run = try CLITests.swapline(command, environment: ["SWAPLINE_INJECT_CORRUPT_FRAME": "15"])
+      #expect(run.status == 1 && run.stderr.contains("job \(job) failed: chunk 1"), "\(run.status) \(run.stderr)")
+    }
+    try unfinished(1)
+    // The same model with one more protobuf field (a doc string): ONNX Runtime loads it, the bytes differ.
+    let model = try FileHandle(forWritingTo: URL(fileURLWithPath: models + "/scrfd_2.5g_kps.onnx"))
+    try model.seekToEnd()
+    try model.write(contentsOf: Data([0x32, 0x04]) + Data("test".utf8))
+    try model.close()
+    let newModel = try CLITests.swapline(command + ["--log-level", "warn"])
+    #expect(newModel.status == 0 && newModel.stdout.contains("(job 2, 2 chunks, 2 rendered") && newModel.stderr.isEmpty,
+            "\(newModel.stdout) \(newModel.stderr)")
+
+    try unfinished(3)
+    // The same frames in a new container with another title.
+    try VideoJobTests.ffmpeg(["-i", input, "-c", "copy", "-metadata", "title=changed", folder + "/in2.mp4"])
+    try FileManager.default.removeItem(atPath: input)
+    try FileManager.default.moveItem(atPath: folder + "/in2.mp4", toPath: input)
+    let newInput = try CLITests.swapline(command)
+    #expect(newInput.status == 0 && newInput.stdout.contains("(job 4, 2 chunks, 2 rendered") && !newInput.stderr.contains("resuming"),
+            "\(newInput.stdout) \(newInput.stderr)")
+    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs]).stdout
+    #expect(list.contains("1\tfailed") && list.contains("3\tfailed"), "\(list)")
+  }
+
+  /// A chunk that always fails is tried three times, 1 s then 2 s apart (README), and fails the
+  /// job; `--restart` sets that job aside and renders everything again as a new job.
+  @Test func aFailingChunkBacksOffThenRestartStartsANewJob() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/f.mkv", jobs = folder + "/jobs"
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "20", "--jobs-dir", jobs])
+    let started = Date()
+    let failed = try CLITests.swapline(command, environment: ["SWAPLINE_INJECT_CORRUPT_FRAME": "15"])
+    let elapsed = Date().timeIntervalSince(started)
+    #expect(failed.status == 1 && failed.stderr.contains("job 1 failed: chunk 1"), "\(failed.status) \(failed.stderr)")
+    #expect(elapsed >= 3, "three attempts 1 s and 2 s apart took only \(elapsed) s")
+    let chunk = try SQLiteChunkStore(path: jobs + "/jobs.sqlite").chunks(job: 1)[1]
+    #expect(chunk.state == .dead && chunk.attempt == 3 && (chunk.lastError ?? "").contains("frame 15 is corrupt"), "\(chunk)")
+    #expect(!FileManager.default.fileExists(atPath: output))
+
+    let restarted = try CLITests.swapline(command + ["--restart"])
+    #expect(restarted.status == 0, "\(restarted.stderr)")
+    #expect(restarted.stdout.contains("(job 2, 2 chunks, 2 rendered by this process)"), "\(restarted.stdout)")
+    #expect(!restarted.stderr.contains("resuming"), "\(restarted.stderr)")
+    let list = try CLITests.swapline(["jobs", "list", "--jobs-dir", jobs]).stdout
+    #expect(list.contains("1\tcancelled") && list.contains("2\tdone"), "\(list)")
+    #expect(try VideoJobTests.frameHashes(output) == Array(DataSafetyTests.reference.prefix(20)))
+  }
+
+  /// README: nothing is ever half-written at OUTPUT. A run killed (-9) after its joined file is
+  /// verified and before it is published leaves OUTPUT absent; the same command then publishes
+  /// the same frames and removes the dead run's staging folder.
+  @Test func aKillDuringTheJoinLeavesNothingAtOutput() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/j.mkv"
+    let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--jobs-dir", folder + "/jobs"])
+    let run = try PromiseTests.Running(command, environment: ["SWAPLINE_INJECT_JOIN_PAUSE": "60"])
+    func staged() -> [String] {
+      ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix(".j.mkv.swapline-") }
+    }
+    // The joined file sits in its staging folder, complete (its size steady), waiting to be published.
+    var lastSize = -1, steadySince = Date()
+    let waiting = PromiseTests.waitFor(90) {
+      guard let stage = staged().first,
+        let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + stage + "/j.mkv"))?[.size] as? Int, size > 0
+      else { return !run.process.isRunning }
+      if size != lastSize { (lastSize, steadySince) = (size, Date()) }
+      return Date().timeIntervalSince(steadySince) > 1.5
+    }
+    #expect(waiting && run.process.isRunning, "the run never reached its publish")
+    kill(run.process.processIdentifier, SIGKILL)
+    _ = run.finish()
+    #expect(!FileManager.default.fileExists(atPath: output))
+    #expect(staged().count == 1, "\(staged())")
+
+    let again = try CLITests.swapline(command)
+    #expect(again.status == 0 && again.stdout.contains("0 rendered by this process"), "\(again.stdout) \(again.stderr)")
+    #expect(try VideoJobTests.frameHashes(output) == DataSafetyTests.reference)
+    #expect(staged().isEmpty, "the dead run's staging folder is left: \(staged())")
   }
 }
