@@ -57,11 +57,11 @@ let package = Package(
     .testTarget(name: "ModelsTests", dependencies: ["Models"]),
     .testTarget(name: "FaceAnalysisTests", dependencies: ["FaceAnalysis", "OnnxRuntime", "Imaging", "Models"]),
     .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "FaceAnalysis", "Imaging", "OnnxRuntime"]),
-    .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
-    // Shared by test targets: a throwaway PostgreSQL server (scripts/pgtest.sh).
+    .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging", "TestSupport"]),
+    // Shared by test targets: a throwaway PostgreSQL server (scripts/pgtest.sh), the ffmpeg runner.
     .target(name: "TestSupport", dependencies: ["Jobs"], path: "Tests/TestSupport"),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
-    .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging"]),
+    .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "TestSupport"]),
   ],

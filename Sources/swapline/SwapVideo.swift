@@ -38,7 +38,8 @@ extension Swap {
       print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
       return (start..<end, 0)
     }
-    (jobs.helperPlacement, jobs.analysisCPUs) = threadPlan(intraOpThreads: intraOpThreads)
+    let plan = threadPlan(intraOpThreads: intraOpThreads)
+    (jobs.helperPlacement, jobs.analysisCPUs) = (plan.helpers, plan.analysisCPUs)
     jobs.corruptFrame = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) }
     jobs.pauseBeforePublish = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_JOIN_PAUSE"].flatMap { Double($0) }
     let stop = StopSignal.install()
@@ -253,19 +254,14 @@ extension Swap {
   /// ONNX Runtime's intra-op threads: all cores for images; for video, ThreadPlan's share.
   var intraOpThreads: Int {
     let isVideo = Self.videoExtensions.contains((output as NSString).pathExtension.lowercased())
-    return isVideo ? videoThreadPlan.intraOpThreads : execution.threadCountOption ?? ProcessInfo.processInfo.activeProcessorCount
+    return isVideo ? threadPlan(intraOpThreads: execution.threadCountOption).intraOpThreads
+      : execution.threadCountOption ?? ProcessInfo.processInfo.activeProcessorCount
   }
 
-  var videoThreadPlan: ThreadPlan {
-    ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: execution.threadCountOption,
+  /// The video thread plan; `intraOpThreads` fixes inference's share (the runtime's actual count).
+  func threadPlan(intraOpThreads: Int?) -> ThreadPlan {
+    ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: intraOpThreads,
                         cpuOnly: execution.providers.allSatisfy { $0 == .cpu }, pinning: !noThreadPinning)
-  }
-
-  /// Placement for a run with `intraOpThreads` (the runtime's actual count).
-  func threadPlan(intraOpThreads: Int) -> (helpers: HelperPlacement, analysisCPUs: [Int]?) {
-    let plan = ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: intraOpThreads,
-                                   cpuOnly: execution.providers.allSatisfy { $0 == .cpu }, pinning: !noThreadPinning)
-    return (plan.helpers, plan.analysisCPUs)
   }
 
   /// The job: target, output, frames, encoding, the options that change the output in canonical

@@ -81,7 +81,64 @@ import Testing
     }
     let width: Int
     let height: Int
+    let models: [String]
     let faces: [Face]
+  }
+
+  /// Mean absolute difference of two packed RGB pictures `width` pixels wide, inside a rectangle.
+  static func meanChange(_ a: [UInt8], _ b: [UInt8], width: Int, x: Range<Int>, y: Range<Int>) -> Double {
+    var total = 0
+    for row in y {
+      for column in x {
+        let i = (row * width + column) * 3
+        total += abs(Int(a[i]) - Int(b[i])) + abs(Int(a[i + 1]) - Int(b[i + 1])) + abs(Int(a[i + 2]) - Int(b[i + 2]))
+      }
+    }
+    return Double(total) / Double(max(x.count * y.count * 3, 1))
+  }
+
+  /// A models folder with the stand-in `swapper` (a file under vendor/test-models) linked as
+  /// `hyperswap_1a_256.onnx`, the synthetic ArcFace, the real detector and dlib model, and `extra`.
+  static func standInModels(swapper: String = "hyperswap_1a_256_negative.onnx", _ extra: [(String, String)] = []) throws -> String {
+    try modelsFolder([("vendor/test-models/" + swapper, "hyperswap_1a_256.onnx"),
+                      ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
+                      ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
+                      ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")] + extra)
+  }
+
+  /// A swapline process in the background, stdout and stderr to a log file.
+  final class Background: @unchecked Sendable {
+    let process = Process()
+    let log: String
+    init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+      self.log = log
+      FileManager.default.createFile(atPath: log, contents: nil)
+      process.executableURL = URL(fileURLWithPath: CLITests.binary)
+      process.arguments = arguments
+      process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+      let handle = FileHandle(forWritingAtPath: log)!
+      process.standardOutput = handle
+      process.standardError = handle
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+    }
+    var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    /// SIGTERM, then SIGKILL if it has not exited within 10 s.
+    func stop() {
+      if process.isRunning { process.terminate() }
+      for _ in 0..<100 where process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      process.waitUntilExit()
+    }
+    /// Waits for the exit (SIGKILL after `seconds`); returns the status and everything it wrote.
+    func finish(within seconds: Double = 60) -> (status: Int32, output: String) {
+      let deadline = Date().addingTimeInterval(seconds)
+      while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      process.waitUntilExit()
+      return (process.terminationStatus, text)
+    }
   }
 
   @Test func detectPrintsOneFaceForGraceHopperAsJSON() throws {
@@ -242,12 +299,8 @@ import Testing
     #expect(swapped.width == original.width && swapped.height == original.height)
     // Swapped around the eyes and mouth, untouched far from the face (the quality of the swap is
     // held to account in-process by ClassicSwapperTests).
-    let after = swapped.converted(toChannels: 3), before = original.converted(toChannels: 3)
-    func change(_ xs: Range<Int>, _ ys: Range<Int>) -> Double {
-      var total = 0
-      for y in ys { for x in xs { for k in 0..<3 { total += abs(Int(after.pixels[(y * 512 + x) * 3 + k]) - Int(before.pixels[(y * 512 + x) * 3 + k])) } } }
-      return Double(total) / Double(xs.count * ys.count * 3)
-    }
+    let after = swapped.converted(toChannels: 3).pixels, before = original.converted(toChannels: 3).pixels
+    func change(_ xs: Range<Int>, _ ys: Range<Int>) -> Double { CLITests.meanChange(after, before, width: 512, x: xs, y: ys) }
     #expect(change(200..<260, 90..<115) > 10 && change(215..<245, 140..<160) > 5, "eyes \(change(200..<260, 90..<115)), mouth \(change(215..<245, 140..<160))")
     #expect(change(0..<120, 380..<512) == 0 && change(400..<512, 0..<60) == 0)
   }
@@ -289,10 +342,7 @@ import Testing
 /// the target (up to two bilinear resamplings) and leave everything outside the face untouched.
 @Suite struct NeuralSwapCommandTests {
   @Test func identityZooSwapperGivesBackTheTarget() throws {
-    let models = try CLITests.modelsFolder([("vendor/test-models/hyperswap_1a_256_identity.onnx", "hyperswap_1a_256.onnx"),
-                       ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
-                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
-                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
+    let models = try CLITests.standInModels(swapper: "hyperswap_1a_256_identity.onnx")
     let output = models + "/out.png"
     let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", "samples/astronaut.png", "-o", output,
                                         "--face-swapper-model", "hyperswap_1a_256", "--face-swapper-pixel-boost", "512x512",
@@ -314,11 +364,7 @@ import Testing
 
 extension NeuralSwapCommandTests {
   @Test func occlusionMaskOptionKeepsABlueScarfVisible() throws {
-    let models = try CLITests.modelsFolder([("vendor/test-models/hyperswap_1a_256_negative.onnx", "hyperswap_1a_256.onnx"),
-                       ("vendor/test-models/arcface_w600k_r50_synthetic.onnx", "arcface_w600k_r50.onnx"),
-                       ("vendor/test-models/xseg_1_bluescarf.onnx", "xseg_1.onnx"),
-                       ("models/scrfd_2.5g_kps.onnx", "scrfd_2.5g_kps.onnx"),
-                       ("models/shape_predictor_68_face_landmarks.dat", "shape_predictor_68_face_landmarks.dat")])
+    let models = try CLITests.standInModels([("vendor/test-models/xseg_1_bluescarf.onnx", "xseg_1.onnx")])
     var target = try ImageIO.read(path: CLITests.root + "/samples/astronaut.png").converted(toChannels: 3)
     let scarf = (x: 195, y: 150, width: 60, height: 26)  // over the astronaut's chin
     for y in scarf.y..<(scarf.y + scarf.height) {
@@ -332,14 +378,9 @@ extension NeuralSwapCommandTests {
       let result = try CLITests.swapline(["swap", "-s", "samples/grace_hopper.jpg", "-t", models + "/scarf.png", "-o", output,
                                           "--face-swapper-model", "hyperswap_1a_256", "--models-dir", models, "--face-mask-types"] + maskTypes)
       #expect(result.status == 0, "\(result.stderr)")
-      let swapped = try ImageIO.read(path: output)
-      var total = 0, count = 0
-      for y in (scarf.y + 8)..<(scarf.y + scarf.height - 8) {
-        for x in (scarf.x + 8)..<(scarf.x + scarf.width - 8) {
-          for k in 0..<3 { total += abs(Int(swapped.pixels[(y * 512 + x) * 3 + k]) - Int(target.pixels[(y * 512 + x) * 3 + k])); count += 1 }
-        }
-      }
-      return Double(total) / Double(count)
+      let swapped = try ImageIO.read(path: output).converted(toChannels: 3)
+      return CLITests.meanChange(swapped.pixels, target.pixels, width: 512, x: (scarf.x + 8)..<(scarf.x + scarf.width - 8),
+                                 y: (scarf.y + 8)..<(scarf.y + scarf.height - 8))
     }
     #expect(try scarfChange(["box"]) > 40)
     #expect(try scarfChange(["box", "occlusion"]) < 1)

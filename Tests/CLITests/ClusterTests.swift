@@ -23,31 +23,7 @@ import Testing
 
   var cluster: [String] { ["--database", database, "--storage", storage + "/segments"] }
 
-  /// A swapline process in the background, output to a log file.
-  final class Background: @unchecked Sendable {
-    let process = Process()
-    let log: String
-    init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
-      self.log = log
-      FileManager.default.createFile(atPath: log, contents: nil)
-      process.executableURL = URL(fileURLWithPath: CLITests.binary)
-      process.arguments = arguments
-      process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
-      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-      let handle = FileHandle(forWritingAtPath: log)!
-      process.standardOutput = handle
-      process.standardError = handle
-      process.standardInput = FileHandle.nullDevice
-      try process.run()
-    }
-    var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-    func stop() {
-      if process.isRunning { process.terminate() }
-      for _ in 0..<100 where process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
-      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-      process.waitUntilExit()
-    }
-  }
+  typealias Background = CLITests.Background
 
   func submit() throws {
     let result = try CLITests.swapline(["jobs", "submit", "-s", "samples/grace_hopper.jpg", "-t", VideoJobTests.smallClip, "-o", output]

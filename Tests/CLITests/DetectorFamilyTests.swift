@@ -14,17 +14,7 @@ import Testing
     let landmarks: [[Float]]
   }
 
-  struct Report: Decodable {
-    struct Face: Decodable {
-      let score: Float
-      let box: [Float]
-      let landmarks: [String: [Float]]
-    }
-    let width: Int
-    let height: Int
-    let models: [String]
-    let faces: [Face]
-  }
+  typealias Report = CLITests.Report
 
   struct StandIn: Sendable, CustomTestStringConvertible {
     let family: String

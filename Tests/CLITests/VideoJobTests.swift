@@ -1,15 +1,13 @@
 import Foundation
 import Jobs
+import TestSupport
 import Testing
 
 /// Video runs as jobs: the 4 s 720p clip end to end, kill -9 and resume, several workers, and
 /// bad input. Real ffmpeg, real models, the swapline under test (`CLITests.binary`). Cancelling a
 /// running job, retry and resume are in DataSafetyTests.
 @Suite(.serialized) struct VideoJobTests {
-  static func ffmpeg(_ arguments: [String]) throws {
-    let result = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-nostdin"] + arguments)
-    guard result.status == 0 else { throw CommandFailed(description: "ffmpeg \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
-  }
+  static func ffmpeg(_ arguments: [String]) throws { try runFFmpeg(arguments) }
 
   static func probe(_ arguments: [String]) throws -> String {
     try CLITests.run("/usr/bin/ffprobe", ["-v", "error"] + arguments).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -44,9 +42,7 @@ import Testing
     guard first.count == second.count, first.count >= y.upperBound * width * 3 else {
       throw CommandFailed(description: "frame \(n) of \(a) and \(b) differ in size (\(first.count), \(second.count) bytes)")
     }
-    var total = 0
-    for row in y { for column in x { for c in 0..<3 { total += abs(Int(first[(row * width + column) * 3 + c]) - Int(second[(row * width + column) * 3 + c])) } } }
-    return Double(total) / Double(x.count * y.count * 3)
+    return CLITests.meanChange(first, second, width: width, x: x, y: y)
   }
 
   /// Frame-equality comparisons with `reference` would pass with a renderer that changes nothing,
@@ -119,14 +115,7 @@ import Testing
       #expect(before.count == 1280 * 720 * 3 && after.count == before.count)
       let t = Double(n) / 25, left = Int(200 + 40 * t), top = Int(80 + 20 * sin(t))
       // The astronaut's face sits at about (0.33-0.65, 0.10-0.50) of the 560 px overlay.
-      func meanChange(x: Range<Int>, y: Range<Int>) -> Double {
-        var sum = 0, count = 0
-        for row in y { for column in x { for c in 0..<3 {
-          let i = (row * 1280 + column) * 3 + c
-          sum += abs(Int(before[i]) - Int(after[i])); count += 1
-        } } }
-        return Double(sum) / Double(max(count, 1))
-      }
+      func meanChange(x: Range<Int>, y: Range<Int>) -> Double { CLITests.meanChange(before, after, width: 1280, x: x, y: y) }
       let face = meanChange(x: (left + 185)..<(left + 365), y: (top + 60)..<(top + 280))
       let background = meanChange(x: 0..<150, y: 500..<720)
       #expect(face > 5, "frame \(n): mean change in the face \(face) (background \(background))")

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Media
+import TestSupport
 import Testing
 
 /// Real ffmpeg/ffprobe on clips generated here (testsrc2 with a sine audio track).
@@ -21,14 +22,7 @@ import Testing
   }
 
   /// Runs ffmpeg; a missing or failing ffmpeg fails the calling test (fixtures are results, not crashes).
-  static func run(_ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-    process.arguments = ["-v", "error", "-y"] + arguments
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw MediaError(.badInput, "ffmpeg failed: \(arguments)") }
-  }
+  static func run(_ arguments: [String]) throws { try runFFmpeg(arguments) }
 
   func frames(_ path: String, _ info: MediaInfo, start: Int = 0, count: Int? = nil) throws -> [Image] {
     let reader = try FrameReader(path: path, info: info, start: start, count: count)

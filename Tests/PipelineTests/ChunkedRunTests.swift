@@ -3,6 +3,7 @@ import Imaging
 import Jobs
 import Media
 import Pipeline
+import TestSupport
 import Testing
 
 /// The chunk engine with real ffmpeg and a real SQLite store, on clips generated here.
@@ -23,14 +24,7 @@ import Testing
   }
 
   /// Runs ffmpeg; a missing or failing ffmpeg fails the calling test, not the test process.
-  static func ffmpeg(_ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-    process.arguments = ["-v", "error", "-y", "-nostdin"] + arguments
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw MediaError(.badInput, "ffmpeg failed: \(arguments)") }
-  }
+  static func ffmpeg(_ arguments: [String]) throws { try runFFmpeg(arguments) }
 
   /// The per-frame MD5s of a video's frames as RGB (ffmpeg's framemd5 muxer), hashes only.
   static func frameHashes(_ path: String) throws -> [String] {
