@@ -28,7 +28,7 @@ import Testing
   func submit() throws {
     let result = try CLITests.swapline(["jobs", "submit", "-s", "samples/grace_hopper.jpg", "-t", VideoJobTests.smallClip, "-o", output]
                                        + VideoJobTests.lossless + cluster)
-    #expect(result.status == 0 && result.stdout.contains("job 1: submitted, 8 chunks"), "\(result.stdout) \(result.stderr)")
+    #expect(result.status == 0 && result.stdout.contains("job 1: submitted, 5 chunks"), "\(result.stdout) \(result.stderr)")
   }
 
   func worker(_ name: String, lease: Double = 30, environment: [String: String] = [:], extra: [String] = []) throws -> Background {
@@ -75,7 +75,7 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: storage + "/segments/job-1"), "segments left: \((try? FileManager.default.contentsOfDirectory(atPath: storage + "/segments/job-1")) ?? [])")
     // Metrics: the coordinator's view of the store, and the first worker's own work.
     let coordinatorMetrics = try scrape(boss)
-    #expect(coordinatorMetrics.contains("swapline_chunks{state=\"done\"} 8") && coordinatorMetrics.contains("swapline_jobs_finished_total{outcome=\"done\"} 1"),
+    #expect(coordinatorMetrics.contains("swapline_chunks{state=\"done\"} 5") && coordinatorMetrics.contains("swapline_jobs_finished_total{outcome=\"done\"} 1"),
             "\(coordinatorMetrics)")
     // Each worker's frames counter adds up the chunks it committed; together, every frame once.
     func frames(_ metrics: String) -> Double {
@@ -88,8 +88,8 @@ import Testing
       #expect(metrics.contains("swapline_worker_chunk_seconds_count") && metrics.contains("swapline_worker_pool_resident_bytes"), "\(metrics)")
     }
     // A worker reads its renderer's last chunk event a moment after the commit.
-    try wait("the workers' frame counters to add up to the clip's 75 frames", seconds: 10) {
-      try workers.map { frames(try scrape($0)) }.reduce(0, +) == 75
+    try wait("the workers' frame counters to add up to the clip's 50 frames", seconds: 10) {
+      try workers.map { frames(try scrape($0)) }.reduce(0, +) == 50
     }
     #expect(try workers.allSatisfy { frames(try scrape($0)) > 0 })
     // Each worker's fps gauge is its last chunk's frames over its seconds: positive and finite.
