@@ -46,27 +46,83 @@ public func pinCurrentThread(to cpus: [Int]) -> Bool {
   return list.withUnsafeBufferPointer { swapline_pin_current_thread($0.baseAddress, Int32($0.count)) } == 0
 }
 
-/// How a video run shares the machine's cores: ONNX Runtime's intra-op threads, where helper
-/// threads and processes (decode, render, encode) run, and whether the analysis thread is pinned.
-/// A pure function of the machine and the options, so it is testable for any core count.
+/// What one video frame costs each side of the pipeline, in seconds, measured on the loaded
+/// models before the run (see ThreadPlan): the analysis thread's models (detection and landmarks
+/// amortised over the detector interval, embeddings) and the render thread's (swapper, masks,
+/// enhancers).
+public struct StageCosts: Sendable, Equatable {
+  public var analysis: Double
+  public var render: Double
+
+  public init(analysis: Double, render: Double) {
+    self.analysis = analysis
+    self.render = render
+  }
+}
+
+/// How a video run shares the machine's cores: ONNX Runtime's global intra-op pool, whether the
+/// analysis models run on the analysis thread alone, where helper threads and processes (decode,
+/// encode) and the render thread run, and whether the analysis thread is pinned.
+/// Pure functions of the machine, the options and the measured stage costs, so testable for any
+/// core count.
 public struct ThreadPlan: Sendable, Equatable {
+  /// The stage that sets the pace, and so gets the cores.
+  public enum Bottleneck: String, Sendable { case analysis, render }
+
+  /// Threads of the global pool (render models always; analysis models unless
+  /// `analysisOnCallerThread`).
   public var intraOpThreads: Int
+  /// Analysis models run on the analysis thread only, one core's worth.
+  public var analysisOnCallerThread: Bool
+  /// ffmpeg processes and the decode thread.
   public var helpers: HelperPlacement
-  /// CPUs the analysis (inference) thread is pinned to; nil: not pinned.
+  /// The render thread (processors: swapper, masks, enhancers, paste).
+  public var render: HelperPlacement
+  /// CPUs the analysis thread is pinned to; nil: not pinned.
   public var analysisCPUs: [Int]?
+  public var bottleneck: Bottleneck
+
+  /// The part decided before any model loads: the global pool's size (all cores, divided between
+  /// local workers; on GPU one core is left to the helpers), and whether analysis models stay on
+  /// their own thread. They do where their share of the machine is one core (cores - 1 divided
+  /// between workers), so that a render stage using the pool cannot slow detection, and the
+  /// analysis-bound plan below can pin them.
+  public static func threads(cores: Int, workers: Int, threadOverride: Int?, cpuOnly: Bool) -> (pool: Int, analysisOnCallerThread: Bool) {
+    let workers = max(workers, 1)
+    if let threadOverride { return (max(1, threadOverride), false) }
+    let analysisShare = max(1, (cores - 1) / workers)
+    guard cpuOnly else { return (analysisShare, false) }
+    let pool = max(1, cores / workers)
+    return (pool, analysisShare == 1 && pool > 1)
+  }
 
   /// - cores: the machine's active cores; workers: local processes sharing them (`--workers`);
-  ///   threadOverride: `--execution-thread-count`; cpuOnly: every requested provider is the CPU.
-  /// Video: inference gets all cores but one (decode, render and encode run beside it), divided
-  /// between the workers; helpers get what inference leaves, at a lower priority. With one worker
-  /// and single-threaded inference on two or more cores, inference keeps core 0 and helpers the rest.
-  public static func forVideo(cores: Int, workers: Int, threadOverride: Int?, cpuOnly: Bool, pinning: Bool) -> ThreadPlan {
+  ///   threadOverride: `--execution-thread-count`; cpuOnly: every requested provider is the CPU;
+  ///   costs: measured per-frame model costs (nil: nothing measured, e.g. the classic swapper,
+  ///   whose render stage runs no model).
+  /// Analysis-bound (detection dominates, the classic swapper): analysis keeps its threads at
+  /// normal priority and, when it is single-threaded with one worker on two or more cores, core 0
+  /// to itself; decode, render and encode share the rest at a lower priority.
+  /// Render-bound (a zoo swapper or enhancer dominates): nothing is pinned; the render thread runs
+  /// at normal priority on the global pool sized to the machine, the analysis thread beside it,
+  /// and only ffmpeg and decoding are lowered.
+  public static func forVideo(cores: Int, workers: Int, threadOverride: Int?, cpuOnly: Bool, pinning: Bool,
+                              costs: StageCosts? = nil) -> ThreadPlan {
     let workers = max(workers, 1)
-    let intraOp = threadOverride ?? max(1, (cores - 1) / workers)
-    guard cpuOnly else { return ThreadPlan(intraOpThreads: intraOp, helpers: .unrestricted, analysisCPUs: nil) }
-    let pin = pinning && workers == 1 && intraOp == 1 && cores >= 2
-    return ThreadPlan(intraOpThreads: intraOp,
-                      helpers: HelperPlacement(threads: max(1, cores / workers - intraOp), niceness: 10, cpus: pin ? Array(1..<cores) : nil),
-                      analysisCPUs: pin ? [0] : nil)
+    let (pool, callerOnly) = threads(cores: cores, workers: workers, threadOverride: threadOverride, cpuOnly: cpuOnly)
+    let bottleneck: Bottleneck = (costs?.render ?? 0) > (costs?.analysis ?? 0) ? .render : .analysis
+    guard cpuOnly else {
+      return ThreadPlan(intraOpThreads: pool, analysisOnCallerThread: false, helpers: .unrestricted, render: .unrestricted,
+                        analysisCPUs: nil, bottleneck: bottleneck)
+    }
+    if bottleneck == .render {
+      return ThreadPlan(intraOpThreads: pool, analysisOnCallerThread: callerOnly, helpers: HelperPlacement(threads: 1, niceness: 10),
+                        render: .unrestricted, analysisCPUs: nil, bottleneck: .render)
+    }
+    let analysisThreads = callerOnly ? 1 : pool
+    let pin = pinning && workers == 1 && analysisThreads == 1 && cores >= 2
+    let helpers = HelperPlacement(threads: max(1, cores / workers - analysisThreads), niceness: 10, cpus: pin ? Array(1..<cores) : nil)
+    return ThreadPlan(intraOpThreads: pool, analysisOnCallerThread: callerOnly, helpers: helpers, render: helpers,
+                      analysisCPUs: pin ? [0] : nil, bottleneck: .analysis)
   }
 }

@@ -26,11 +26,16 @@ public struct InferencePoolConfiguration: Sendable, Equatable {
   public var budgetBytes: Int64
   public var strategy: VideoMemoryStrategy
   public var execution: ExecutionOptions
+  /// Stages (owners) whose sessions run on the calling thread only, not on the global pool
+  /// (a video's analysis models on a small CPU machine; see ThreadPlan).
+  public var callerThreadOwners: Set<String>
 
-  public init(budgetBytes: Int64, strategy: VideoMemoryStrategy = .tolerant, execution: ExecutionOptions = ExecutionOptions()) {
+  public init(budgetBytes: Int64, strategy: VideoMemoryStrategy = .tolerant, execution: ExecutionOptions = ExecutionOptions(),
+              callerThreadOwners: Set<String> = []) {
     self.budgetBytes = budgetBytes
     self.strategy = strategy
     self.execution = execution
+    self.callerThreadOwners = callerThreadOwners
   }
 
   /// Half of physical memory on CPU; on a GPU, 80% of the device memory when it is known.
@@ -52,6 +57,7 @@ public final class InferencePool: Sendable {
     public let modelPath: String
     public let providers: [ExecutionProviderKind]
     public let deviceID: Int
+    public let threading: SessionThreading
   }
 
   struct Entry {
@@ -84,13 +90,16 @@ public final class InferencePool: Sendable {
   }
 
   /// Returns the session for `modelPath`, loading it on first use. `owner` names the stage that
-  /// uses it (e.g. "face_detector") for the moderate strategy.
+  /// uses it (e.g. "face_detector") for the moderate strategy; `threading` defaults to the
+  /// configuration's choice for that owner.
   ///
   /// Loading happens under the pool's lock so two threads never load the same model twice;
   /// loads are rare (once per model per run) compared with lookups.
-  public func session(for modelPath: String, owner: String, deviceID: Int? = nil) throws(OnnxRuntimeError) -> InferenceSession {
+  public func session(for modelPath: String, owner: String, deviceID: Int? = nil,
+                      threading: SessionThreading? = nil) throws(OnnxRuntimeError) -> InferenceSession {
+    let threading = threading ?? (configuration.callerThreadOwners.contains(owner) ? .callerThread : .globalPool)
     let key = Key(modelPath: modelPath, providers: configuration.execution.providers,
-                  deviceID: deviceID ?? configuration.execution.deviceIDs[0])
+                  deviceID: deviceID ?? configuration.execution.deviceIDs[0], threading: threading)
     return try state.withLock { state throws(OnnxRuntimeError) -> InferenceSession in
       state.clock += 1
       if var entry = state.entries[key] {
@@ -100,7 +109,7 @@ public final class InferencePool: Sendable {
         return entry.session
       }
       let session = try InferenceSession(runtime: runtime, modelPath: modelPath, options: configuration.execution,
-                                         deviceID: key.deviceID)
+                                         deviceID: key.deviceID, threading: threading)
       let bytes = sizeEstimate(modelPath)
       state.entries[key] = Entry(session: session, bytes: bytes, owner: owner, lastUse: state.clock)
       state.counters.loads += 1
@@ -117,19 +126,24 @@ public final class InferencePool: Sendable {
     for model in models { _ = try session(for: model.path, owner: model.owner) }
   }
 
-  /// Applies the video memory strategy after `owner`'s stage finished.
-  public func stageFinished(owner: String) {
-    state.withLock { state in
+  /// Applies the video memory strategy after `owner`'s stage finished: the sessions it lets go
+  /// are freed (`InferenceSession.release()`), even where a processor still holds them, which
+  /// then loads them again on its next run. Returns the sessions released.
+  @discardableResult
+  public func stageFinished(owner: String) -> [InferenceSession] {
+    let released = state.withLock { state -> [InferenceSession] in
       switch configuration.strategy {
-      case .strict: remove(&state) { _ in true }
-      case .moderate: remove(&state) { $0.owner == owner }
-      case .tolerant: break
+      case .strict: return remove(&state) { _ in true }
+      case .moderate: return remove(&state) { $0.owner == owner }
+      case .tolerant: return []
       }
     }
+    released.forEach { $0.release() }
+    return released
   }
 
   /// Drops every session.
-  public func clear() { state.withLock { remove(&$0) { _ in true } } }
+  public func clear() { state.withLock { _ = remove(&$0) { _ in true } } }
 
   public var counters: InferencePoolCounters { state.withLock { $0.counters } }
 
@@ -153,11 +167,15 @@ public final class InferencePool: Sendable {
     }
   }
 
-  private func remove(_ state: inout State, where predicate: (Entry) -> Bool) {
+  @discardableResult
+  private func remove(_ state: inout State, where predicate: (Entry) -> Bool) -> [InferenceSession] {
+    var removed: [InferenceSession] = []
     for (key, entry) in state.entries where predicate(entry) {
       state.entries[key] = nil
       state.counters.residentBytes -= entry.bytes
       state.counters.evictions += 1
+      removed.append(entry.session)
     }
+    return removed
   }
 }

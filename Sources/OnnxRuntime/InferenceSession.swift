@@ -2,12 +2,39 @@ import COnnxRuntime
 import Foundation
 import Synchronization
 
+/// Which threads run a session's operators.
+public enum SessionThreading: String, Sendable, Hashable {
+  /// The process-wide intra-op pool (sized by ``ThreadingOptions``), shared by every session
+  /// using it, whichever thread calls `run`.
+  case globalPool
+  /// Only the thread that calls `run`: for a stage kept to one core while others use the pool.
+  case callerThread
+}
+
+/// The ORT session itself, freed when the last run holding it ends.
+final class LoadedSession: @unchecked Sendable {
+  let pointer: OpaquePointer
+  let api: OrtApiHandle
+
+  init(_ pointer: OpaquePointer, api: OrtApiHandle) {
+    self.pointer = pointer
+    self.api = api
+  }
+
+  deinit { api.api.ReleaseSession!(pointer) }
+}
+
 /// One loaded model. `run` may be called from several threads at once (ORT sessions are
-/// thread-safe for Run); the session is released when the last reference goes away.
+/// thread-safe for Run); the session is released when the last reference goes away, or earlier
+/// by `release()` (FaceFusion's video memory strategies), after which the next `run` loads it
+/// again on the provider it had.
 public final class InferenceSession: Sendable {
   let runtime: OrtRuntime
-  nonisolated(unsafe) let session: OpaquePointer
+  private let loaded: Mutex<LoadedSession?>
   nonisolated(unsafe) let memoryInfo: OpaquePointer
+  private let options: ExecutionOptions
+  private let threading: SessionThreading
+  private let reloads = Mutex(0)
 
   public let modelPath: String
   public let inputs: [TensorInfo]
@@ -27,7 +54,7 @@ public final class InferenceSession: Sendable {
   /// Creates a session, trying `options.providers` in order and falling back to the next one
   /// (CPU last) unless `options.strictProviders` is set.
   public init(runtime: OrtRuntime, modelPath: String, options: ExecutionOptions = ExecutionOptions(),
-              deviceID: Int? = nil) throws(OnnxRuntimeError) {
+              deviceID: Int? = nil, threading: SessionThreading = .globalPool) throws(OnnxRuntimeError) {
     guard FileManager.default.fileExists(atPath: modelPath) else {
       throw OnnxRuntimeError(.invalidInput, "model file not found: \(modelPath)")
     }
@@ -35,6 +62,34 @@ public final class InferenceSession: Sendable {
     let handle = runtime.handle
     let api = handle.api
     let device = deviceID ?? options.deviceIDs[0]
+    let (created, chosen, failures) = try Self.load(runtime: runtime, modelPath: modelPath, options: options, device: device, threading: threading)
+
+    var memoryInfo: OpaquePointer?
+    do throws(OnnxRuntimeError) {
+      try handle.check(api.CreateCpuMemoryInfo!(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo), "creating memory info")
+      self.inputs = try Self.describe(runtime: runtime, session: created, inputs: true)
+      self.outputs = try Self.describe(runtime: runtime, session: created, inputs: false)
+    } catch {
+      api.ReleaseSession!(created)
+      throw error
+    }
+    self.runtime = runtime
+    self.loaded = Mutex(LoadedSession(created, api: handle))
+    self.memoryInfo = memoryInfo!
+    self.modelPath = modelPath
+    self.provider = chosen
+    self.deviceID = device
+    self.fallbacks = failures
+    self.options = options
+    self.threading = threading
+    self.loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+  }
+
+  /// Creates the ORT session on the first provider of `options` that attaches.
+  static func load(runtime: OrtRuntime, modelPath: String, options: ExecutionOptions, device: Int,
+                   threading: SessionThreading) throws(OnnxRuntimeError) -> (OpaquePointer, ExecutionProviderKind, [ProviderAttachment]) {
+    let handle = runtime.handle
+    let api = handle.api
     var failures: [ProviderAttachment] = []
     var chosen: ExecutionProviderKind = .cpu
     var created: OpaquePointer?
@@ -44,7 +99,14 @@ public final class InferenceSession: Sendable {
       var sessionOptions: OpaquePointer?
       try handle.check(api.CreateSessionOptions!(&sessionOptions), "creating session options")
       defer { api.ReleaseSessionOptions!(sessionOptions) }
-      try handle.check(api.DisablePerSessionThreads!(sessionOptions), "using global thread pools")
+      switch threading {
+      case .globalPool:
+        try handle.check(api.DisablePerSessionThreads!(sessionOptions), "using global thread pools")
+      case .callerThread:
+        // A per-session pool of one thread is no pool: every operator runs on the calling thread.
+        try handle.check(api.SetIntraOpNumThreads!(sessionOptions, 1), "setting intra-op threads")
+        try handle.check(api.SetInterOpNumThreads!(sessionOptions, 1), "setting inter-op threads")
+      }
       try handle.check(api.SetSessionGraphOptimizationLevel!(sessionOptions, options.graphOptimization),
                        "setting graph optimisation")
       do throws(OnnxRuntimeError) {
@@ -68,29 +130,36 @@ public final class InferenceSession: Sendable {
       }
     }
     guard let created else { throw OnnxRuntimeError(.runtime(1), "no provider could load \(modelPath)") }
-
-    var memoryInfo: OpaquePointer?
-    do throws(OnnxRuntimeError) {
-      try handle.check(api.CreateCpuMemoryInfo!(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo), "creating memory info")
-      self.inputs = try Self.describe(runtime: runtime, session: created, inputs: true)
-      self.outputs = try Self.describe(runtime: runtime, session: created, inputs: false)
-    } catch {
-      api.ReleaseSession!(created)
-      throw error
-    }
-    self.runtime = runtime
-    self.session = created
-    self.memoryInfo = memoryInfo!
-    self.modelPath = modelPath
-    self.provider = chosen
-    self.deviceID = device
-    self.fallbacks = failures
-    self.loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    return (created, chosen, failures)
   }
 
   deinit {
     runtime.handle.api.ReleaseMemoryInfo!(memoryInfo)
-    runtime.handle.api.ReleaseSession!(session)
+  }
+
+  /// Frees the ORT session (its weights and arena) now; a run in progress finishes first on it.
+  /// The next `run` loads the model again.
+  public func release() { loaded.withLock { $0 = nil } }
+
+  /// Whether the ORT session is in memory (false after `release()` until the next run).
+  public var isLoaded: Bool { loaded.withLock { $0 != nil } }
+
+  /// Times the model was loaded again after a `release()`.
+  public var reloadCount: Int { reloads.withLock { $0 } }
+
+  /// The ORT session, loaded again (on the provider it had) if it was released.
+  private func acquire() throws(OnnxRuntimeError) -> LoadedSession {
+    try loaded.withLock { current throws(OnnxRuntimeError) -> LoadedSession in
+      if let current { return current }
+      var pinned = options
+      pinned.providers = [provider]
+      pinned.strictProviders = true
+      let (pointer, _, _) = try Self.load(runtime: runtime, modelPath: modelPath, options: pinned, device: deviceID, threading: threading)
+      let session = LoadedSession(pointer, api: runtime.handle)
+      current = session
+      reloads.withLock { $0 += 1 }
+      return session
+    }
   }
 
   static func describe(runtime: OrtRuntime, session: OpaquePointer, inputs: Bool) throws(OnnxRuntimeError) -> [TensorInfo] {
@@ -205,8 +274,10 @@ public final class InferenceSession: Sendable {
     var results = [OpaquePointer?](repeating: nil, count: outputNames.count)
     let inputNamePointers = inputC.map { UnsafePointer($0) }
     let outputNamePointers = outputC.map { UnsafePointer($0) }
-    let status = api.Run!(session, nil, inputNamePointers, values, values.count, outputNamePointers,
-                          outputNames.count, &results)
+    let session = try acquire()
+    let status = withExtendedLifetime(session) {
+      api.Run!(session.pointer, nil, inputNamePointers, values, values.count, outputNamePointers, outputNames.count, &results)
+    }
     defer { results.forEach { api.ReleaseValue!($0) } }
     try handle.check(status, "running \((modelPath as NSString).lastPathComponent)")
     var tensors: [Tensor] = []

@@ -33,7 +33,8 @@ public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Senda
   public private(set) var waitedForRender = 0.0
 
   public init(processor: Processor, encoding: VideoEncoding, target: String, info: MediaInfo, start: Int, count: Int, segment: String,
-              queueCapacity: Int = 8, placement: HelperPlacement = .unrestricted, warmReader: FrameReader? = nil,
+              queueCapacity: Int = 8, placement: HelperPlacement = .unrestricted, renderPlacement: HelperPlacement? = nil,
+              warmReader: FrameReader? = nil,
               frameDone: @escaping @Sendable () -> Void = {}) throws {
     self.processor = processor
     self.start = start
@@ -52,7 +53,7 @@ public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Senda
     queue = BoundedQueue(capacity: queueCapacity)
     let thread = Thread { [self] in
       defer { renderDone.signal() }
-      placement.applyToCurrentThread()
+      (renderPlacement ?? placement).applyToCurrentThread()
       while let (frame, analysis) = queue.pop() {
         do {
           let result = try processor.render(frame, analysis: analysis)

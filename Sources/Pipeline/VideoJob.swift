@@ -99,6 +99,8 @@ public final class JobEngine: @unchecked Sendable {
   public let leaseSeconds: Double
   /// Where ffmpeg and the decode/render threads run (see HelperPlacement).
   public var helperPlacement = HelperPlacement.unrestricted
+  /// Where the render thread runs (nil: with the helpers).
+  public var renderPlacement: HelperPlacement?
   /// CPUs for the analysis (inference) thread, i.e. the thread calling `work` (nil: anywhere).
   public var analysisCPUs: [Int]?
   /// Fault injection for tests: rendering any chunk containing this frame fails as if the frame
@@ -219,7 +221,8 @@ public final class JobEngine: @unchecked Sendable {
           throw MediaError(.badInput, "frame \(corruptFrame) is corrupt (injected fault)")
         }
         let chunk = try ChunkRender(processor: processor, encoding: spec.encoding, target: spec.target, info: info, start: lease.startFrame,
-                                    count: lease.frameCount, segment: segment, placement: helperPlacement, warmReader: warmReader,
+                                    count: lease.frameCount, segment: segment, placement: helperPlacement,
+                                    renderPlacement: renderPlacement, warmReader: warmReader,
                                     frameDone: {
                                       heartbeat.framesDone.add(1, ordering: .relaxed)
                                       frameDone()

@@ -68,6 +68,24 @@ import Testing
     #expect(tolerant.residentModels.count == 2)
   }
 
+  /// A released session is really freed even while a processor still holds it, and its next run
+  /// loads it again and gives the same result.
+  @Test func aReleasedSessionIsFreedAndLoadsAgainOnItsNextRun() throws {
+    let strict = try pool(budget: 1_000, strategy: .strict)
+    let detector = try strict.session(for: first, owner: "face_detector")
+    let input = Tensor(shape: [1, 3, 640, 640], floats: (0..<(3 * 640 * 640)).map { Float($0 % 255) / 255 })
+    let before = try detector.run([detector.inputs[0].name: input]).map { $0.floats() }
+    #expect(strict.stageFinished(owner: "face_swapper").map(\.modelPath) == [first])
+    #expect(!detector.isLoaded && detector.reloadCount == 0)
+    let after = try detector.run([detector.inputs[0].name: input]).map { $0.floats() }
+    #expect(detector.isLoaded && detector.reloadCount == 1)
+    #expect(after == before)
+    // Tolerant keeps it loaded.
+    let tolerant = try pool(budget: 1_000, strategy: .tolerant)
+    let kept = try tolerant.session(for: first, owner: "face_detector")
+    #expect(tolerant.stageFinished(owner: "face_detector").isEmpty && kept.isLoaded)
+  }
+
   @Test func prefetchFailsUpFrontForAMissingModel() throws {
     let pool = try pool(budget: 1_000)
     #expect(throws: OnnxRuntimeError.self) { try pool.prefetch([("/nonexistent.onnx", "x")]) }
