@@ -25,7 +25,7 @@ public struct FaceLandmarker: Sendable {
   }
 
   public let kind: Kind
-  let session: InferenceSession
+  public let session: InferenceSession
 
   public init(kind: Kind, session: InferenceSession) {
     self.kind = kind

@@ -71,6 +71,10 @@ public struct FaceTracker: Sendable {
     return tracks.map(\.face)
   }
 
+  /// The track of each face the last `update` or `predict` returned, in the same order: stable
+  /// while a face is followed, so per-face results can be carried between detections.
+  public var trackIDs: [Int] { tracks.map(\.id) }
+
   /// The tracked faces for a frame without detection: each moved on by its velocity.
   public mutating func predict() -> [DetectedFace] {
     for index in tracks.indices {

@@ -35,7 +35,8 @@ public struct NeuralFaceSwapper: Sendable {
   public let size: Int
   public let mean: [Float]
   public let std: [Float]
-  let session: InferenceSession
+  /// The swapper model (its run count and time feed `--profile` and `benchmark video`).
+  public let session: InferenceSession
   /// crossface_* converter for ghost, simswap and hififace.
   let converter: InferenceSession?
   /// inswapper's 512x512 identity projection (the model file's last initializer), row-major.
@@ -70,8 +71,14 @@ public struct NeuralFaceSwapper: Sendable {
   /// 0.35...-0.35: source * (1 - w') + target * w'. 0.5 is the pure source identity.
   public static func mixFactor(weight: Float) -> Float { 0.35 - 0.7 * min(max(weight, 0), 1) }
 
-  /// The `source` input for embedding-driven families.
-  public func sourceIdentity(source: FaceEmbedding, target: FaceEmbedding, weight: Float = 0.5) throws -> Tensor {
+  /// Whether `sourceIdentity` needs the target face's embedding: only when the weight mixes
+  /// some of the target in (at the default 0.5 the mix factor is 0 and the target is unused, so
+  /// the recogniser need not run on target faces).
+  public static func needsTargetEmbedding(weight: Float) -> Bool { mixFactor(weight: weight) != 0 }
+
+  /// The `source` input for embedding-driven families. `target` may be nil only when
+  /// `needsTargetEmbedding(weight:)` is false.
+  public func sourceIdentity(source: FaceEmbedding, target: FaceEmbedding?, weight: Float = 0.5) throws -> Tensor {
     var prepared: [Float]
     switch type {
     case .inswapper:
@@ -92,6 +99,8 @@ public struct NeuralFaceSwapper: Sendable {
       throw OnnxRuntimeError(.invalidInput, "\(type.rawValue) takes a source image, not an embedding")
     }
     let mix = Self.mixFactor(weight: weight)
+    guard mix != 0 else { return Tensor(shape: [1, 512], floats: prepared) }
+    guard let target else { throw OnnxRuntimeError(.invalidInput, "--face-swapper-weight \(weight) mixes in the target face: its embedding is needed") }
     let targetVector = type.normalizesTargetForWeight ? target.normalized : target.raw
     return Tensor(shape: [1, 512], floats: zip(prepared, targetVector).map { $0 * (1 - mix) + $1 * mix })
   }

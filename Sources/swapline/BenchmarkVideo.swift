@@ -20,8 +20,12 @@ struct VideoRunReport: Codable {
   var videoSeconds: Double
   var loadSeconds: Double
   var intraOpThreads: Int
+  /// The thread plan chosen from the measured stage costs (as `--profile` prints it).
+  var placement: String?
   var stages: [String: Double]
   var models: [String: Model]
+  /// Zoo landmarker (2dfan4, peppa_wutz) runs: on detection frames only, carried between.
+  var landmarkerRuns: Int?
   var floorSeconds: Double { models.values.reduce(0) { $0 + $1.aloneSeconds } }
   /// VmHWM of the swapline process (ffmpeg children not included).
   var peakResidentBytes: Int
@@ -30,11 +34,14 @@ struct VideoRunReport: Codable {
 extension Swap {
   /// The inference floor: every model run the pipeline performed, re-run alone in order on the
   /// same frames (decoded again, untimed) with the same thread settings, timing only the model.
-  func inferenceFloor(log: ModelRunLog, info: MediaInfo, detector: FaceDetector, predictor: ShapePredictor?,
+  /// A zoo swapper's runs are re-run the same way (same frames, landmarks and source input,
+  /// masks included), timing only the swapper model: its solo time, with every core.
+  func inferenceFloor(log: ModelRunLog, info: MediaInfo, detector: FaceDetector, predictor: ShapePredictor?, neural: NeuralPlan?,
                       range: Range<Int>) throws -> [String: (runs: Int, seconds: Double)] {
     let detections = Set(log.detections)
     let predictions = Dictionary(grouping: log.predictions, by: \.frame)
-    var detect = (runs: 0, seconds: 0.0), landmarks = (runs: 0, seconds: 0.0)
+    let swaps = Dictionary(grouping: log.swaps, by: \.frame)
+    var detect = (runs: 0, seconds: 0.0), landmarks = (runs: 0, seconds: 0.0), swapper = (runs: 0, seconds: 0.0)
     let reader = try FrameReader(path: target, info: info, start: range.lowerBound, count: range.count)
     var index = range.lowerBound
     while let frame = try reader.next() {
@@ -52,8 +59,19 @@ extension Swap {
         landmarks.runs += 1
         landmarks.seconds += (ContinuousClock.now - started).milliseconds / 1000
       }
+      for swap in swaps[index] ?? [] {
+        guard let neural else { break }
+        let before = neural.swapper.session.runs
+        _ = try neural.swapper.swap(frame: rgb, landmarks: swap.landmarks, source: swap.source, pixelBoost: neural.boost,
+                                    masks: neural.masks, landmarks68: swap.landmarks68)
+        let after = neural.swapper.session.runs
+        swapper.runs += after.count - before.count
+        swapper.seconds += after.seconds - before.seconds
+      }
     }
-    return ["face_detector": detect, "shape_predictor_68": landmarks]
+    var floor = ["face_detector": detect, "shape_predictor_68": landmarks]
+    if neural != nil { floor["face_swapper"] = swapper }
+    return floor
   }
 }
 
@@ -95,6 +113,13 @@ struct VideoBenchmark: AsyncParsableCommand {
   @Option(parsing: .upToNextOption, help: "Extra swap options, e.g. --extra=--face-detector-interval --extra=1.")
   var extra: [String] = []
 
+  @Option(name: .customLong("face-swapper-model"),
+          help: "Swapper to run (default: classic). A zoo swapper adds its solo time: the same swapper runs re-timed alone with every core.")
+  var swapperModel: String = "classic"
+
+  @Option(name: .customLong("models-dir"), help: "Folder with the model files (passed to swap).")
+  var modelsDirectory: String?
+
   @Option(help: "Runs of the first (shortest) clip; the median floor / wall is reported, because these machines are noisy.")
   var repeats: Int = 3
 
@@ -127,7 +152,8 @@ struct VideoBenchmark: AsyncParsableCommand {
           let process = Process()
           process.executableURL = swaplineExecutable
           process.arguments = ["swap", "-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s-\(run).mp4", "--log-level", "warn",
-                               "--jobs-dir", folder + "/jobs", "--benchmark-report", report] + extra
+                               "--jobs-dir", folder + "/jobs", "--benchmark-report", report, "--face-swapper-model", swapperModel]
+            + (modelsDirectory.map { ["--models-dir", $0] } ?? []) + extra
           process.standardOutput = FileHandle.nullDevice
           let started = ContinuousClock.now
           try process.run()
@@ -138,7 +164,8 @@ struct VideoBenchmark: AsyncParsableCommand {
           reports.append((seconds, decoded, total))
         }
       }
-      print("benchmark video: \(width)x\(height) 25 fps, source \(source), swap defaults\(extra.isEmpty ? "" : " + " + extra.joined(separator: " "))")
+      print("benchmark video: \(width)x\(height) 25 fps, source \(source), swapper \(swapperModel), swap defaults"
+            + (extra.isEmpty ? "" : " + " + extra.joined(separator: " ")))
       for (seconds, report, total) in reports {
         print(String(format: "  %d s clip: %d frames in %.2f s = %.1f fps (process %.2f s, model loading %.2f s), %d intra-op threads",
                      seconds, report.frames, report.videoSeconds, Double(report.frames) / report.videoSeconds, total, report.loadSeconds,
@@ -148,6 +175,13 @@ struct VideoBenchmark: AsyncParsableCommand {
                        model.pipelineSeconds, model.aloneSeconds))
         }
         print(String(format: "    inference floor %.2f s, floor / wall %.3f", report.floorSeconds, report.floorSeconds / report.videoSeconds))
+        if let solo = report.models["face_swapper"], solo.aloneSeconds > 0 {
+          let frames = Double(report.frames)
+          print(String(format: "    %.3f s a frame, swapper solo %.3f s a frame (%d runs), wall / swapper solo %.3f", report.videoSeconds / frames,
+                       solo.aloneSeconds / frames, solo.runs, report.videoSeconds / solo.aloneSeconds))
+        }
+        if let placement = report.placement { print("    placement: " + placement) }
+        if let runs = report.landmarkerRuns, runs > 0 { print("    zoo landmarker runs: \(runs)") }
         print("    stages (summed over threads): " + report.stages.sorted(by: { $0.value > $1.value })
           .map { String(format: "%@ %.2f s", $0.key as NSString, $0.value) }.joined(separator: ", "))
         print(String(format: "    peak RSS %.1f MB", Double(report.peakResidentBytes) / 1_048_576))
@@ -156,6 +190,11 @@ struct VideoBenchmark: AsyncParsableCommand {
       let ratios = firstRuns.map { $0.1.floorSeconds / $0.1.videoSeconds }
       print(String(format: "  floor / wall over %d runs of the %d s clip: median %.3f (min %.3f, max %.3f)", ratios.count, lengths[0],
                    median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
+      let soloRatios = firstRuns.compactMap { run in run.1.models["face_swapper"].map { run.1.videoSeconds / max($0.aloneSeconds, 1e-9) } }
+      if !soloRatios.isEmpty {
+        print(String(format: "  wall / swapper solo over %d runs of the %d s clip: median %.3f (min %.3f, max %.3f)", soloRatios.count, lengths[0],
+                     median(soloRatios), soloRatios.min() ?? 0, soloRatios.max() ?? 0))
+      }
       if lengths.count >= 2 {
         let first = Double(firstRuns.map(\.1.peakResidentBytes).max() ?? 0), last = Double(reports.last!.1.peakResidentBytes)
         print(String(format: "  peak RSS %d s / %d s: %.3f", reports.last!.0, reports.first!.0, last / max(first, 1)))

@@ -70,7 +70,7 @@ struct ExecutionArguments: ParsableArguments {
 /// FaceFusion's memory group plus our session budget.
 struct MemoryArguments: ParsableArguments {
   @Option(name: .customLong("video-memory-strategy"),
-          help: "FaceFusion's session release policy (strict, moderate, tolerant): accepted, no effect yet (sessions live for the run).")
+          help: "FaceFusion's model release once the frames are processed: strict frees every model, moderate the processors' own (face analysis models stay), tolerant none.")
   var strategy: VideoMemoryStrategy = .tolerant
 
   @Option(name: .customLong("memory-budget"),

@@ -292,15 +292,20 @@ struct Swap: AsyncParsableCommand {
     let neural = try makeNeuralSwapper(pool: pool, store: store)
     var embeddings: [FaceEmbedding] = []
     var sourceImage: Tensor?
-    for image in sourceImages {
-      guard let face = try timer.measure("detect", { try detector.detect(image) }).max(by: { $0.box.area < $1.box.area }) else { continue }
+    for (index, image) in sourceImages.enumerated() {
+      guard let face = try timer.measure("detect", { try detector.detect(image) }).max(by: { $0.box.area < $1.box.area }) else {
+        printError("swapline: warning: no face in source \(sources[index])")
+        continue
+      }
       if let recognizer = neural.recognizer {
         embeddings.append(try timer.measure("embed") { try recognizer.embedding(of: image, landmarks: face.landmarks) })
       } else if sourceImage == nil {
         sourceImage = try neural.swapper.sourceImage(image, landmarks: face.landmarks)
       }
     }
-    guard !embeddings.isEmpty || sourceImage != nil else { throw CLIError.badInput("no face found in the source image(s)") }
+    guard !embeddings.isEmpty || sourceImage != nil else {
+      throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))")
+    }
     // FaceFusion's 5/68 points: from a zoo landmarker when its score is good, else the detector's.
     let landmarkerName = landmarkerModel == "auto" ? (store.locate("2dfan4") != nil ? "2dfan4" : nil) : landmarkerModel == "none" ? nil : landmarkerModel
     let landmarker = try landmarkerName.map { name -> FaceLandmarker in
@@ -313,6 +318,18 @@ struct Swap: AsyncParsableCommand {
   }
 
   static let videoExtensions: Set<String> = ["mp4", "mkv", "mov", "webm"]
+
+  /// The stages whose models run on the analysis thread (the rest run on the render thread).
+  static let analysisOwners: Set<String> = ["face_detector", "face_landmarker", "face_recognizer"]
+
+  /// One line for `--profile`: which stage sets the pace and what it gets.
+  static func describe(_ plan: ThreadPlan, costs: StageCosts?) -> String {
+    let measured = costs.map { String(format: " (a frame: analysis %.3f s, render %.3f s)", $0.analysis, $0.render) } ?? ""
+    let analysis = plan.analysisOnCallerThread ? "analysis models on their own thread" : "analysis models on the pool"
+    let pinned = plan.analysisCPUs.map { ", analysis pinned to CPU " + $0.map(String.init).joined(separator: ",") } ?? ""
+    return "\(plan.bottleneck.rawValue)-bound\(measured); global pool \(plan.intraOpThreads) threads, \(analysis)\(pinned); "
+      + (plan.render == plan.helpers ? "render, decode and ffmpeg lowered" : "render at normal priority, decode and ffmpeg lowered")
+  }
 
   /// A local worker (`--workers N`) must not outlive its `swap`, even one killed with -9: when
   /// this process is re-parented it stops as on SIGTERM (its chunk goes back to pending).
@@ -389,15 +406,18 @@ struct Swap: AsyncParsableCommand {
       let children = isVideo && !workerOnly && database == nil ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
       defer { for child in children where child.isRunning { child.terminate() } }
       let store = models.store
-      let runtime = try execution.makeRuntime(defaultThreads: intraOpThreads)
+      let threads = runtimeThreads
+      let runtime = try execution.makeRuntime(defaultThreads: threads.pool)
       // The first chunk's decoder starts now, so ffmpeg's start-up overlaps model loading.
       let warmReader: FrameReader? = video.flatMap { info in
         let start = trimFrameStart ?? 0, end = min(trimFrameEnd ?? info.frameCount, info.frameCount)
         guard !workerOnly, database == nil, start >= 0, end > start else { return nil }
         return try? FrameReader(path: target, info: info, start: start, count: min(chunkSize, end - start),
-                                placement: threadPlan(intraOpThreads: intraOpThreads).helpers)
+                                placement: threadPlan(costs: nil).helpers)
       }
-      let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution.options))
+      var poolConfiguration = memory.configuration(execution: execution.options)
+      if threads.analysisOnCallerThread { poolConfiguration.callerThreadOwners = Self.analysisOwners }
+      let pool = InferencePool(runtime: runtime, configuration: poolConfiguration)
       let faceDetector = try timed("load models") { try detector.makeDetector(pool: pool, store: store) }
       var warnedProviders = Set<ExecutionProviderKind>()
       /// A requested provider that could not attach is said once, whichever model found out.
@@ -425,9 +445,10 @@ struct Swap: AsyncParsableCommand {
       }
 
       let swapping = processors.contains("face_swapper")
-      // The source face: the largest face of the first source image that has one.
+      // The classic swapper's source face: the largest face of the first source image that has
+      // one (a zoo swapper's source identity is prepared from every source, in prepareNeural).
       var sourceFace: (image: Image, shape: [Point2])?
-      for (index, image) in sourceImages.enumerated() where swapping {
+      for (index, image) in sourceImages.enumerated() where swapping && swapperModel == "classic" {
         let faces = try timed("detect") { try faceDetector.detect(image) }
         if let largest = faces.max(by: { $0.box.area < $1.box.area }) {
           var shape: [Point2] = []
@@ -440,7 +461,7 @@ struct Swap: AsyncParsableCommand {
         }
         printError("swapline: warning: no face in source \(sources[index])")
       }
-      if swapping && sourceFace == nil {
+      if swapping && swapperModel == "classic" && sourceFace == nil {
         throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))")
       }
       let neural = swapping && swapperModel != "classic"
@@ -468,34 +489,60 @@ struct Swap: AsyncParsableCommand {
       processor.poolCounters = { (pool.counters.residentBytes, pool.counters.evictions) }
 
       warnAboutFallbacks()
+      var placement: String?
+      /// FaceFusion's --video-memory-strategy once the frames are processed (before the join or
+      /// the image encode): each processor's stage finishes in turn; strict frees every model,
+      /// moderate the processors' own (the face analysis models stay), tolerant none.
+      func processingFinished() {
+        let released = processors.flatMap { pool.stageFinished(owner: $0) }
+        guard !released.isEmpty else { return }
+        let names = released.map { (($0.modelPath as NSString).lastPathComponent as NSString).deletingPathExtension }.sorted()
+        log(.debug, "--video-memory-strategy \(memory.strategy.rawValue): released \(released.count) model session\(released.count == 1 ? "" : "s") "
+          + "(\(names.joined(separator: ", ")))")
+      }
       let steps = processors.map { $0 == "face_swapper" ? "\(swapperModel) swapper" : $0 == "face_enhancer" ? faceEnhancerModel : frameEnhancerModel }
       let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic media"
       if let video {
         let modelFiles = pool.residentSessions.map(\.modelPath) + (needsShapes ? [store.locate("shape_predictor_68_face_landmarks") ?? ""] : [])
+        // Cluster submission renders nothing here: no need to weigh the stages.
+        let costs = database != nil && !workerOnly ? nil : try timed("load models") { try processor.measureCosts(width: video.width, height: video.height) }
+        let plan = threadPlan(costs: costs)
+        placement = Self.describe(plan, costs: costs)
         let loadSeconds = (timer.report.first { $0.stage == "load models" }?.milliseconds ?? 0) / 1000
         let run = try swapVideo(video, label: label, processor: processor, modelFiles: modelFiles, children: children,
-                                intraOpThreads: runtime.threading.intraOpThreads, warmReader: warmReader, timer: timer)
+                                plan: plan, warmReader: warmReader, timer: timer, processingFinished: processingFinished)
         if !workerOnly && database == nil && processor.needsFaces && run.seconds > 0 && processor.framesWithFaces.load(ordering: .relaxed) == 0 {
           printError("swapline: warning: no face in the frames this run rendered of \(target); they are unchanged")
         }
         if let benchmarkReport, let log = processor.runLog {
           let pipelineDetect = pool.residentSessions.filter { $0.modelPath == faceDetector.backends.first?.session.modelPath }
             .reduce(0.0) { $0 + $1.runs.seconds }
-          let pipelineLandmarks = (timer.report.first { $0.stage == "landmark" }?.milliseconds ?? 0) / 1000
-          let floor = try inferenceFloor(log: log, info: video, detector: faceDetector, predictor: processor.predictor, range: run.range)
+          // The "landmark" stage is dlib's 68 points, plus a zoo landmarker's runs where one is used.
+          let landmarkerSeconds = neural?.landmarker?.session.runs.seconds ?? 0
+          let pipelineLandmarks = processor.predictor == nil ? 0
+            : max(0, (timer.report.first { $0.stage == "landmark" }?.milliseconds ?? 0) / 1000 - landmarkerSeconds)
+          let pipelineSwapper = neural?.swapper.session.runs.seconds ?? 0
+          let peak = peakResidentBytes()
+          let floor = try inferenceFloor(log: log, info: video, detector: faceDetector, predictor: processor.predictor, neural: neural,
+                                         range: run.range)
+          var models: [String: VideoRunReport.Model] = [
+            "face_detector": .init(runs: floor["face_detector"]!.runs, pipelineSeconds: pipelineDetect, aloneSeconds: floor["face_detector"]!.seconds),
+            "shape_predictor_68": .init(runs: floor["shape_predictor_68"]!.runs, pipelineSeconds: pipelineLandmarks,
+                                        aloneSeconds: floor["shape_predictor_68"]!.seconds)]
+          if let solo = floor["face_swapper"] {
+            models["face_swapper"] = .init(runs: solo.runs, pipelineSeconds: pipelineSwapper, aloneSeconds: solo.seconds)
+          }
           let report = VideoRunReport(
             frames: run.range.count, width: video.width, height: video.height, videoSeconds: run.seconds, loadSeconds: loadSeconds,
-            intraOpThreads: runtime.threading.intraOpThreads,
+            intraOpThreads: runtime.threading.intraOpThreads, placement: placement,
             stages: Dictionary(uniqueKeysWithValues: timer.report.map { ($0.stage, $0.milliseconds / 1000) }),
-            models: ["face_detector": .init(runs: floor["face_detector"]!.runs, pipelineSeconds: pipelineDetect, aloneSeconds: floor["face_detector"]!.seconds),
-                     "shape_predictor_68": .init(runs: floor["shape_predictor_68"]!.runs, pipelineSeconds: pipelineLandmarks,
-                                                 aloneSeconds: floor["shape_predictor_68"]!.seconds)],
-            peakResidentBytes: peakResidentBytes())
+            models: models, landmarkerRuns: log.landmarkerRuns.count, peakResidentBytes: peak)
           try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: benchmarkReport))
         }
       } else if let targetImage {
         let analysis = try processor.analyse(targetImage)
         let result = try processor.render(targetImage, analysis: analysis)
+        processingFinished()
         let faceCount = analysis.faces.count
         if faceCount == 0 && processors != ["frame_enhancer"] {
           printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
@@ -508,6 +555,7 @@ struct Swap: AsyncParsableCommand {
         print("\(output): \(swapping ? "swapped" : "processed") \(faceCount) face\(faceCount == 1 ? "" : "s")")
       }
       if profile {
+        if let placement { print("  placement: " + placement) }
         timer.printReport()
         for session in pool.residentSessions where session.runs.count > 0 {
           let (count, seconds) = session.runs

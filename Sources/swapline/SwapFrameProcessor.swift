@@ -1,6 +1,7 @@
 import FaceAnalysis
 import Foundation
 import Imaging
+import Media
 import OnnxRuntime
 import Pipeline
 import Processors
@@ -17,6 +18,8 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
 
   /// What render needs from analyse; computed on the analysis thread.
   struct Analysis: @unchecked Sendable {
+    /// The frame's index in the video (0 for an image).
+    let index: Int
     let rgb: Image
     let faces: [DetectedFace]
     /// 68 points per face for the classic swapper and area masks, else empty.
@@ -50,6 +53,10 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   let runLog: ModelRunLog?
   /// Touched only by the analysis thread.
   private var tracker: FaceTracker
+  /// A zoo landmarker's alignment points per track, from the last frame it ran on, with the
+  /// tracked detector points of that frame: between detections the points move with the track
+  /// instead of running the landmarker again. Touched only by the analysis thread.
+  private var carriedAlignment: [Int: (points: [Point2], anchor: [Point2])] = [:]
   /// Frames analysed so far that had a face to process (a video without any gets a warning).
   let framesWithFaces = Atomic<Int>(0)
 
@@ -77,6 +84,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
 
   func beginChunk(at frame: Int) {
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
+    carriedAlignment = [:]
   }
 
   /// Whether the detector runs on this frame: the first of each chunk (so chunks are
@@ -96,8 +104,9 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
 
   func analyse(_ frame: Image, prepared: Prepared, index: Int) throws -> Analysis {
     let rgb = prepared.rgb
-    guard needsFaces else { return Analysis(rgb: rgb, faces: [], shapes: []) }
+    guard needsFaces else { return Analysis(index: index, rgb: rgb, faces: [], shapes: []) }
     let detected: [DetectedFace]
+    let detecting = prepared.detectorInput != nil
     if let input = prepared.detectorInput {
       runLog?.detected(frame: index)
       var timings = DetectionTimings()
@@ -112,10 +121,22 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
       }
     }
     if swapping, let neural, let landmarker = neural.landmarker {
-      for index in faces.indices {
-        let sixtyEight = try timer.measure("landmark") { try landmarker.landmarks(in: rgb, box: faces[index].box) }
-        faces[index].landmarks = FaceLandmarker.alignmentPoints(detector: faces[index].landmarks, landmarks: sixtyEight,
-                                                                threshold: settings.landmarkerScore)
+      let tracks = settings.tracking ? tracker.trackIDs : []
+      for face in faces.indices {
+        let track = settings.tracking ? detected.firstIndex(of: faces[face]).map { tracks[$0] } : nil
+        let tracked = faces[face].landmarks
+        if !detecting, let track, let carried = carriedAlignment[track], carried.anchor.count == tracked.count, !tracked.isEmpty {
+          // Between detections: the points move as the track moved since the landmarker ran.
+          let count = Float(tracked.count)
+          let dx = zip(tracked, carried.anchor).reduce(0) { $0 + $1.0.x - $1.1.x } / count
+          let dy = zip(tracked, carried.anchor).reduce(0) { $0 + $1.0.y - $1.1.y } / count
+          faces[face].landmarks = carried.points.map { Point2($0.x + dx, $0.y + dy) }
+          continue
+        }
+        let sixtyEight = try timer.measure("landmark") { try landmarker.landmarks(in: rgb, box: faces[face].box) }
+        runLog?.landmarked(frame: index)
+        faces[face].landmarks = FaceLandmarker.alignmentPoints(detector: tracked, landmarks: sixtyEight, threshold: settings.landmarkerScore)
+        if let track { carriedAlignment[track] = (faces[face].landmarks, tracked) }
       }
     }
     let needsShapes = swapping && (neural == nil || neural!.masks.types.contains(.area))
@@ -125,7 +146,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
         return timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
       } : []
     if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
-    return Analysis(rgb: rgb, faces: faces, shapes: shapes)
+    return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes)
   }
 
   func render(_ frame: Image, analysis: Analysis) throws -> Image {
@@ -161,27 +182,84 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
       return result
     }
     for (index, face) in analysis.faces.enumerated() {
-      let source: Tensor
-      if let recognizer = neural.recognizer, let identity = neural.identity {
-        let targetIdentity = try timer.measure("embed") { try recognizer.embedding(of: analysis.rgb, landmarks: face.landmarks) }
-        source = try neural.swapper.sourceIdentity(source: identity, target: targetIdentity, weight: settings.weight)
-      } else {
-        source = neural.sourceImage!
-      }
+      let source = try sourceTensor(neural, frame: analysis.rgb, landmarks: face.landmarks)
+      let landmarks68 = analysis.shapes.isEmpty ? nil : analysis.shapes[index]
       result = try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: neural.boost,
-                                       masks: neural.masks, landmarks68: analysis.shapes.isEmpty ? nil : analysis.shapes[index], timing: timer)
+                                       masks: neural.masks, landmarks68: landmarks68, timing: timer)
+      runLog?.swapped(.init(frame: analysis.index, landmarks: face.landmarks, landmarks68: landmarks68, source: source))
     }
     return result
+  }
+
+  /// The swapper's `source` input for a target face: the source identity (mixed with the target
+  /// face's embedding only when the weight asks for it), or the source face crop.
+  func sourceTensor(_ neural: Swap.NeuralPlan, frame: Image, landmarks: [Point2]) throws -> Tensor {
+    guard let recognizer = neural.recognizer, let identity = neural.identity else { return neural.sourceImage! }
+    let target = NeuralFaceSwapper.needsTargetEmbedding(weight: settings.weight)
+      ? try timer.measure("embed") { try recognizer.embedding(of: frame, landmarks: landmarks) } : nil
+    return try neural.swapper.sourceIdentity(source: identity, target: target, weight: settings.weight)
+  }
+
+  /// Each side's model time for one frame, measured once on a grey frame of the video's size
+  /// with a face-sized box in the middle (doubling as the models' warm-up). Detection and zoo
+  /// landmarks count once per detector interval, as they run. nil when the render side runs no
+  /// model (the classic swapper): there is nothing to weigh, analysis sets the pace.
+  func measureCosts(width: Int, height: Int) throws -> StageCosts? {
+    let renderRunsModels = (swapping && neural != nil) || faceEnhancer != nil || frameEnhancer != nil
+    guard renderRunsModels else { return nil }
+    let grey = Image(width: width, height: height, channels: 3, fill: 128)
+    let side = Float(min(width, height)) / 2
+    let box = BoundingBox(x1: Float(width) / 2 - side / 2, y1: Float(height) / 2 - side / 2, x2: Float(width) / 2 + side / 2,
+                          y2: Float(height) / 2 + side / 2)
+    // Where a frontal face's eyes, nose and mouth corners sit in its box.
+    let five = [(0.34, 0.42), (0.66, 0.42), (0.5, 0.58), (0.37, 0.74), (0.63, 0.74)]
+      .map { Point2(box.x1 + Float($0.0) * side, box.y1 + Float($0.1) * side) }
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+      let started = ContinuousClock.now
+      try body()
+      return (ContinuousClock.now - started).milliseconds / 1000
+    }
+    let interval = Double(settings.tracking ? settings.detectorInterval : 1)
+    var analysis = 0.0, render = 0.0
+    if needsFaces {
+      analysis += try seconds { _ = try detector.detect(grey) } / interval
+      if swapping, let landmarker = neural?.landmarker { analysis += try seconds { _ = try landmarker.landmarks(in: grey, box: box) } / interval }
+      if settings.selector.mode == .reference, let recognizer { analysis += try seconds { _ = try recognizer.embedding(of: grey, landmarks: five) } }
+      if let predictor, swapping && (neural == nil || neural!.masks.types.contains(.area)) {
+        analysis += seconds { _ = predictor.predict(in: grey, box: box) }
+      }
+    }
+    if swapping, let neural {
+      render += try seconds {
+        let source = try sourceTensor(neural, frame: grey, landmarks: five)
+        _ = try neural.swapper.swap(frame: grey, landmarks: five, source: source, pixelBoost: neural.boost, masks: neural.masks)
+      }
+    }
+    if let faceEnhancer { render += try seconds { _ = try faceEnhancer.enhance(frame: grey, landmarks: five) } }
+    if let frameEnhancer { render += try seconds { _ = try frameEnhancer.enhance(frame: grey) } }
+    return StageCosts(analysis: analysis, render: render)
   }
 }
 
 /// Which model runs a video run performed: detector runs by frame, 68-point predictions by frame
-/// and box. Small (a few entries per frame); read after the run.
+/// and box, zoo landmarker runs by frame, and each swap with its inputs (so `benchmark video` can
+/// re-time them alone). Small (a few entries per frame); read after the run.
 final class ModelRunLog: @unchecked Sendable {
+  struct Swap {
+    let frame: Int
+    let landmarks: [Point2]
+    let landmarks68: [Point2]?
+    let source: Tensor
+  }
+
   private let lock = NSLock()
   private(set) var detections: [Int] = []
   private(set) var predictions: [(frame: Int, box: BoundingBox)] = []
+  private(set) var landmarkerRuns: [Int] = []
+  private(set) var swaps: [Swap] = []
 
   func detected(frame: Int) { lock.withLock { detections.append(frame) } }
   func predicted(frame: Int, box: BoundingBox) { lock.withLock { predictions.append((frame, box)) } }
+  func landmarked(frame: Int) { lock.withLock { landmarkerRuns.append(frame) } }
+  func swapped(_ swap: Swap) { lock.withLock { swaps.append(swap) } }
 }

@@ -17,7 +17,8 @@ extension Swap {
   /// segment, and this process joins the segments with the target's audio into OUTPUT. Running the
   /// same command again after a crash resumes the job: only chunks not yet done are rendered.
   func swapVideo(_ info: MediaInfo, label: String, processor: SwapFrameProcessor, modelFiles: [String], children: [Process],
-                 intraOpThreads: Int, warmReader: FrameReader?, timer: StageTimer) throws -> (range: Range<Int>, seconds: Double) {
+                 plan: ThreadPlan, warmReader: FrameReader?, timer: StageTimer,
+                 processingFinished: () -> Void = {}) throws -> (range: Range<Int>, seconds: Double) {
     let start = trimFrameStart ?? 0
     let end = min(trimFrameEnd ?? info.frameCount, info.frameCount)
     guard start >= 0, end > start else {
@@ -38,8 +39,7 @@ extension Swap {
       print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
       return (start..<end, 0)
     }
-    let plan = threadPlan(intraOpThreads: intraOpThreads)
-    (jobs.helperPlacement, jobs.analysisCPUs) = (plan.helpers, plan.analysisCPUs)
+    (jobs.helperPlacement, jobs.renderPlacement, jobs.analysisCPUs) = (plan.helpers, plan.render, plan.analysisCPUs)
     jobs.corruptFrame = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) }
     jobs.pauseBeforePublish = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_JOIN_PAUSE"].flatMap { Double($0) }
     let stop = StopSignal.install()
@@ -59,6 +59,7 @@ extension Swap {
         }
         return (start..<end, 0)
       }
+      defer { processingFinished() }
       do {
         _ = try runChunks(jobs: jobs, job: job.id, spec: spec, info: info, processor: processor, stop: stop, progress: nil)
       } catch let stopped as JobStopped {
@@ -125,6 +126,7 @@ extension Swap {
       case .complete:
         for child in children { child.waitUntilExit() }
         progress?.finish()
+        processingFinished()
         do {
           let joined = try timer.measure("join") { try jobs.finalize(job: prepared.job, spec: spec, info: info) }
           if joined == .alreadyDone { log(.info, "\(output) was written by another run of job \(prepared.job)") }
@@ -251,17 +253,21 @@ extension Swap {
     }
   }
 
-  /// ONNX Runtime's intra-op threads: all cores for images; for video, ThreadPlan's share.
-  var intraOpThreads: Int {
+  /// ONNX Runtime's global pool and whether analysis models keep to their own thread: all cores
+  /// for images; for video, ThreadPlan's choice.
+  var runtimeThreads: (pool: Int, analysisOnCallerThread: Bool) {
     let isVideo = Self.videoExtensions.contains((output as NSString).pathExtension.lowercased())
-    return isVideo ? threadPlan(intraOpThreads: execution.threadCountOption).intraOpThreads
-      : execution.threadCountOption ?? ProcessInfo.processInfo.activeProcessorCount
+    guard isVideo else { return (execution.threadCountOption ?? ProcessInfo.processInfo.activeProcessorCount, false) }
+    return ThreadPlan.threads(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers,
+                              threadOverride: execution.threadCountOption, cpuOnly: cpuOnly)
   }
 
-  /// The video thread plan; `intraOpThreads` fixes inference's share (the runtime's actual count).
-  func threadPlan(intraOpThreads: Int?) -> ThreadPlan {
-    ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: intraOpThreads,
-                        cpuOnly: execution.providers.allSatisfy { $0 == .cpu }, pinning: !noThreadPinning)
+  var cpuOnly: Bool { execution.providers.allSatisfy { $0 == .cpu } }
+
+  /// The video thread plan for the measured stage costs (nil: none measured).
+  func threadPlan(costs: StageCosts?) -> ThreadPlan {
+    ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: execution.threadCountOption,
+                        cpuOnly: cpuOnly, pinning: !noThreadPinning, costs: costs)
   }
 
   /// The job: target, output, frames, encoding, the options that change the output in canonical
