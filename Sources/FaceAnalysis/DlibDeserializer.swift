@@ -11,10 +11,12 @@ struct DlibDeserializer {
     let description: String
   }
 
-  private let bytes: [UInt8]
+  /// Borrowed: valid only inside the `withUnsafeBytes` scope that made the reader (a whole model
+  /// is read this way without copying it, from a memory-mapped file).
+  private let bytes: UnsafeRawBufferPointer
   private(set) var position = 0
 
-  init(_ bytes: [UInt8]) { self.bytes = bytes }
+  init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
   var isAtEnd: Bool { position >= bytes.count }
 
@@ -26,8 +28,14 @@ struct DlibDeserializer {
       throw Failure(description: "bad integer encoding 0x\(String(control, radix: 16)) at byte \(position)")
     }
     var magnitude: UInt64 = 0
-    for index in stride(from: count, through: 1, by: -1) {
-      magnitude = magnitude << 8 | UInt64(bytes[position + index])
+    if position + 9 <= bytes.count {
+      // One unaligned little-endian load, masked to the byte count (the model is 100 MB of these).
+      let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 1, as: UInt64.self))
+      magnitude = count == 8 ? word : word & ((1 << (UInt64(count) * 8)) - 1)
+    } else {
+      for index in stride(from: count, through: 1, by: -1) {
+        magnitude = magnitude << 8 | UInt64(bytes[position + index])
+      }
     }
     position += 1 + count
     let value = Int64(bitPattern: magnitude)
@@ -55,8 +63,17 @@ struct DlibDeserializer {
 
   /// A dlib column vector (matrix<float,0,1>) of floats.
   mutating func floatColumn() throws -> [Float] {
+    var column: [Float] = []
+    _ = try appendFloatColumn(to: &column)
+    return column
+  }
+
+  /// Appends a column vector's floats to `array` (no intermediate array); returns their count.
+  mutating func appendFloatColumn(to array: inout [Float]) throws -> Int {
     let rows = abs(try integer()), columns = abs(try integer())
     guard columns == 1 || rows == 0 else { throw Failure(description: "expected a column vector, got \(rows)x\(columns)") }
-    return try (0..<Int(rows)).map { _ in try float() }
+    guard rows <= Int64(bytes.count - position) else { throw Failure(description: "column of \(rows) floats runs past the end") }
+    for _ in 0..<Int(rows) { array.append(try float()) }
+    return Int(rows)
   }
 }

@@ -30,17 +30,22 @@ public struct ShapePredictor: Sendable {
   public var meanShape: [Point2] { (0..<pointCount).map { Point2(initialShape[$0 * 2], initialShape[$0 * 2 + 1]) } }
 
   public init(contentsOf path: String) throws {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    // Mapped, not read: the 100 MB file is parsed in place instead of copied twice.
+    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
       throw DlibDeserializer.Failure(description: "cannot read shape predictor \(path)")
     }
     do {
-      try self.init(bytes: [UInt8](data))
+      self = try data.withUnsafeBytes { try ShapePredictor(reading: $0) }
     } catch {
       throw DlibDeserializer.Failure(description: "\(path) is not a dlib shape predictor: \(error)")
     }
   }
 
   init(bytes: [UInt8]) throws {
+    self = try bytes.withUnsafeBytes { try ShapePredictor(reading: $0) }
+  }
+
+  private init(reading bytes: UnsafeRawBufferPointer) throws {
     var reader = DlibDeserializer(bytes)
     guard try reader.integer() == 1 else { throw DlibDeserializer.Failure(description: "unsupported shape_predictor version") }
     initialShape = try reader.floatColumn()
@@ -65,9 +70,8 @@ public struct ShapePredictor: Sendable {
         var leaves: [Float] = []
         leaves.reserveCapacity(leafCount * shapeValues)
         for _ in 0..<leafCount {
-          let leaf = try reader.floatColumn()
-          guard leaf.count == shapeValues else { throw DlibDeserializer.Failure(description: "leaf size \(leaf.count) != \(shapeValues)") }
-          leaves += leaf
+          let count = try reader.appendFloatColumn(to: &leaves)
+          guard count == shapeValues else { throw DlibDeserializer.Failure(description: "leaf size \(count) != \(shapeValues)") }
         }
         trees.append(Tree(splits: splits, leaves: leaves))
       }
