@@ -508,7 +508,7 @@ struct Swap: AsyncParsableCommand {
         let costs = database != nil && !workerOnly ? nil : try timed("load models") { try processor.measureCosts(width: video.width, height: video.height) }
         let plan = threadPlan(costs: costs)
         placement = Self.describe(plan, costs: costs)
-        let loadSeconds = (timer.report.first { $0.stage == "load models" }?.milliseconds ?? 0) / 1000
+        let loadSeconds = timer.seconds("load models")
         let run = try swapVideo(video, label: label, processor: processor, modelFiles: modelFiles, children: children,
                                 plan: plan, warmReader: warmReader, timer: timer, processingFinished: processingFinished)
         if !workerOnly && database == nil && processor.needsFaces && run.seconds > 0 && processor.framesWithFaces.load(ordering: .relaxed) == 0 {
@@ -520,7 +520,7 @@ struct Swap: AsyncParsableCommand {
           // The "landmark" stage is dlib's 68 points, plus a zoo landmarker's runs where one is used.
           let landmarkerSeconds = neural?.landmarker?.session.runs.seconds ?? 0
           let pipelineLandmarks = processor.predictor == nil ? 0
-            : max(0, (timer.report.first { $0.stage == "landmark" }?.milliseconds ?? 0) / 1000 - landmarkerSeconds)
+            : max(0, timer.seconds("landmark") - landmarkerSeconds)
           let pipelineSwapper = neural?.swapper.session.runs.seconds ?? 0
           let peak = peakResidentBytes()
           let floor = try inferenceFloor(log: log, info: video, detector: faceDetector, predictor: processor.predictor, neural: neural,
@@ -591,6 +591,13 @@ final class StageTimer: StageTiming, @unchecked Sendable {
     if totals[stage] == nil { order.append(stage) }
     totals[stage, default: 0] += seconds * 1000
     lock.unlock()
+  }
+
+  /// Seconds spent in `stage` so far (0 if it never ran).
+  func seconds(_ stage: String) -> Double {
+    lock.lock()
+    defer { lock.unlock() }
+    return (totals[stage] ?? 0) / 1000
   }
 
   var report: [(stage: String, milliseconds: Double)] {

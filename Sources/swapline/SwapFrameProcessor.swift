@@ -78,6 +78,8 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
 
   var swapping: Bool { settings.processors.contains("face_swapper") }
   var needsFaces: Bool { settings.processors.contains("face_swapper") || settings.processors.contains("face_enhancer") }
+  /// dlib's 68 points per face: the classic swapper's shapes, or a zoo swapper's area masks.
+  var needsShapes: Bool { swapping && predictor != nil && (neural == nil || neural!.masks.types.contains(.area)) }
 
   /// The inference pool's resident bytes and evictions (for metrics).
   var poolCounters: () -> (Int64, Int) = { (0, 0) }
@@ -139,8 +141,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
         if let track { carriedAlignment[track] = (faces[face].landmarks, tracked) }
       }
     }
-    let needsShapes = swapping && (neural == nil || neural!.masks.types.contains(.area))
-    let shapes = needsShapes && predictor != nil
+    let shapes = needsShapes
       ? faces.map { face -> [Point2] in
         runLog?.predicted(frame: index, box: face.box)
         return timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
@@ -225,9 +226,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
       analysis += try seconds { _ = try detector.detect(grey) } / interval
       if swapping, let landmarker = neural?.landmarker { analysis += try seconds { _ = try landmarker.landmarks(in: grey, box: box) } / interval }
       if settings.selector.mode == .reference, let recognizer { analysis += try seconds { _ = try recognizer.embedding(of: grey, landmarks: five) } }
-      if let predictor, swapping && (neural == nil || neural!.masks.types.contains(.area)) {
-        analysis += seconds { _ = predictor.predict(in: grey, box: box) }
-      }
+      if needsShapes { analysis += seconds { _ = predictor!.predict(in: grey, box: box) } }
     }
     if swapping, let neural {
       render += try seconds {
