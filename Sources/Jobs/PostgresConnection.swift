@@ -10,6 +10,22 @@ public final class PostgresConnection: @unchecked Sendable {
     public let description: String
     /// The server could not be reached (as opposed to an error in the statement).
     public let isConnectionLost: Bool
+    /// The server's SQLSTATE for a statement's error (nil for errors libpq raised itself).
+    public var sqlState: String? = nil
+  }
+
+  /// SQLSTATEs that mean "this connection is gone or the server is going away", not "the statement
+  /// is wrong": class 08 (connection exception), admin/crash shutdown, cannot connect now.
+  static func isConnectionState(_ state: String) -> Bool {
+    state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+  }
+
+  /// A failed connection attempt worth waiting out. Only what a wait cannot fix fails at once (a
+  /// wrong password, user or database name, a malformed URL); anything else (refused, reset,
+  /// closed during the handshake, starting up, shutting down) is a server on its way back.
+  static func isTransientConnectFailure(_ message: String) -> Bool {
+    let permanent = ["authentication failed", "does not exist", "pg_hba.conf", "invalid ", "missing \"=\"", "unrecognized", "password"]
+    return !permanent.contains { message.localizedCaseInsensitiveContains($0) }
   }
 
   public let url: String
@@ -40,7 +56,7 @@ public final class PostgresConnection: @unchecked Sendable {
       let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
       PQfinish(connection)
       connection = nil
-      throw Failure(description: "cannot connect to \(Self.redacted(url)): \(message)", isConnectionLost: true)
+      throw Failure(description: "cannot connect to \(Self.redacted(url)): \(message)", isConnectionLost: Self.isTransientConnectFailure(message))
     }
     connects += 1
     // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
@@ -61,11 +77,8 @@ public final class PostgresConnection: @unchecked Sendable {
         return
       } catch {
         lastError = error
-        // Only an unreachable or restarting server is worth waiting for; a wrong password or
-        // database name fails at once.
-        let text = "\(error)"
-        guard ["Connection refused", "shutting down", "starting up", "recovery mode", "timeout expired", "No such file"].contains(where: text.contains)
-        else { throw error }
+        guard let failure = error as? Failure, failure.isConnectionLost else { throw error }
+        let text = failure.description
         guard attempt < reconnectAttempts else { break }
         onWait?(attempt, reconnectAttempts, text)
         Thread.sleep(forTimeInterval: delay)
@@ -120,7 +133,9 @@ public final class PostgresConnection: @unchecked Sendable {
     let status = PQresultStatus(result)
     guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
       let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
-      throw Failure(description: "PostgreSQL: \(message)", isConnectionLost: PQstatus(connection) != CONNECTION_OK)
+      let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }  // PG_DIAG_SQLSTATE
+      throw Failure(description: "PostgreSQL: \(message)",
+                    isConnectionLost: PQstatus(connection) != CONNECTION_OK || state.map(Self.isConnectionState) == true, sqlState: state)
     }
     var rows: [[String?]] = []
     for row in 0..<PQntuples(result) {

@@ -34,6 +34,13 @@ struct ClusterArguments: ParsableArguments {
     guard pollInterval > 0 else { throw ValidationError("--poll-interval must be more than 0 seconds") }
   }
 
+  /// A service outlives a database outage longer than one connection's reconnect attempts: it
+  /// says so and tries again a poll later, rather than exiting with its work unfinished.
+  func outlast(_ failure: PostgresConnection.Failure, log: EventLog) async throws {
+    log("waiting for the database (still unreachable)", ["reason": failure.description])
+    try await Task.sleep(for: .seconds(max(pollInterval, 1)))
+  }
+
   /// Long-running services wait for the database (a node may start before it), saying so.
   func open(log: EventLog) throws -> (store: PostgresChunkStore, engine: JobEngine) {
     try createFolder(storage)
@@ -105,6 +112,7 @@ struct Worker: AsyncParsableCommand {
       var refused = Set<Int64>()
       log("started", ["pid": String(getpid())])
       while !stop.raised {
+        do {
         guard let jobID = try store.claimableJob(excluding: refused) else {
           if once { break }
           _ = store.connection.waitForNotification(timeout: cluster.pollInterval)
@@ -128,6 +136,9 @@ struct Worker: AsyncParsableCommand {
         } else if status != 0 {
           log("job run ended with an error", ["job": String(jobID), "status": String(status)])
           try await Task.sleep(for: .seconds(cluster.pollInterval))
+        }
+        } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+          try await cluster.outlast(failure, log: log)
         }
       }
       log("stopped")
@@ -274,6 +285,7 @@ struct Coordinator: AsyncParsableCommand {
       let stop = StopSignal.install()
       log("started", ["pid": String(getpid())])
       while !stop.raised {
+        do {
         let reaped = try store.reapExpiredLeases()
         if reaped > 0 {
           log("expired leases returned", ["chunks": String(reaped)])
@@ -310,6 +322,9 @@ struct Coordinator: AsyncParsableCommand {
         }
         if once && running.isEmpty { break }
         try await Task.sleep(for: .seconds(cluster.pollInterval))
+        } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+          try await cluster.outlast(failure, log: log)
+        }
       }
       log("stopped")
     }

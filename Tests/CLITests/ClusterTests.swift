@@ -56,7 +56,17 @@ import Testing
       if try condition() { return }
       Thread.sleep(forTimeInterval: 0.1)
     }
-    Issue.record("timed out waiting for \(what)")
+    Issue.record("timed out waiting for \(what)\n\(diagnosis())")
+  }
+
+  /// What a timed-out wait leaves to go on: the chunks' states and the end of every process's log.
+  func diagnosis() -> String {
+    let chunks = (try? store().chunks(job: 1).map { "chunk \($0.index): \($0.state) attempt \($0.attempt) \($0.lastError ?? "")" }) ?? ["store unreadable"]
+    let logs = ((try? FileManager.default.contentsOfDirectory(atPath: storage)) ?? []).filter { $0.hasSuffix(".log") }.sorted().map { name in
+      let lines = ((try? String(contentsOfFile: storage + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").suffix(30)
+      return "--- \(name)\n" + lines.joined(separator: "\n")
+    }
+    return (chunks + logs).joined(separator: "\n")
   }
 
   func jobState() throws -> JobState? { try store().job(1)?.state }

@@ -109,6 +109,41 @@ import Testing
     #expect(store.connection.connects >= 2)
   }
 
+  /// What a wait can fix is waited for; what it cannot fails at once. A server whose backend is
+  /// terminated (SQLSTATE 57P01, as in a shutdown) is reconnected to; a socket that accepts and
+  /// closes during the handshake (a server going down under load) is waited for; a statement error
+  /// keeps its SQLSTATE and is not mistaken for a lost connection; a wrong database name is not waited for.
+  @Test func connectionFailuresAreToldFromStatementErrors() throws {
+    let url = try TestPostgres.database()
+    let connection = try PostgresConnection(url: url)
+    let pid = try #require(try connection.query("SELECT pg_backend_pid()").first?[0] ?? nil)
+    let admin = try PostgresConnection(url: url)
+    try admin.query("SELECT pg_terminate_backend($1::int)", [pid])
+    #expect(try connection.query("SELECT 1").first?[0] == "1")
+    #expect(connection.connects == 2)
+
+    do {
+      try connection.query("SELEC 1")
+      Issue.record("a syntax error was accepted")
+    } catch let failure as PostgresConnection.Failure {
+      #expect(failure.sqlState == "42601" && !failure.isConnectionLost, "\(failure)")
+    }
+
+    let waits = Mutex(0)
+    let missing = url.replacingOccurrences(of: #"/[^/]+$"#, with: "/no_such_database", options: .regularExpression)
+    #expect(throws: PostgresConnection.Failure.self) { try PostgresConnection(url: missing, connectAttempts: 3) { _, _, _ in waits.withLock { $0 += 1 } } }
+    #expect(waits.withLock { $0 } == 0)
+
+    let closing = try ClosingListener()
+    #expect(throws: PostgresConnection.Failure.self) {
+      try PostgresConnection(url: "postgresql://postgres@127.0.0.1:\(closing.port)/postgres", connectAttempts: 3) { _, _, reason in
+        waits.withLock { $0 += 1 }
+        #expect(reason.contains("closed the connection"), "\(reason)")
+      }
+    }
+    #expect(waits.withLock { $0 } == 2)
+  }
+
   @Test func listenersAreWokenWhenChunksBecomeClaimable() throws {
     let url = try TestPostgres.database()
     let listener = try store(url)
@@ -118,4 +153,37 @@ import Testing
     _ = try producer.createJob(name: "clip", chunks: [(0, 10)])
     #expect(listener.connection.waitForNotification(timeout: 5))
   }
+}
+
+/// A TCP listener on 127.0.0.1 that accepts every connection and closes it at once.
+final class ClosingListener: Sendable {
+  let port: Int
+  private let socketDescriptor: Int32
+
+  init() throws {
+    let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    socketDescriptor = listening
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listening, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, listen(listening, 8) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listening, $0, &length) }
+    }
+    port = Int(UInt16(bigEndian: address.sin_port))
+    let descriptor = listening
+    Thread.detachNewThread {
+      while true {
+        let client = accept(descriptor, nil, nil)
+        guard client >= 0 else { return }
+        close(client)
+      }
+    }
+  }
+
+  deinit { shutdown(socketDescriptor, Int32(SHUT_RDWR)); close(socketDescriptor) }
 }
