@@ -9,7 +9,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "swapline", targets: ["swapline"]),
-    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline"]),
+    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Swapping"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,12 +43,14 @@ let package = Package(
     .target(name: "Media", dependencies: ["Imaging", "CSystem"]),
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
     .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", "Digests"]),
+    // The swap engine's typed run configuration (and, as it moves out of the executable, the engine).
+    .target(name: "Swapping", dependencies: ["FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime"]),
     // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
     .target(name: "Server"),
     .executableTarget(
       name: "swapline",
       dependencies: [
-        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server",
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -63,6 +65,7 @@ let package = Package(
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server"]),
+    .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]

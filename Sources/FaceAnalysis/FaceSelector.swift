@@ -1,11 +1,11 @@
 /// FaceFusion's `--face-selector-order`.
-public enum FaceSelectorOrder: String, Sendable, CaseIterable {
+public enum FaceSelectorOrder: String, Sendable, CaseIterable, Codable {
   case leftRight = "left-right", rightLeft = "right-left", topBottom = "top-bottom", bottomTop = "bottom-top"
   case smallLarge = "small-large", largeSmall = "large-small", bestWorst = "best-worst", worstBest = "worst-best"
 }
 
 /// FaceFusion's `--face-selector-mode`.
-public enum FaceSelectorMode: String, Sendable, CaseIterable {
+public enum FaceSelectorMode: String, Sendable, CaseIterable, Codable {
   /// Every face, in the selector order.
   case many
   /// The first face in the selector order.

@@ -2,7 +2,7 @@ import COnnxRuntime
 import Foundation
 
 /// An execution provider a user can ask for with `--execution-providers`.
-public enum ExecutionProviderKind: String, Sendable, CaseIterable, Equatable, Hashable {
+public enum ExecutionProviderKind: String, Sendable, CaseIterable, Equatable, Hashable, Codable {
   case cpu
   case cuda
   case tensorrt
@@ -19,8 +19,8 @@ public enum ExecutionProviderKind: String, Sendable, CaseIterable, Equatable, Ha
 
 /// CUDA provider settings (FaceFusion uses EXHAUSTIVE conv algo search).
 public struct CUDAProviderOptions: Sendable, Equatable {
-  public enum ArenaExtendStrategy: String, Sendable { case nextPowerOfTwo = "kNextPowerOfTwo", sameAsRequested = "kSameAsRequested" }
-  public enum ConvAlgoSearch: String, Sendable { case exhaustive = "EXHAUSTIVE", heuristic = "HEURISTIC", `default` = "DEFAULT" }
+  public enum ArenaExtendStrategy: String, Sendable, Codable, CaseIterable { case nextPowerOfTwo = "kNextPowerOfTwo", sameAsRequested = "kSameAsRequested" }
+  public enum ConvAlgoSearch: String, Sendable, Codable, CaseIterable { case exhaustive = "EXHAUSTIVE", heuristic = "HEURISTIC", `default` = "DEFAULT" }
 
   /// Upper bound for CUDA's memory arena in bytes; nil lets ORT use the whole device.
   public var gpuMemoryLimit: Int64?

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// FaceFusion's `--video-memory-strategy`: when model sessions are released.
-public enum VideoMemoryStrategy: String, Sendable, CaseIterable {
+public enum VideoMemoryStrategy: String, Sendable, CaseIterable, Codable {
   /// Release every session when a processing stage finishes (lowest memory, most reloads).
   case strict
   /// Release the finished stage's own sessions, keep the others.

@@ -4,12 +4,12 @@ import Imaging
 import OnnxRuntime
 
 /// FaceFusion's `--face-mask-types`.
-public enum FaceMaskType: String, Sendable, CaseIterable {
+public enum FaceMaskType: String, Sendable, CaseIterable, Codable {
   case box, occlusion, region, area
 }
 
 /// FaceFusion's `--face-mask-areas`: 68-point subsets whose convex hull is kept.
-public enum FaceMaskArea: String, Sendable, CaseIterable {
+public enum FaceMaskArea: String, Sendable, CaseIterable, Codable {
   case upperFace = "upper-face", lowerFace = "lower-face", mouth
 
   public var landmarkIndices: [Int] {
@@ -22,7 +22,7 @@ public enum FaceMaskArea: String, Sendable, CaseIterable {
 }
 
 /// FaceFusion's `--face-mask-regions`: BiSeNet face-parsing classes that are kept.
-public enum FaceMaskRegion: String, Sendable, CaseIterable {
+public enum FaceMaskRegion: String, Sendable, CaseIterable, Codable {
   case skin, leftEyebrow = "left-eyebrow", rightEyebrow = "right-eyebrow", leftEye = "left-eye", rightEye = "right-eye"
   case glasses, nose, mouth, upperLip = "upper-lip", lowerLip = "lower-lip"
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Jobs
 import Pipeline
+import Swapping
 
 /// `swapline jobs`: the embedded job store of video runs.
 struct JobsCommand: AsyncParsableCommand {
@@ -60,9 +61,47 @@ struct JobsCommand: AsyncParsableCommand {
   struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Submit a video swap to the cluster: `jobs submit -s SRC -t VIDEO -o OUT --database URL --storage DIR [swap options]`.",
-      discussion: "Takes every `swapline swap` option; the same as `swapline swap ... --database URL --storage DIR`.")
-    @Argument(parsing: .captureForPassthrough, help: "swap options, including --database and --storage.")
+      discussion: """
+        Takes every `swapline swap` option; the same as `swapline swap ... --database URL --storage DIR`. \
+        Or `jobs submit --config job.json --database URL --storage DIR`: the run's configuration as JSON \
+        (docs/CONFIGURATION.md; keys left out take the defaults, unknown keys are refused). The same \
+        swap given either way is the same job.
+        """)
+    @Argument(parsing: .captureForPassthrough, help: "swap options, including --database and --storage; or --config FILE.")
     var arguments: [String] = []
+
+    /// `--config FILE` replaced by the swap options the file's configuration stands for.
+    static func expandingConfiguration(_ arguments: [String]) throws -> [String] {
+      guard let index = arguments.firstIndex(where: { $0 == "--config" || $0.hasPrefix("--config=") }) else { return arguments }
+      var rest = arguments
+      let path: String
+      if arguments[index].hasPrefix("--config=") {
+        path = String(arguments[index].dropFirst("--config=".count))
+        rest.remove(at: index)
+      } else {
+        guard index + 1 < arguments.count else { throw CLIError.badInput("--config needs a JSON file") }
+        path = arguments[index + 1]
+        rest.removeSubrange(index...(index + 1))
+      }
+      // Options in the file and on the command line would merge unpredictably (lists add up):
+      // only where the job goes is given beside the file.
+      var position = 0
+      while position < rest.count {
+        guard ["--database", "--storage"].contains(rest[position]), position + 1 < rest.count else {
+          throw CLIError.badInput("with --config, give the swap options in the file; only --database URL and --storage DIR go beside it (got '\(rest[position])')")
+        }
+        position += 2
+      }
+      guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.badInput("cannot read --config \(path)") }
+      do {
+        let configuration = try SwapConfiguration.decode(json: data)
+        try configuration.validate()
+        return configuration.commandLineArguments + rest
+      } catch {
+        let key = error.key.isEmpty ? "" : "\(error.key)\(error.option == "--config" ? "" : " (\(error.option))") "
+        throw CLIError.badInput("\(path): \(key)\(error.message)")
+      }
+    }
 
     func run() async throws {
       try await reportingErrors {
@@ -76,7 +115,7 @@ struct JobsCommand: AsyncParsableCommand {
         guard arguments.contains("--database"), arguments.contains("--storage") else {
           throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
         }
-        try runSwapline(["swap"] + arguments)
+        try runSwapline(["swap"] + Self.expandingConfiguration(arguments))
       }
     }
   }

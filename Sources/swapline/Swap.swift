@@ -179,68 +179,20 @@ struct Swap: AsyncParsableCommand {
   @OptionGroup(title: "Execution") var execution: ExecutionArguments
   @OptionGroup(title: "Memory") var memory: MemoryArguments
 
+  /// The configuration's own rules (one place, shared with `jobs submit --config`), then the
+  /// ones about how and where this run works.
   func validate() throws {
-    for processor in processors where !["face_swapper", "face_enhancer", "frame_enhancer"].contains(processor) {
-      throw ValidationError("unknown processor '\(processor)' (face_swapper, face_enhancer, frame_enhancer)")
-    }
-    guard !processors.isEmpty else { throw ValidationError("--processors needs at least one processor") }
-    guard !processors.contains("face_swapper") || !sources.isEmpty else { throw ValidationError("give at least one source image with -s") }
-    if processors.contains("face_enhancer") {
-      guard ModelCatalog.spec(named: faceEnhancerModel)?.role == .faceEnhancer else { throw ValidationError("unknown --face-enhancer-model \(faceEnhancerModel)") }
-    }
-    if processors.contains("frame_enhancer") {
-      guard ModelCatalog.spec(named: frameEnhancerModel)?.role == .frameEnhancer else { throw ValidationError("unknown --frame-enhancer-model \(frameEnhancerModel)") }
-    }
-    guard (0...100).contains(faceEnhancerBlend), (0...100).contains(frameEnhancerBlend) else { throw ValidationError("enhancer blends take 0 to 100") }
+    let configuration = try makeConfiguration()
+    do { try configuration.validate() } catch { throw ValidationError(error.description) }
     if database != nil {
       guard storage != nil else { throw ValidationError("--database needs --storage, the shared folder for segments") }
-      guard Self.videoExtensions.contains((output as NSString).pathExtension.lowercased()) else {
-        throw ValidationError("--database is for videos; images are swapped here at once")
-      }
+      guard configuration.isVideo else { throw ValidationError("--database is for videos; images are swapped here at once") }
     }
-    guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1 frame") }
     guard (1...64).contains(workers) else { throw ValidationError("--workers takes 1 to 64") }
-    guard VideoEncoding.presets.contains(videoPreset) else { throw ValidationError("--output-video-preset: \(VideoEncoding.presets.joined(separator: ", "))") }
-    guard (0...100).contains(videoQuality) else { throw ValidationError("--output-video-quality takes 0 to 100") }
-    let outputExtension = (output as NSString).pathExtension.lowercased()
-    if Self.videoExtensions.contains(outputExtension), !videoEncoder.containers.contains(outputExtension) {
-      throw ValidationError("--output-video-encoder \(videoEncoder.rawValue) cannot be written to .\(outputExtension) (use \(videoEncoder.containers.sorted().map { "." + $0 }.joined(separator: ", ")))")
-    }
-    guard detectorInterval >= 1 else { throw ValidationError("--face-detector-interval must be at least 1") }
-    guard trackerSmoothing > 0, trackerSmoothing <= 1 else { throw ValidationError("--face-tracker-smoothing takes a value in (0, 1]") }
-    if swapperModel != "classic" {
-      guard let spec = ModelCatalog.spec(named: swapperModel), spec.role == .faceSwapper, let size = spec.contract?.width else {
-        throw ValidationError("--face-swapper-model \(swapperModel) is not a known face swapper (see `swapline models list --role face_swapper`)")
-      }
-      if let pixelBoost {
-        let parts = pixelBoost.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard let side = parts.first, parts.allSatisfy({ $0 == side }), side % size == 0, side >= size else {
-          throw ValidationError("--face-swapper-pixel-boost must be a square multiple of \(size), like \(size * 2)x\(size * 2)")
-        }
-      }
-    }
-    guard (0...1).contains(weight), (0...1).contains(maskBlur) else { throw ValidationError("--face-swapper-weight and --face-mask-blur take 0 to 1") }
-    for type in maskTypes where FaceMaskType(rawValue: type) == nil { throw ValidationError("unknown --face-mask-types value '\(type)'") }
-    for area in maskAreas where FaceMaskArea(rawValue: area) == nil { throw ValidationError("unknown --face-mask-areas value '\(area)'") }
-    for region in maskRegions where FaceMaskRegion(rawValue: region) == nil { throw ValidationError("unknown --face-mask-regions value '\(region)'") }
-    guard maskPadding.count == 4, maskPadding.allSatisfy({ (0...100).contains($0) }) else {
-      throw ValidationError("--face-mask-padding takes four percentages: top right bottom left")
-    }
-    guard ["auto", "none", "2dfan4", "peppa_wutz"].contains(landmarkerModel) else { throw ValidationError("--face-landmarker-model: auto, none, 2dfan4 or peppa_wutz") }
-    guard ["xseg_1", "xseg_2", "xseg_3", "many"].contains(occluderModel) else { throw ValidationError("--face-occluder-model: xseg_1, xseg_2, xseg_3 or many") }
-    guard ["bisenet_resnet_18", "bisenet_resnet_34"].contains(parserModel) else { throw ValidationError("--face-parser-model: bisenet_resnet_18 or bisenet_resnet_34") }
-    guard (0...100).contains(quality) else { throw ValidationError("--output-image-quality must be 0-100") }
     guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1 (a lease is renewed every third of it)") }
     if let database, database.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--database needs a PostgreSQL URL") }
     if let storage, storage.isEmpty { throw ValidationError("--storage needs a folder") }
     if let jobsDirectory, jobsDirectory.isEmpty { throw ValidationError("--jobs-dir needs a folder") }
-    guard trimFrameStart.map({ $0 >= 0 }) ?? true, trimFrameEnd.map({ $0 >= 1 }) ?? true else {
-      throw ValidationError("--trim-frame-start must be 0 or more and --trim-frame-end 1 or more")
-    }
-    guard (0...100).contains(referencePosition) else { throw ValidationError("--reference-face-position takes 0 to 100") }
-    if !Self.videoExtensions.contains(outputExtension), trimFrameStart != nil || trimFrameEnd != nil {
-      throw ValidationError("--trim-frame-start/--trim-frame-end apply to videos only (OUTPUT '\(output)' is an image)")
-    }
     if let directory = models.modelsDirectory {
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {

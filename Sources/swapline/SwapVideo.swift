@@ -3,6 +3,7 @@ import Foundation
 import Jobs
 import Media
 import Pipeline
+import Swapping
 import Synchronization
 
 /// How much `swapline swap` says on stderr.
@@ -284,7 +285,8 @@ extension Swap {
     }
     return VideoJobSpec(target: resolvedPath(target), output: resolvedPath(output, followingLink: false), startFrame: start, endFrame: end, chunkFrames: chunkSize,
                         encoding: encoding, label: label, options: canonicalOptions, files: files,
-                        command: .init(arguments: storedArguments, directory: FileManager.default.currentDirectoryPath))
+                        command: .init(arguments: ["swap"] + (try makeConfiguration()).commandLineArguments(includingExecution: false),
+                                       directory: FileManager.default.currentDirectoryPath))
   }
 
   /// Every option that changes a video's output, by its name, with values in one form: paths
@@ -331,39 +333,16 @@ extension Swap {
     return options
   }
 
-  /// The command line to run the job again (`jobs resume`, cluster workers): this one without
-  /// the options that only say how or where this run works (count = values taken; -1 = every value
-  /// up to the next option).
-  var storedArguments: [String] {
-    let runOnly: [String: Int] = ["--workers": 1, "--jobs-dir": 1, "--log-level": 1, "--execution-thread-count": 1, "--profile": 0,
-                                  "--worker-only": 0, "--restart": 0, "--database": 1, "--storage": 1, "--no-thread-pinning": 0,
-                                  "--benchmark-report": 1, "--execution-providers": -1, "--execution-device-ids": -1,
-                                  "--execution-strict": 0, "--memory-budget": 1, "--video-memory-strategy": 1,
-                                  "--lease-seconds": 1, "--events": 0]
-    var arguments: [String] = []
-    var skip = 0
-    var skippingValues = false
-    for argument in CommandLine.arguments.dropFirst() {
-      if skippingValues && !argument.hasPrefix("-") { continue }
-      skippingValues = false
-      if skip > 0 { skip -= 1; continue }
-      let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
-      if let count = runOnly[name] {
-        if argument.contains("=") { continue }
-        if count < 0 { skippingValues = true } else { skip = count }
-        continue
-      }
-      arguments.append(argument)
-    }
-    return arguments
-  }
-
   /// Another process running this command as a worker only (it never joins the output).
   func spawnWorker() throws -> Process {
     let process = Process()
     process.executableURL = swaplineExecutable
-    // Same arguments, so the same job fingerprint; the thread default divides the cores by --workers.
-    process.arguments = Array(CommandLine.arguments.dropFirst()) + ["--worker-only"]
+    // The same configuration, so the same job fingerprint, and this run's own settings (the
+    // thread default divides the cores by --workers).
+    var run = ["--workers", String(workers), "--log-level", logLevel.rawValue, "--lease-seconds", String(leaseSeconds)]
+    if let jobsDirectory { run += ["--jobs-dir", jobsDirectory] }
+    if noThreadPinning { run.append("--no-thread-pinning") }
+    process.arguments = ["swap"] + (try makeConfiguration()).commandLineArguments + run + ["--worker-only"]
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
     do { try process.run() } catch { throw CLIError.failure("cannot start a worker process: \(error)") }

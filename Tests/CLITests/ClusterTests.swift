@@ -174,6 +174,48 @@ import Testing
     #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
   }
 
+  /// `jobs submit --config job.json`: the same swap as a configuration file is the same job (same
+  /// fingerprint) as on the command line; another value is another job; a wrong file is refused
+  /// naming its key and option, before anything reaches the store.
+  @Test func aConfigurationFileIsTheSameJobAsTheCommandLine() throws {
+    try submit()
+    let file = storage + "/job.json"
+    func submitFile(_ json: String, _ extra: [String] = []) throws -> CLITests.Result {
+      try json.write(toFile: file, atomically: true, encoding: .utf8)
+      return try CLITests.swapline(["jobs", "submit", "--config", file] + extra + cluster)
+    }
+    let paths = #"{"sources": ["samples/grace_hopper.jpg"], "target": "\#(try VideoJobTests.smallClip)", "output": "\#(output)"}"#
+    let same = try submitFile(#"{"paths": \#(paths), "output": {"videoEncoder": "ffv1"}, "video": {"chunkSize": 10, "detectorInterval": 10}}"#)
+    #expect(same.status == 0 && same.stdout.contains("job 1: already submitted, 5 chunks"), "\(same.stdout) \(same.stderr)")
+    let other = try submitFile(#"{"paths": \#(paths), "output": {"videoEncoder": "ffv1"}, "video": {"chunkSize": 10, "detectorInterval": 5}}"#)
+    #expect(other.status == 0 && other.stdout.contains("job 2: submitted, 5 chunks"), "\(other.stdout) \(other.stderr)")
+    // Options away from their defaults, given both ways: one job again.
+    let mp4 = storage + "/out/other.mp4"
+    let options = ["--face-detector-score", "0.4", "--face-detector-angles", "0", "90", "--face-selector-mode", "one", "--face-selector-order",
+                   "left-right", "--face-tracker-smoothing", "0.8", "--trim-frame-start", "10", "--trim-frame-end", "40", "--output-video-quality",
+                   "70", "--output-video-preset", "fast", "--chunk-size", "10", "--face-mask-blur", "0.2"]
+    let byOptions = try CLITests.swapline(["jobs", "submit", "-s", "samples/grace_hopper.jpg", "-t", try VideoJobTests.smallClip, "-o", mp4]
+                                          + options + cluster)
+    #expect(byOptions.status == 0 && byOptions.stdout.contains("job 3: submitted, 3 chunks"), "\(byOptions.stdout) \(byOptions.stderr)")
+    let byFile = try submitFile(#"""
+      {"paths": {"sources": ["samples/grace_hopper.jpg"], "target": "\#(try VideoJobTests.smallClip)", "output": "\#(mp4)"},
+       "faceDetector": {"score": 0.4, "angles": [0, 90]}, "faceSelector": {"mode": "one", "order": "left-right"},
+       "faceMasker": {"blur": 0.2}, "output": {"videoQuality": 70, "videoPreset": "fast"},
+       "video": {"trackerSmoothing": 0.8, "trimFrameStart": 10, "trimFrameEnd": 40, "chunkSize": 10}}
+      """#)
+    #expect(byFile.status == 0 && byFile.stdout.contains("job 3: already submitted"), "\(byFile.stdout) \(byFile.stderr)")
+    let refused: [(String, [String], String)] = [
+      (#"{"paths": \#(paths), "video": {"chunkSize": 0}}"#, [], "video.chunkSize (--chunk-size) must be at least 1"),
+      (#"{"paths": \#(paths), "faceSwapper": {"wieght": 0.4}}"#, [], "faceSwapper.wieght is not a configuration key"),
+      (#"{"paths": \#(paths), "output": {"videoEncoder": "ffv1"}}"#, ["--face-mask-blur", "0.1"], "only --database URL and --storage DIR go beside it"),
+    ]
+    for (json, extra, message) in refused {
+      let result = try submitFile(json, extra)
+      #expect(result.status == 2 && result.stderr.contains(message), "\(json): \(result.status) \(result.stderr)")
+    }
+    #expect(try store().jobs().count == 3)
+  }
+
   @Test func aDatabaseRestartMidJobIsSurvived() throws {
     try submit()
     let first = try worker("w1"), boss = try coordinator()
