@@ -44,7 +44,7 @@ let package = Package(
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
     .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", "Digests"]),
     // The swap engine's typed run configuration (and, as it moves out of the executable, the engine).
-    .target(name: "Swapping", dependencies: ["FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime"]),
+    .target(name: "Swapping", dependencies: ["FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime", "Imaging", "Pipeline"]),
     // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
     .target(name: "Server"),
     .executableTarget(
@@ -65,7 +65,7 @@ let package = Package(
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server"]),
-    .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors"]),
+    .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors", "OnnxRuntime", "Imaging", "Models"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FaceAnalysis
 import Foundation
+import Swapping
 import Imaging
 import OnnxRuntime
 
@@ -79,10 +80,6 @@ func median(_ values: [Double]) -> Double {
   let sorted = values.sorted()
   guard !sorted.isEmpty else { return 0 }
   return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
-
-extension Duration {
-  var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
 
 /// Throughput of the image kernels on a real photo, in megapixels per second of output.

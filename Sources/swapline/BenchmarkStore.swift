@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Swapping
 import Jobs
 import Synchronization
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FaceAnalysis
 import Foundation
+import Swapping
 import Imaging
 import Media
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Swapping
 
 /// An error the CLI reports as one line on stderr with FaceFusion's exit codes
 /// (1 failure, 2 bad input or arguments).
@@ -24,6 +25,9 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     throw ExitCode(error.exitCode)
   } catch let error as ExitCode {
     throw error
+  } catch let error as SwapError {
+    FileHandle.standardError.write(Data("swapline: error: \(error.message)\n".utf8))
+    throw ExitCode(error.kind == .badInput ? 2 : 1)
   } catch {
     FileHandle.standardError.write(Data("swapline: error: \(error)\n".utf8))
     throw ExitCode(1)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FaceAnalysis
 import Foundation
+import Swapping
 import Imaging
 import OnnxRuntime
 
@@ -51,7 +52,7 @@ struct Detect: AsyncParsableCommand {
       let faces = try faceDetector.detect(rgb)
       var shapes: [[Point2]] = []
       if landmarks68 {
-        let predictor = try loadShapePredictor(from: store)
+        let predictor = try SwapEngine.loadShapePredictor(from: store)
         shapes = faces.map { predictor.predict(in: rgb, box: $0.box) }
       }
       if json {

@@ -3,6 +3,7 @@ import FaceAnalysis
 import Foundation
 import Models
 import OnnxRuntime
+import Swapping
 
 extension FaceDetectorModel: ExpressibleByArgument {}
 
@@ -58,42 +59,7 @@ struct FaceDetectorArguments: ParsableArguments {
   }
 
   /// Model file for each family, from the store; a clear error names what is missing.
-  func modelPaths(store: ModelStore) throws -> [(FaceDetectorModel, String)] {
-    try model.families.map { family in
-      guard let path = family.catalogNames.lazy.compactMap({ store.locate($0) }).first else {
-        throw CLIError.badInput(
-          "no model file for face detector '\(family.rawValue)' in \(store.directory) (looked for "
-            + family.catalogNames.map { "\($0).onnx" }.joined(separator: " or ")
-            + "); run `make setup` for the offline pack or `swapline models fetch \(family.catalogNames[0])`")
-      }
-      return (family, path)
-    }
-  }
+  func modelPaths(store: ModelStore) throws -> [(FaceDetectorModel, String)] { try SwapEngine.detectorPaths(options, store: store) }
 
-  func makeDetector(pool: InferencePool, store: ModelStore) throws -> FaceDetector {
-    let backends = try modelPaths(store: store).map { family, path in
-      let session: InferenceSession
-      do {
-        session = try pool.session(for: path, owner: "face_detector")
-      } catch {
-        throw CLIError.failure("cannot load \(path): \(error)")
-      }
-      // Some exports (the offline SCRFD among them) fix their input size.
-      let shape = session.inputs.first?.shape ?? []
-      if shape.count == 4, shape[2] > 0, shape[3] > 0, shape[2] != options.size || shape[3] != options.size {
-        throw CLIError.badInput(
-          "\((path as NSString).lastPathComponent) only accepts --face-detector-size \(shape[3])x\(shape[2])")
-      }
-      return FaceDetector.Backend(family: family, session: session)
-    }
-    return FaceDetector(backends: backends, options: options)
-  }
-}
-
-/// dlib's 68-point predictor from the offline pack; a missing file is bad input (exit 2).
-func loadShapePredictor(from store: ModelStore) throws -> ShapePredictor {
-  guard let path = store.locate("shape_predictor_68_face_landmarks") else {
-    throw CLIError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
-  }
-  do { return try ShapePredictor(contentsOf: path) } catch { throw CLIError.failure("\(error)") }
+  func makeDetector(pool: InferencePool, store: ModelStore) throws -> FaceDetector { try SwapEngine.makeDetector(options, pool: pool, store: store) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FaceAnalysis
 import Foundation
+import Swapping
 import Imaging
 import Models
 import OnnxRuntime
@@ -201,78 +202,7 @@ struct Swap: AsyncParsableCommand {
     }
   }
 
-  /// The zoo swapper, its identity converter and (for embedding families) the recogniser, all
-  /// from the models folder; a missing file is bad input with the fetch command to run.
-  func makeNeuralSwapper(pool: InferencePool, store: ModelStore) throws -> (swapper: NeuralFaceSwapper, recognizer: FaceRecognizer?, masks: FaceMaskOptions) {
-    let spec = ModelCatalog.spec(named: swapperModel)!
-    func session(_ name: String, owner: String) throws -> InferenceSession {
-      guard let path = store.locate(name) else {
-        throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)` or point --models-dir at FaceFusion's .assets/models")
-      }
-      do { return try pool.session(for: path, owner: owner) } catch { throw CLIError.failure("cannot load \(path): \(error)") }
-    }
-    let converter = try spec.companions.first.map { try session($0, owner: "face_swapper") }
-    let swapper: NeuralFaceSwapper
-    do { swapper = try NeuralFaceSwapper(spec: spec, session: try session(spec.name, owner: "face_swapper"), converter: converter) }
-    catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
-    let recognizer = swapper.type.takesSourceImage ? nil : FaceRecognizer(session: try session("arcface_w600k_r50", owner: "face_recognizer"))
-    let types = Set(maskTypes.compactMap(FaceMaskType.init(rawValue:)))
-    let occluders = types.contains(.occlusion)
-      ? try (occluderModel == "many" ? ["xseg_1", "xseg_2", "xseg_3"] : [occluderModel]).map { try session($0, owner: "face_masker") } : []
-    let parser = types.contains(.region) ? try session(parserModel, owner: "face_masker") : nil
-    let masks = FaceMaskOptions(
-      types: types, blur: maskBlur, padding: (maskPadding[0], maskPadding[1], maskPadding[2], maskPadding[3]),
-      areas: maskAreas.compactMap(FaceMaskArea.init(rawValue:)), regions: maskRegions.compactMap(FaceMaskRegion.init(rawValue:)),
-      occluders: occluders, parser: parser)
-    return (swapper, recognizer, masks)
-  }
-
-  /// Everything a zoo swapper needs, prepared once per run (not per frame).
-  struct NeuralPlan {
-    let swapper: NeuralFaceSwapper
-    let recognizer: FaceRecognizer?
-    let masks: FaceMaskOptions
-    /// Averaged source identity (embedding families) or the source face crop (blendswap, uniface).
-    let identity: FaceEmbedding?
-    let sourceImage: Tensor?
-    let landmarker: FaceLandmarker?
-    let boost: Int?
-  }
-
-  func prepareNeural(sourceImages: [Image], pool: InferencePool, store: ModelStore, detector: FaceDetector,
-                     timer: StageTimer) throws -> NeuralPlan {
-    let neural = try makeNeuralSwapper(pool: pool, store: store)
-    var embeddings: [FaceEmbedding] = []
-    var sourceImage: Tensor?
-    for (index, image) in sourceImages.enumerated() {
-      guard let face = try timer.measure("detect", { try detector.detect(image) }).max(by: { $0.box.area < $1.box.area }) else {
-        printError("swapline: warning: no face in source \(sources[index])")
-        continue
-      }
-      if let recognizer = neural.recognizer {
-        embeddings.append(try timer.measure("embed") { try recognizer.embedding(of: image, landmarks: face.landmarks) })
-      } else if sourceImage == nil {
-        sourceImage = try neural.swapper.sourceImage(image, landmarks: face.landmarks)
-      }
-    }
-    guard !embeddings.isEmpty || sourceImage != nil else {
-      throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))")
-    }
-    // FaceFusion's 5/68 points: from a zoo landmarker when its score is good, else the detector's.
-    let landmarkerName = landmarkerModel == "auto" ? (store.locate("2dfan4") != nil ? "2dfan4" : nil) : landmarkerModel == "none" ? nil : landmarkerModel
-    let landmarker = try landmarkerName.map { name -> FaceLandmarker in
-      guard let path = store.locate(name) else { throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`") }
-      do { return FaceLandmarker(kind: FaceLandmarker.Kind(rawValue: name)!, session: try pool.session(for: path, owner: "face_landmarker")) }
-      catch { throw CLIError.failure("cannot load \(path): \(error)") }
-    }
-    return NeuralPlan(swapper: neural.swapper, recognizer: neural.recognizer, masks: neural.masks, identity: FaceEmbedding.average(embeddings),
-                      sourceImage: sourceImage, landmarker: landmarker, boost: pixelBoost.flatMap { Int($0.lowercased().split(separator: "x")[0]) })
-  }
-
   static let videoExtensions: Set<String> = ["mp4", "mkv", "mov", "webm"]
-
-  /// The stages whose models run on the analysis thread (the rest run on the render thread).
-  static let analysisOwners: Set<String> = ["face_detector", "face_landmarker", "face_recognizer"]
 
   /// One line for `--profile`: which stage sets the pace and what it gets.
   static func describe(_ plan: ThreadPlan, costs: StageCosts?) -> String {
@@ -368,9 +298,10 @@ struct Swap: AsyncParsableCommand {
                                 placement: threadPlan(costs: nil).helpers)
       }
       var poolConfiguration = memory.configuration(execution: execution.options)
-      if threads.analysisOnCallerThread { poolConfiguration.callerThreadOwners = Self.analysisOwners }
+      if threads.analysisOnCallerThread { poolConfiguration.callerThreadOwners = SwapEngine.analysisOwners }
       let pool = InferencePool(runtime: runtime, configuration: poolConfiguration)
-      let faceDetector = try timed("load models") { try detector.makeDetector(pool: pool, store: store) }
+      let configuration = try makeConfiguration()
+      let engine = SwapEngine(configuration: configuration, store: store, pool: pool, timer: timer) { printError("swapline: warning: " + $0) }
       var warnedProviders = Set<ExecutionProviderKind>()
       /// A requested provider that could not attach is said once, whichever model found out.
       func warnAboutFallbacks() {
@@ -380,65 +311,12 @@ struct Swap: AsyncParsableCommand {
           }
         }
       }
-      warnAboutFallbacks()
-      // The 100 MB dlib model is read only when something needs 68 points (classic swapper, area masks).
-      var loadedPredictor: ShapePredictor?
-      func predictor() throws -> ShapePredictor {
-        if let loadedPredictor { return loadedPredictor }
-        let predictor = try timed("load models") { try loadShapePredictor(from: store) }
-        loadedPredictor = predictor
-        return predictor
-      }
-      func modelSession(_ name: String, owner: String) throws -> InferenceSession {
-        guard let path = store.locate(name) else {
-          throw CLIError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`")
-        }
-        do { return try pool.session(for: path, owner: owner) } catch { throw CLIError.failure("cannot load \(path): \(error)") }
-      }
-
-      let swapping = processors.contains("face_swapper")
-      // The classic swapper's source face: the largest face of the first source image that has
-      // one (a zoo swapper's source identity is prepared from every source, in prepareNeural).
-      var sourceFace: (image: Image, shape: [Point2])?
-      for (index, image) in sourceImages.enumerated() where swapping && swapperModel == "classic" {
-        let faces = try timed("detect") { try faceDetector.detect(image) }
-        if let largest = faces.max(by: { $0.box.area < $1.box.area }) {
-          var shape: [Point2] = []
-          if swapperModel == "classic" {
-            let model = try predictor()
-            shape = timed("landmark") { model.predict(in: image, box: largest.box) }
-          }
-          sourceFace = (image, shape)
-          break
-        }
-        printError("swapline: warning: no face in source \(sources[index])")
-      }
-      if swapping && swapperModel == "classic" && sourceFace == nil {
-        throw CLIError.badInput("no face found in the source image(s): \(sources.joined(separator: ", "))")
-      }
-      let neural = swapping && swapperModel != "classic"
-        ? try prepareNeural(sourceImages: sourceImages, pool: pool, store: store, detector: faceDetector, timer: timer) : nil
-      let recognizer = selectorMode == .reference ? FaceRecognizer(session: try modelSession("arcface_w600k_r50", owner: "face_recognizer")) : nil
-      let faceEnhancer: FaceEnhancer? = try processors.contains("face_enhancer") ? {
-        do { return try FaceEnhancer(spec: ModelCatalog.spec(named: faceEnhancerModel)!, session: try modelSession(faceEnhancerModel, owner: "face_enhancer")) }
-        catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
-      }() : nil
-      let frameEnhancer: FrameEnhancer? = try processors.contains("frame_enhancer") ? {
-        do { return try FrameEnhancer(spec: ModelCatalog.spec(named: frameEnhancerModel)!, session: try modelSession(frameEnhancerModel, owner: "frame_enhancer")) }
-        catch let error as CLIError { throw error } catch { throw CLIError.failure("\(error)") }
-      }() : nil
-      let selector = FaceSelectorOptions(mode: selectorMode, order: selectorOrder, referencePosition: referencePosition,
-                                         referenceDistance: referenceDistance)
-
-      let needsShapes = swapping && (swapperModel == "classic" || maskTypes.contains("area"))
-      let processor = SwapFrameProcessor(
-        settings: .init(processors: processors, detectorInterval: detectorInterval, trackerSmoothing: trackerSmoothing, selector: selector,
-                        weight: weight, landmarkerScore: landmarkerScore, maskBlur: maskBlur, faceEnhancerBlend: faceEnhancerBlend,
-                        frameEnhancerBlend: frameEnhancerBlend, tracking: video != nil),
-        detector: faceDetector, recognizer: recognizer, sourceFace: sourceFace, neural: neural,
-        predictor: needsShapes ? try predictor() : nil, faceEnhancer: faceEnhancer, frameEnhancer: frameEnhancer, timer: timer,
-        runLog: benchmarkReport != nil ? ModelRunLog() : nil)
-      processor.poolCounters = { (pool.counters.residentBytes, pool.counters.evictions) }
+      let swapping = engine.swapping
+      let needsShapes = engine.needsShapes
+      let processor = try engine.makeProcessor(sourceImages: sourceImages, tracking: video != nil,
+                                               runLog: benchmarkReport != nil ? ModelRunLog() : nil)
+      let neural = processor.neural
+      let faceDetector = processor.detector
 
       warnAboutFallbacks()
       var placement: String?
@@ -452,8 +330,7 @@ struct Swap: AsyncParsableCommand {
         log(.debug, "--video-memory-strategy \(memory.strategy.rawValue): released \(released.count) model session\(released.count == 1 ? "" : "s") "
           + "(\(names.joined(separator: ", ")))")
       }
-      let steps = processors.map { $0 == "face_swapper" ? "\(swapperModel) swapper" : $0 == "face_enhancer" ? faceEnhancerModel : frameEnhancerModel }
-      let label = "face-swapped by swapline \(Swapline.configuration.version) (\(steps.joined(separator: ", "))); synthetic media"
+      let label = engine.label(version: Swapline.configuration.version)
       if let video {
         let modelFiles = pool.residentSessions.map(\.modelPath) + (needsShapes ? [store.locate("shape_predictor_68_face_landmarks") ?? ""] : [])
         // Cluster submission renders nothing here: no need to weigh the stages.
@@ -492,10 +369,8 @@ struct Swap: AsyncParsableCommand {
           try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: benchmarkReport))
         }
       } else if let targetImage {
-        let analysis = try processor.analyse(targetImage)
-        let result = try processor.render(targetImage, analysis: analysis)
+        let (result, faceCount) = try SwapEngine.swap(image: targetImage, with: processor)
         processingFinished()
-        let faceCount = analysis.faces.count
         if faceCount == 0 && processors != ["frame_enhancer"] {
           printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
         }
@@ -519,45 +394,7 @@ struct Swap: AsyncParsableCommand {
   }
 }
 
-/// Time per named stage, accumulated over every thread, in first-seen order (`--profile`).
-/// Video stages run concurrently, so their sum can exceed the wall time.
-final class StageTimer: StageTiming, @unchecked Sendable {
-  private let lock = NSLock()
-  private var totals: [String: Double] = [:]
-  private var order: [String] = []
-
-  func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
-    let started = ContinuousClock.now
-    defer {
-      let elapsed = (ContinuousClock.now - started).milliseconds
-      lock.lock()
-      if totals[stage] == nil { order.append(stage) }
-      totals[stage, default: 0] += elapsed
-      lock.unlock()
-    }
-    return try body()
-  }
-
-  func add(_ stage: String, seconds: Double) {
-    lock.lock()
-    if totals[stage] == nil { order.append(stage) }
-    totals[stage, default: 0] += seconds * 1000
-    lock.unlock()
-  }
-
-  /// Seconds spent in `stage` so far (0 if it never ran).
-  func seconds(_ stage: String) -> Double {
-    lock.lock()
-    defer { lock.unlock() }
-    return (totals[stage] ?? 0) / 1000
-  }
-
-  var report: [(stage: String, milliseconds: Double)] {
-    lock.lock()
-    defer { lock.unlock() }
-    return order.map { ($0, totals[$0]!) }
-  }
-
+extension StageTimer {
   func printReport() {
     for (stage, milliseconds) in report { print("  " + stage.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9.1f ms", milliseconds)) }
   }

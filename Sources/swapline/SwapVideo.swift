@@ -276,6 +276,7 @@ extension Swap {
   /// runs it again. The same work typed differently (option order, `./x.mp4`, another folder)
   /// is the same job.
   func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) throws -> VideoJobSpec {
+    let configuration = try makeConfiguration()
     var files: [String: String] = [:]
     // Identities of what the paths lead to (a link's own size and time say nothing).
     for path in ([target] + sources).map({ resolvedPath($0) }) { files[path] = VideoJobSpec.identity(of: path) }
@@ -284,53 +285,9 @@ extension Swap {
       files[path] = database == nil ? VideoJobSpec.identity(of: path) : try VideoJobSpec.contentIdentity(of: path)
     }
     return VideoJobSpec(target: resolvedPath(target), output: resolvedPath(output, followingLink: false), startFrame: start, endFrame: end, chunkFrames: chunkSize,
-                        encoding: encoding, label: label, options: canonicalOptions, files: files,
-                        command: .init(arguments: ["swap"] + (try makeConfiguration()).commandLineArguments(includingExecution: false),
+                        encoding: encoding, label: label, options: configuration.jobOptions { resolvedPath($0) }, files: files,
+                        command: .init(arguments: ["swap"] + configuration.commandLineArguments(includingExecution: false),
                                        directory: FileManager.default.currentDirectoryPath))
-  }
-
-  /// Every option that changes a video's output, by its name, with values in one form: paths
-  /// resolved, unordered lists sorted, options of processors that do not run left out.
-  var canonicalOptions: [String: String] {
-    func list<T: CustomStringConvertible>(_ values: [T]) -> String { values.map(\.description).joined(separator: " ") }
-    var options: [String: String] = [
-      "--source": list(sources.map { resolvedPath($0) }), "--processors": list(processors),
-      "--face-detector-model": detector.model.rawValue, "--face-detector-size": String(detector.side ?? 640),
-      "--face-detector-score": "\(detector.score)", "--face-detector-angles": list(Set(detector.angles).sorted()),
-      "--face-detector-interval": String(detectorInterval), "--face-tracker-smoothing": "\(trackerSmoothing)",
-      "--face-selector-mode": selectorMode.rawValue, "--face-selector-order": selectorOrder.rawValue,
-    ]
-    if selectorMode == .reference {
-      options["--reference-face-position"] = String(referencePosition)
-      options["--reference-face-distance"] = "\(referenceDistance)"
-    }
-    if processors.contains("face_swapper") {
-      options["--face-swapper-model"] = swapperModel
-      if swapperModel != "classic" {
-        options["--face-swapper-weight"] = "\(weight)"
-        options["--face-swapper-pixel-boost"] = pixelBoost?.lowercased() ?? ""
-        options["--face-mask-types"] = list(Set(maskTypes).sorted())
-        options["--face-mask-blur"] = "\(maskBlur)"
-        options["--face-mask-padding"] = list(maskPadding)
-        options["--face-mask-areas"] = list(Set(maskAreas).sorted())
-        options["--face-mask-regions"] = list(Set(maskRegions).sorted())
-        options["--face-occluder-model"] = occluderModel
-        options["--face-parser-model"] = parserModel
-        options["--face-landmarker-model"] = landmarkerModel
-        options["--face-landmarker-score"] = "\(landmarkerScore)"
-      }
-    }
-    if processors.contains("face_enhancer") {
-      options["--face-enhancer-model"] = faceEnhancerModel
-      options["--face-enhancer-blend"] = String(faceEnhancerBlend)
-      // The enhancer pastes back through the box mask too.
-      options["--face-mask-blur"] = "\(maskBlur)"
-    }
-    if processors.contains("frame_enhancer") {
-      options["--frame-enhancer-model"] = frameEnhancerModel
-      options["--frame-enhancer-blend"] = String(frameEnhancerBlend)
-    }
-    return options
   }
 
   /// Another process running this command as a worker only (it never joins the output).

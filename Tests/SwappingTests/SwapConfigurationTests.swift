@@ -29,6 +29,30 @@ struct SwapConfigurationTests {
     #expect(other.canonicalJSON != configuration.canonicalJSON)
   }
 
+  /// The job identity: settings that change the output, in one form; nothing else.
+  @Test func jobOptionsSayWhatChangesTheOutputInOneForm() throws {
+    var zoo = SwapConfiguration(sources: ["a.jpg"], target: "clip.mp4", output: "out.mp4")
+    zoo.faceSwapper.model = "inswapper_128"
+    zoo.faceMasker.types = [.occlusion, .box]
+    var reordered = zoo
+    reordered.faceMasker.types = [.box, .occlusion]
+    reordered.execution.threadCount = 7
+    reordered.memory.videoMemoryStrategy = .strict
+    let resolve = { (path: String) in "/data/" + path }
+    #expect(zoo.jobOptions(resolve: resolve) == reordered.jobOptions(resolve: resolve))
+    #expect(zoo.jobOptions(resolve: resolve)["--face-mask-types"] == "box occlusion")
+    #expect(zoo.jobOptions(resolve: resolve)["--source"] == "/data/a.jpg")
+    var heavier = zoo
+    heavier.faceSwapper.weight = 0.8
+    #expect(heavier.jobOptions(resolve: resolve) != zoo.jobOptions(resolve: resolve))
+    // The classic swapper has no weight or zoo masks: they do not make another job.
+    var classic = SwapConfiguration(sources: ["a.jpg"], target: "clip.mp4", output: "out.mp4")
+    let plain = classic.jobOptions(resolve: resolve)
+    classic.faceSwapper.weight = 0.8
+    classic.faceMasker.types = [.region]
+    #expect(classic.jobOptions(resolve: resolve) == plain && plain["--face-swapper-weight"] == nil)
+  }
+
   @Test(arguments: [
     (#"{"faceSwapper": {"wieght": 1}}"#, "faceSwapper.wieght", "is not a configuration key"),
     (#"{"procesors": ["face_swapper"]}"#, "procesors", "is not a configuration key"),

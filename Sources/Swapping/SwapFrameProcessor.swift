@@ -7,27 +7,32 @@ import Pipeline
 import Processors
 import Synchronization
 
-/// `swapline swap`'s processors on one frame, split into model analysis and rendering (see
+/// A swap run's processors on one frame, split into model analysis and rendering (see
 /// VideoFrameProcessor). Images use it the same way: analyse, then render.
-final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
+/// @unchecked: the tracker and carried points are touched only by the analysis thread (the
+/// pipeline's contract); everything else is immutable or atomic.
+public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   /// Made on the decoding thread: the RGB frame and, on detection frames, the detector's inputs.
-  struct Prepared: @unchecked Sendable {
+  /// @unchecked: handed from the decoding thread to the analysis thread, never shared.
+  public struct Prepared: @unchecked Sendable {
     let rgb: Image
     let detectorInput: FaceDetector.PreparedFrame?
   }
 
   /// What render needs from analyse; computed on the analysis thread.
-  struct Analysis: @unchecked Sendable {
+  /// @unchecked: handed from the analysis thread to the render thread, never shared.
+  public struct Analysis: @unchecked Sendable {
     /// The frame's index in the video (0 for an image).
-    let index: Int
+    public let index: Int
     let rgb: Image
-    let faces: [DetectedFace]
+    public let faces: [DetectedFace]
     /// 68 points per face for the classic swapper and area masks, else empty.
     let shapes: [[Point2]]
   }
 
-  struct Settings {
-    var processors: [String]
+  /// The per-frame part of a run's configuration.
+  public struct Settings: Sendable {
+    var processors: [SwapConfiguration.ProcessorKind]
     var detectorInterval: Int
     var trackerSmoothing: Float
     var selector: FaceSelectorOptions
@@ -38,19 +43,34 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
     var frameEnhancerBlend: Int
     /// Whether frames are a video (tracking between detections) or independent images.
     var tracking: Bool
+
+    public init(_ configuration: SwapConfiguration, tracking: Bool) {
+      processors = configuration.processors
+      detectorInterval = configuration.video.detectorInterval
+      trackerSmoothing = configuration.video.trackerSmoothing
+      let selector = configuration.faceSelector
+      self.selector = FaceSelectorOptions(mode: selector.mode, order: selector.order, referencePosition: selector.referencePosition,
+                                          referenceDistance: selector.referenceDistance)
+      weight = configuration.faceSwapper.weight
+      landmarkerScore = configuration.faceLandmarker.score
+      maskBlur = configuration.faceMasker.blur
+      faceEnhancerBlend = configuration.faceEnhancer.blend
+      frameEnhancerBlend = configuration.frameEnhancer.blend
+      self.tracking = tracking
+    }
   }
 
   let settings: Settings
-  let detector: FaceDetector
+  public let detector: FaceDetector
   let recognizer: FaceRecognizer?
   let sourceFace: (image: Image, shape: [Point2])?
-  let neural: Swap.NeuralPlan?
-  let predictor: ShapePredictor?
+  public let neural: NeuralPlan?
+  public let predictor: ShapePredictor?
   let faceEnhancer: FaceEnhancer?
   let frameEnhancer: FrameEnhancer?
-  let timer: StageTimer
+  public let timer: StageTimer
   /// Model runs performed (for `swapline benchmark video`'s inference floor), when recording.
-  let runLog: ModelRunLog?
+  public let runLog: ModelRunLog?
   /// Touched only by the analysis thread.
   private var tracker: FaceTracker
   /// A zoo landmarker's alignment points per track, from the last frame it ran on, with the
@@ -58,10 +78,10 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   /// instead of running the landmarker again. Touched only by the analysis thread.
   private var carriedAlignment: [Int: (points: [Point2], anchor: [Point2])] = [:]
   /// Frames analysed so far that had a face to process (a video without any gets a warning).
-  let framesWithFaces = Atomic<Int>(0)
+  public let framesWithFaces = Atomic<Int>(0)
 
   init(settings: Settings, detector: FaceDetector, recognizer: FaceRecognizer?, sourceFace: (image: Image, shape: [Point2])?,
-       neural: Swap.NeuralPlan?, predictor: ShapePredictor?, faceEnhancer: FaceEnhancer?, frameEnhancer: FrameEnhancer?,
+       neural: NeuralPlan?, predictor: ShapePredictor?, faceEnhancer: FaceEnhancer?, frameEnhancer: FrameEnhancer?,
        timer: StageTimer, runLog: ModelRunLog? = nil) {
     self.runLog = runLog
     self.settings = settings
@@ -76,15 +96,15 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
   }
 
-  var swapping: Bool { settings.processors.contains("face_swapper") }
-  var needsFaces: Bool { settings.processors.contains("face_swapper") || settings.processors.contains("face_enhancer") }
+  public var swapping: Bool { settings.processors.contains(.faceSwapper) }
+  public var needsFaces: Bool { settings.processors.contains(.faceSwapper) || settings.processors.contains(.faceEnhancer) }
   /// dlib's 68 points per face: the classic swapper's shapes, or a zoo swapper's area masks.
-  var needsShapes: Bool { swapping && predictor != nil && (neural == nil || neural!.masks.types.contains(.area)) }
+  public var needsShapes: Bool { swapping && predictor != nil && (neural == nil || neural!.masks.types.contains(.area)) }
 
   /// The inference pool's resident bytes and evictions (for metrics).
-  var poolCounters: () -> (Int64, Int) = { (0, 0) }
+  public var poolCounters: () -> (Int64, Int) = { (0, 0) }
 
-  func beginChunk(at frame: Int) {
+  public func beginChunk(at frame: Int) {
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
     carriedAlignment = [:]
   }
@@ -93,18 +113,18 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   /// independent), then every `detectorInterval`-th.
   func detects(position: Int) -> Bool { !settings.tracking || position % settings.detectorInterval == 0 }
 
-  func prepare(_ frame: Image, index: Int, position: Int) throws -> Prepared {
+  public func prepare(_ frame: Image, index: Int, position: Int) throws -> Prepared {
     let rgb = frame.converted(toChannels: 3)
     let input = needsFaces && detects(position: position) ? timer.measure("prepare") { detector.prepare(rgb) } : nil
     return Prepared(rgb: rgb, detectorInput: input)
   }
 
   /// For a single image: prepare and analyse on the calling thread.
-  func analyse(_ image: Image) throws -> Analysis {
+  public func analyse(_ image: Image) throws -> Analysis {
     try analyse(image, prepared: prepare(image, index: 0, position: 0), index: 0)
   }
 
-  func analyse(_ frame: Image, prepared: Prepared, index: Int) throws -> Analysis {
+  public func analyse(_ frame: Image, prepared: Prepared, index: Int) throws -> Analysis {
     let rgb = prepared.rgb
     guard needsFaces else { return Analysis(index: index, rgb: rgb, faces: [], shapes: []) }
     let detected: [DetectedFace]
@@ -119,7 +139,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
     }
     var faces = try timer.measure("select") {
       try FaceSelector.select(detected, options: settings.selector, referenceFaces: detected) { face in
-        do { return try recognizer!.embedding(of: rgb, landmarks: face.landmarks) } catch { throw CLIError.failure("\(error)") }
+        try recognizer!.embedding(of: rgb, landmarks: face.landmarks)
       }
     }
     if swapping, let neural, let landmarker = neural.landmarker {
@@ -150,22 +170,22 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
     return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes)
   }
 
-  func render(_ frame: Image, analysis: Analysis) throws -> Image {
+  public func render(_ frame: Image, analysis: Analysis) throws -> Image {
     var result = frame
     let faces = analysis.faces
     for processor in settings.processors {
       switch processor {
-      case "face_swapper" where !faces.isEmpty:
+      case .faceSwapper where !faces.isEmpty:
         result = try swapFaces(in: result, analysis: analysis)
-      case "face_enhancer" where !faces.isEmpty:
+      case .faceEnhancer where !faces.isEmpty:
         for face in faces {
           result = try timer.measure("enhance") {
             try faceEnhancer!.enhance(frame: result, landmarks: face.landmarks, blend: settings.faceEnhancerBlend, maskBlur: settings.maskBlur)
           }
         }
-      case "frame_enhancer":
+      case .frameEnhancer:
         result = try timer.measure("enhance") { try frameEnhancer!.enhance(frame: result, blend: settings.frameEnhancerBlend) }
-      default:
+      case .faceSwapper, .faceEnhancer:
         break
       }
     }
@@ -194,7 +214,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
 
   /// The swapper's `source` input for a target face: the source identity (mixed with the target
   /// face's embedding only when the weight asks for it), or the source face crop.
-  func sourceTensor(_ neural: Swap.NeuralPlan, frame: Image, landmarks: [Point2]) throws -> Tensor {
+  public func sourceTensor(_ neural: NeuralPlan, frame: Image, landmarks: [Point2]) throws -> Tensor {
     guard let recognizer = neural.recognizer, let identity = neural.identity else { return neural.sourceImage! }
     let target = NeuralFaceSwapper.needsTargetEmbedding(weight: settings.weight)
       ? try timer.measure("embed") { try recognizer.embedding(of: frame, landmarks: landmarks) } : nil
@@ -205,7 +225,7 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
   /// with a face-sized box in the middle (doubling as the models' warm-up). Detection and zoo
   /// landmarks count once per detector interval, as they run. nil when the render side runs no
   /// model (the classic swapper): there is nothing to weigh, analysis sets the pace.
-  func measureCosts(width: Int, height: Int) throws -> StageCosts? {
+  public func measureCosts(width: Int, height: Int) throws -> StageCosts? {
     let renderRunsModels = (swapping && neural != nil) || faceEnhancer != nil || frameEnhancer != nil
     guard renderRunsModels else { return nil }
     let grey = Image(width: width, height: height, channels: 3, fill: 128)
@@ -243,22 +263,68 @@ final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable {
 /// Which model runs a video run performed: detector runs by frame, 68-point predictions by frame
 /// and box, zoo landmarker runs by frame, and each swap with its inputs (so `benchmark video` can
 /// re-time them alone). Small (a few entries per frame); read after the run.
-final class ModelRunLog: @unchecked Sendable {
-  struct Swap {
-    let frame: Int
-    let landmarks: [Point2]
-    let landmarks68: [Point2]?
-    let source: Tensor
+/// @unchecked: every field is read and written under `lock`.
+public final class ModelRunLog: @unchecked Sendable {
+  public struct Swap {
+    public let frame: Int
+    public let landmarks: [Point2]
+    public let landmarks68: [Point2]?
+    public let source: Tensor
   }
 
   private let lock = NSLock()
-  private(set) var detections: [Int] = []
-  private(set) var predictions: [(frame: Int, box: BoundingBox)] = []
-  private(set) var landmarkerRuns: [Int] = []
-  private(set) var swaps: [Swap] = []
+  public private(set) var detections: [Int] = []
+  public private(set) var predictions: [(frame: Int, box: BoundingBox)] = []
+  public private(set) var landmarkerRuns: [Int] = []
+  public private(set) var swaps: [Swap] = []
+
+  public init() {}
 
   func detected(frame: Int) { lock.withLock { detections.append(frame) } }
   func predicted(frame: Int, box: BoundingBox) { lock.withLock { predictions.append((frame, box)) } }
   func landmarked(frame: Int) { lock.withLock { landmarkerRuns.append(frame) } }
   func swapped(_ swap: Swap) { lock.withLock { swaps.append(swap) } }
+}
+
+/// Time per named stage, accumulated over every thread, in first-seen order (`--profile`).
+/// Video stages run concurrently, so their sum can exceed the wall time.
+/// @unchecked: `totals` and `order` are touched only under `lock`.
+public final class StageTimer: StageTiming, @unchecked Sendable {
+  private let lock = NSLock()
+  private var totals: [String: Double] = [:]
+  private var order: [String] = []
+
+  public init() {}
+
+  public func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+    let started = ContinuousClock.now
+    defer {
+      let elapsed = (ContinuousClock.now - started).milliseconds
+      lock.lock()
+      if totals[stage] == nil { order.append(stage) }
+      totals[stage, default: 0] += elapsed
+      lock.unlock()
+    }
+    return try body()
+  }
+
+  public func add(_ stage: String, seconds: Double) {
+    lock.lock()
+    if totals[stage] == nil { order.append(stage) }
+    totals[stage, default: 0] += seconds * 1000
+    lock.unlock()
+  }
+
+  /// Seconds spent in `stage` so far (0 if it never ran).
+  public func seconds(_ stage: String) -> Double {
+    lock.lock()
+    defer { lock.unlock() }
+    return (totals[stage] ?? 0) / 1000
+  }
+
+  public var report: [(stage: String, milliseconds: Double)] {
+    lock.lock()
+    defer { lock.unlock() }
+    return order.map { ($0, totals[$0]!) }
+  }
 }
