@@ -136,7 +136,7 @@ struct Worker: AsyncParsableCommand {
           log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
         } else if status != 0 {
           log("job run ended with an error", ["job": String(jobID), "status": String(status)])
-          try await Task.sleep(for: .seconds(cluster.pollInterval))
+          _ = stop.wait(seconds: cluster.pollInterval)
         }
         } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
           try await cluster.outlast(failure, log: log)
@@ -185,6 +185,8 @@ struct Worker: AsyncParsableCommand {
     let events = Pipe(), messages = Pipe()
     process.standardOutput = events
     process.standardError = messages
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
     do { try process.run() } catch { return 1 }
     // The child's own messages go out through this worker's log, so --log-json output stays JSON lines.
     let relay = Thread {
@@ -227,14 +229,10 @@ struct Worker: AsyncParsableCommand {
       }
     }
     reader.start()
-    var forwarded = false
-    while process.isRunning {
-      if stop.raised && !forwarded {
-        process.terminate()
-        forwarded = true
-      }
-      Thread.sleep(forTimeInterval: 0.1)
-    }
+    // SIGTERM/SIGINT to this worker are passed on to the child, which releases its lease.
+    let forwarding = stop.onRaise { process.terminate() }
+    exited.wait()
+    stop.cancel(forwarding)
     return process.terminationStatus
   }
 }
@@ -322,7 +320,7 @@ struct Coordinator: AsyncParsableCommand {
           }
         }
         if once && running.isEmpty { break }
-        try await Task.sleep(for: .seconds(cluster.pollInterval))
+        _ = stop.wait(seconds: cluster.pollInterval)
         } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
           try await cluster.outlast(failure, log: log)
         }

@@ -213,16 +213,6 @@ struct Swap: AsyncParsableCommand {
       + (plan.render == plan.helpers ? "render, decode and ffmpeg lowered" : "render at normal priority, decode and ffmpeg lowered")
   }
 
-  /// A local worker (`--workers N`) must not outlive its `swap`, even one killed with -9: when
-  /// this process is re-parented it stops as on SIGTERM (its chunk goes back to pending).
-  static func stopWhenParentDies() {
-    let parent = getppid()
-    Thread.detachNewThread {
-      while getppid() == parent { Thread.sleep(forTimeInterval: 1) }
-      kill(getpid(), SIGTERM)
-    }
-  }
-
   /// Refuses, before any work, an OUTPUT that is a directory or that is one of the inputs.
   func checkOutputIsSafe(isVideo: Bool) throws {
     var outputStatus = stat()
@@ -283,10 +273,9 @@ struct Swap: AsyncParsableCommand {
           throw error
         }
       }
-      if isVideo && workerOnly && database == nil { Self.stopWhenParentDies() }
       // Other local workers load their models while this process loads its own.
       let children = isVideo && !workerOnly && database == nil ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
-      defer { for child in children where child.isRunning { child.terminate() } }
+      defer { for child in children where child.process.isRunning { child.process.terminate() } }
       let store = models.store
       let threads = runtimeThreads
       let runtime = try execution.makeRuntime(defaultThreads: threads.pool)

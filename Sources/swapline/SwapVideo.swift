@@ -17,7 +17,7 @@ extension Swap {
   /// `--workers` - 1 child processes running the same command) claim chunks, render each into a
   /// segment, and this process joins the segments with the target's audio into OUTPUT. Running the
   /// same command again after a crash resumes the job: only chunks not yet done are rendered.
-  func swapVideo(_ info: MediaInfo, label: String, processor: SwapFrameProcessor, modelFiles: [String], children: [Process],
+  func swapVideo(_ info: MediaInfo, label: String, processor: SwapFrameProcessor, modelFiles: [String], children: [LocalWorker],
                  plan: ThreadPlan, warmReader: FrameReader?, timer: StageTimer,
                  processingFinished: () -> Void = {}) throws -> (range: Range<Int>, seconds: Double) {
     let start = trimFrameStart ?? 0
@@ -46,19 +46,21 @@ extension Swap {
     let stop = StopSignal.install()
 
     if workerOnly {
-      // Workers start while the parent loads its models; the parent creates the job.
-      var job: JobRecord?
-      // Local workers wait for the parent to create the job; a cluster worker's job exists already.
-      for _ in 0..<(database == nil ? 600 : 1) where job == nil && !stop.raised {
-        job = try jobs.store.findJob(fingerprint: spec.fingerprint, states: [.running])
-        if job == nil { Thread.sleep(forTimeInterval: 0.2) }
-      }
-      guard let job else {
-        if database != nil {
-          // Same command, different fingerprint: this node's model files (or inputs) differ.
+      let job: JobRecord
+      if database == nil {
+        // A local worker started while its parent loaded its models; the parent names the job
+        // once it has created it (or goes away first).
+        guard let id = LocalWorker.receiveJob(stop: stop), let record = try jobs.store.job(id) else { return (start..<end, 0) }
+        guard record.fingerprint == spec.fingerprint else {
+          throw CLIError.failure("job \(id) is not this worker's command (fingerprints differ)")
+        }
+        job = record
+      } else {
+        // Same command, different fingerprint: this node's model files (or inputs) differ.
+        guard let record = try jobs.store.findJob(fingerprint: spec.fingerprint, states: [.running]) else {
           throw CLIError(message: "refusing the job: this worker's model files or inputs differ from the submitted job's", exitCode: 3)
         }
-        return (start..<end, 0)
+        job = record
       }
       defer { processingFinished() }
       do {
@@ -78,6 +80,7 @@ extension Swap {
       try? FileManager.default.removeItem(atPath: jobs.segmentFolder(job: old.id))
     }
     let prepared = try jobs.prepare(spec)
+    for child in children { child.start(job: prepared.job) }
     if prepared.resumed {
       log(.info, "resuming job \(prepared.job): \(prepared.doneChunks) of \(prepared.chunkCount) chunks already done")
       if jobs.reopened > 0 {
@@ -125,7 +128,7 @@ extension Swap {
       }
       switch try jobs.completion(job: prepared.job) {
       case .complete:
-        for child in children { child.waitUntilExit() }
+        for child in children { child.process.waitUntilExit() }
         progress?.finish()
         processingFinished()
         do {
@@ -154,10 +157,10 @@ extension Swap {
       case .waiting(let seconds):
         // Chunks are leased by workers still running, or wait for their retry time; leases of
         // workers that died are released instead of waiting for them to expire.
-        if children.allSatisfy({ !$0.isRunning }) { try jobs.releaseLeasesOfGoneWorkers(job: prepared.job) }
+        if children.allSatisfy({ !$0.process.isRunning }) { try jobs.releaseLeasesOfGoneWorkers(job: prepared.job) }
         // A worker that hangs (alive, not renewing) loses its chunk when the lease expires.
         _ = try jobs.store.reapExpiredLeases()
-        Thread.sleep(forTimeInterval: seconds)
+        _ = stop.wait(seconds: seconds)
         continue
       }
       break
@@ -290,8 +293,9 @@ extension Swap {
                                        directory: FileManager.default.currentDirectoryPath))
   }
 
-  /// Another process running this command as a worker only (it never joins the output).
-  func spawnWorker() throws -> Process {
+  /// Another process running this command as a worker only; it waits for the job's id on its
+  /// standard input (see LocalWorker).
+  func spawnWorker() throws -> LocalWorker {
     let process = Process()
     process.executableURL = swaplineExecutable
     // The same configuration, so the same job fingerprint, and this run's own settings (the
@@ -300,10 +304,11 @@ extension Swap {
     if let jobsDirectory { run += ["--jobs-dir", jobsDirectory] }
     if noThreadPinning { run.append("--no-thread-pinning") }
     process.arguments = ["swap"] + (try makeConfiguration()).commandLineArguments + run + ["--worker-only"]
-    process.standardInput = FileHandle.nullDevice
+    let channel = Pipe()
+    process.standardInput = channel
     process.standardOutput = FileHandle.nullDevice
     do { try process.run() } catch { throw CLIError.failure("cannot start a worker process: \(error)") }
-    return process
+    return LocalWorker(process: process, jobChannel: channel.fileHandleForWriting)
   }
 
   func log(_ level: LogLevel, _ message: String) {
@@ -316,6 +321,10 @@ extension Swap {
 /// abandoned (its lease released) and the job can be resumed.
 final class StopSignal: Sendable {
   private let flag = Atomic<Bool>(false)
+  /// Signalled on a stop; waiters pass it on, so every waiter wakes.
+  private let wake = DispatchSemaphore(value: 0)
+  private let actions = Mutex<[Int: @Sendable () -> Void]>([:])
+  private let nextToken = Atomic<Int>(0)
   /// Kept alive for the life of the process (a released source stops delivering).
   nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
@@ -326,11 +335,63 @@ final class StopSignal: Sendable {
     for number in [SIGINT, SIGTERM] {
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-      source.setEventHandler { stop.flag.store(true, ordering: .relaxed) }
+      source.setEventHandler { stop.raise() }
       source.resume()
       stop.sources.append(source)
     }
     return stop
+  }
+
+  func raise() {
+    guard !flag.exchange(true, ordering: .relaxed) else { return }
+    wake.signal()
+    for action in actions.withLock({ Array($0.values) }) { action() }
+  }
+
+  /// Waits up to `seconds` (a retry time, a poll interval); true if the stop came first.
+  func wait(seconds: Double) -> Bool {
+    guard !raised else { return true }
+    guard wake.wait(timeout: .now() + seconds) == .success else { return raised }
+    wake.signal()
+    return true
+  }
+
+  /// Runs `action` when the stop comes (at once if it already came) until `cancel` is called
+  /// with the returned token.
+  func onRaise(_ action: @escaping @Sendable () -> Void) -> Int {
+    let token = nextToken.add(1, ordering: .relaxed).newValue
+    actions.withLock { $0[token] = action }
+    if raised { action() }
+    return token
+  }
+
+  func cancel(_ token: Int) { _ = actions.withLock { $0.removeValue(forKey: token) } }
+}
+
+/// A local worker process (`--workers`): it learns the job's id from its parent on its standard
+/// input once the parent has created the job, and stops when that input ends (the parent is gone,
+/// even by kill -9).
+struct LocalWorker {
+  let process: Process
+  let jobChannel: FileHandle
+
+  /// Tells the worker which job to work on.
+  func start(job: Int64) {
+    try? jobChannel.write(contentsOf: Data("\(job)\n".utf8))
+  }
+
+  /// In a local worker: the job id its parent sends (nil when the parent went away first), then
+  /// a stop when its parent goes away.
+  static func receiveJob(stop: StopSignal) -> Int64? {
+    var line = Data()
+    while let byte = try? FileHandle.standardInput.read(upToCount: 1), let first = byte.first, first != 10 { line.append(first) }
+    guard let job = Int64(String(decoding: line, as: UTF8.self)) else { return nil }
+    Thread.detachNewThread {
+      // Blocks until the parent's end of the pipe closes.
+      while let piece = try? FileHandle.standardInput.read(upToCount: 64), !piece.isEmpty {}
+      stop.raise()
+    }
+    return job
   }
 }
 

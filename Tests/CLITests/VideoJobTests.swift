@@ -152,6 +152,46 @@ import Testing
     #expect(owners.count == 2, "chunks rendered by \(owners)")
   }
 
+  /// A local worker learns its job from its parent and never outlives it: kill -9 the parent
+  /// once the worker holds a chunk, and the worker stops (its standard input ends), releasing
+  /// its lease; the same command then finishes the job with the same frames.
+  @Test func aLocalWorkerStopsWhenItsParentIsKilled() throws {
+    let folder = CLITests.temporaryDirectory()
+    let output = folder + "/orphan.mkv"
+    let arguments = Self.swap(try Self.smallClip, output, Self.lossless + ["--workers", "2"])
+    let parent = try CLITests.Background(arguments, log: folder + "/parent.log")
+    func workers() -> [pid_t] {
+      ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }.filter { pid in
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let command = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return status.contains("PPid:\t\(parent.process.processIdentifier)\n") && command.contains("--worker-only")
+      }
+    }
+    let storePath = folder + "/.swapline-jobs/jobs.sqlite"
+    var deadline = Date().addingTimeInterval(120)
+    var owners: Set<String> = []
+    var store: SQLiteChunkStore?
+    while owners.count < 2 && Date() < deadline && parent.process.isRunning {
+      Thread.sleep(forTimeInterval: 0.05)
+      if store == nil, FileManager.default.fileExists(atPath: storePath) { store = try? SQLiteChunkStore(path: storePath) }
+      owners = Set(((try? store?.chunks(job: 1)) ?? []).filter { $0.state == .leased }.compactMap(\.owner))
+    }
+    let worker = try #require(workers().first, "no worker process: \(parent.text)")
+    kill(parent.process.processIdentifier, SIGKILL)
+    parent.process.waitUntilExit()
+    let held = try #require(store).chunks(job: 1).filter { $0.state == .leased && ($0.owner ?? "").hasSuffix(":\(worker)") }.map(\.index)
+    #expect(owners.count == 2 && !held.isEmpty, "leases held by \(owners), the worker's: \(held)")
+    deadline = Date().addingTimeInterval(15)
+    while kill(worker, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    #expect(kill(worker, 0) != 0, "the worker \(worker) outlived its parent by 15 s")
+    // It stopped rather than worked on: the chunks it held went back to pending, unfinished.
+    let after = try #require(store).chunks(job: 1)
+    #expect(held.allSatisfy { after[$0].state == .pending }, "\(after.map { "\($0.index): \($0.state)" })")
+    let rerun = try CLITests.swapline(arguments)
+    #expect(rerun.status == 0 && rerun.stderr.contains("resuming job 1"), "\(rerun.stderr)")
+    #expect(try Self.frameHashes(output) == Self.reference)
+  }
+
   @Test func jobsCommandsListShowAndRefuseWhatCannotBe() throws {
     let folder = CLITests.temporaryDirectory()
     let output = folder + "/listed.mp4"
