@@ -4,6 +4,7 @@ import Foundation
 /// with claims by `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of
 /// waiting), every time taken from the database clock (`now()`), and NOTIFY on `swapline_chunks`
 /// whenever chunks become claimable (a wake-up hint; workers poll as well).
+// @unchecked: its only state is the connection, which serialises callers itself.
 public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   public let connection: PostgresConnection
   public let policy: RetryPolicy

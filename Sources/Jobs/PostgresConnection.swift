@@ -5,6 +5,7 @@ import Foundation
 /// finds the connection broken (a database restart) reconnects, with backoff, up to
 /// `reconnectAttempts` times before failing; the statement itself is retried once, so callers
 /// must tolerate at-least-once execution (every store write is fenced or idempotent).
+// @unchecked: the libpq connection is used only under `lock`.
 public final class PostgresConnection: @unchecked Sendable {
   public struct Failure: Error, CustomStringConvertible {
     public let description: String
@@ -29,6 +30,7 @@ public final class PostgresConnection: @unchecked Sendable {
   }
 
   public let url: String
+  // nonisolated(unsafe): a C pointer, replaced and used only under `lock`.
   nonisolated(unsafe) private var connection: OpaquePointer?
   private let lock = NSRecursiveLock()
   public var reconnectAttempts = 30

@@ -4,6 +4,7 @@ import Foundation
 /// A SQLite-backed chunk store: one file, any number of processes (each with its own store),
 /// write transactions taken IMMEDIATE so claims serialise, and a busy timeout so waiting
 /// writers retry instead of failing.
+// @unchecked: the handle is used only under `lock`.
 public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
   public struct Failure: Error, CustomStringConvertible {
     public let description: String
@@ -13,6 +14,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
 
   /// One connection per store; a recursive lock groups a transaction's statements when threads
   /// share the store (separate processes use separate stores and SQLite's own locking).
+  // nonisolated(unsafe): a C pointer, used only under `lock`.
   nonisolated(unsafe) private let handle: OpaquePointer
   private let lock = NSRecursiveLock()
   public let policy: RetryPolicy

@@ -6,6 +6,7 @@ import Imaging
 /// `capacity` items: the reader waits when the queue is full. `prepare` runs on that thread too,
 /// so per-frame work that needs no state (colour conversion, model input tensors) is off the
 /// consumer's thread.
+// @unchecked: every field is touched only while holding `lock`.
 public final class FramePrefetcher<Item: Sendable>: @unchecked Sendable {
   private let lock = NSCondition()
   private var queue: [Item] = []
@@ -88,6 +89,7 @@ extension FramePrefetcher where Item == Image {
 }
 
 /// Moves a non-Sendable value to the one thread that uses it from then on.
+// @unchecked: the value changes threads once and the sender keeps no reference.
 struct UnsafeTransfer<Value>: @unchecked Sendable {
   let value: Value
   init(_ value: Value) { self.value = value }

@@ -7,6 +7,7 @@ import Imaging
 /// Seeking follows the recipe verified for chunked video: input seek to half a frame before the
 /// first wanted frame's timestamp with `-seek_timestamp 1`, which is frame-exact when decoding.
 /// Not thread-safe: one thread at a time (FramePrefetcher hands it to its own thread).
+// @unchecked: one thread at a time by contract (see above); moved, not shared.
 public final class FrameReader: @unchecked Sendable {
   public let info: MediaInfo
   public let start: Int

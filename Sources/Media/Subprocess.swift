@@ -38,6 +38,7 @@ func runToolCollectingErrors(_ tool: String, _ arguments: [String]) throws(Media
 }
 
 /// Collects a child's stderr on a background thread; keeps the last few lines for messages.
+// @unchecked: `text` is written by the reading thread before `done` is signalled and read after waiting.
 final class StderrCollector: @unchecked Sendable {
   private let handle: FileHandle
   private let done = DispatchSemaphore(value: 0)

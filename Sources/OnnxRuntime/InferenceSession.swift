@@ -12,6 +12,7 @@ public enum SessionThreading: String, Sendable, Hashable {
 }
 
 /// The ORT session itself, freed when the last run holding it ends.
+// @unchecked: an ORT session pointer; ORT sessions may run on several threads at once.
 final class LoadedSession: @unchecked Sendable {
   let pointer: OpaquePointer
   let api: OrtApiHandle
@@ -31,6 +32,7 @@ final class LoadedSession: @unchecked Sendable {
 public final class InferenceSession: Sendable {
   let runtime: OrtRuntime
   private let loaded: Mutex<LoadedSession?>
+  // nonisolated(unsafe): an immutable ORT value, read-only after init.
   nonisolated(unsafe) let memoryInfo: OpaquePointer
   private let options: ExecutionOptions
   private let threading: SessionThreading

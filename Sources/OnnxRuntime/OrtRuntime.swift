@@ -36,6 +36,7 @@ public struct ThreadingOptions: Sendable, Equatable {
 /// process. Create it once (in `main` or a test fixture) and pass it down.
 public final class OrtRuntime: Sendable {
   let handle: OrtApiHandle
+  // nonisolated(unsafe): ORT environments are thread-safe and this one is never replaced.
   nonisolated(unsafe) let environment: OpaquePointer
   public let threading: ThreadingOptions
 

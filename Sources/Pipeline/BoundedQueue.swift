@@ -3,6 +3,7 @@ import Foundation
 /// A blocking FIFO of at most `capacity` items joining two pipeline stages: a fast producer waits
 /// (backpressure), so memory stays bounded whatever the video's length. `close()` ends the
 /// stream; `fail()` wakes both sides so an error on either stops the other.
+// @unchecked: every field is touched only while holding `condition`.
 final class BoundedQueue<Element>: @unchecked Sendable {
   private let condition = NSCondition()
   private var items: [Element] = []

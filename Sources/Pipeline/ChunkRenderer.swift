@@ -17,6 +17,7 @@ public struct ChunkInterrupted: Error, CustomStringConvertible {
 /// rename). Opening starts the decoder and encoder, so a worker opens its next chunk while it
 /// analyses the current one, and finishes (drains and flushes) a chunk while it analyses the
 /// next: chunk boundaries do not stall the analysis thread.
+// @unchecked: `analysed` and the wait totals belong to the analysis thread (read after it finishes); the render thread shares only the Mutex, queue and semaphore.
 public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Sendable {
   public let start: Int
   public let count: Int

@@ -93,6 +93,7 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
 /// folder holding one folder of segments per job (local, or a filesystem every node mounts).
 /// Every worker process opens the same store; chunks are claimed with leases, and a segment counts
 /// only if its lease token still matches when it is committed (fencing).
+// @unchecked: the placement and fault-injection fields are set before work starts and only read after.
 public final class JobEngine: @unchecked Sendable {
   public let directory: String
   public let store: any ChunkStore
@@ -423,6 +424,7 @@ public struct SegmentsReopened: Error, CustomStringConvertible {
 }
 
 /// A chunk this worker holds the lease of, with its render in flight.
+// @unchecked: handed whole from the claiming thread to the finishing one.
 struct ClaimedChunk<Processor: VideoFrameProcessor>: @unchecked Sendable {
   let lease: ChunkLease
   let chunk: ChunkRender<Processor>
@@ -431,6 +433,7 @@ struct ClaimedChunk<Processor: VideoFrameProcessor>: @unchecked Sendable {
 }
 
 /// A closure run on its own thread; `wait()` joins it and returns its error.
+// @unchecked: `error` is written before `done` is signalled and read only after waiting on it.
 final class BackgroundTask: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private var error: (any Error)?
@@ -452,6 +455,7 @@ final class BackgroundTask: @unchecked Sendable {
 /// Renews a lease every third of its duration on a background thread; `lost` turns true when
 /// the store says the lease is no longer ours (expired and re-granted), and the chunk stops.
 /// It also looks at the job's state every second, so a `jobs cancel` stops the chunk promptly.
+// @unchecked: its state is Mutex and Atomic values; the semaphore is thread-safe.
 final class LeaseHeartbeat: @unchecked Sendable {
   private let stopped = Mutex(false)
   private let lostFlag = Mutex(false)

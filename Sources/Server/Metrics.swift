@@ -2,6 +2,7 @@ import Foundation
 
 /// Counters, gauges and histograms rendered in Prometheus' text exposition format. Thread-safe;
 /// one registry per process, passed to whoever records into it.
+// @unchecked: every map is read and written under `lock`.
 public final class MetricsRegistry: @unchecked Sendable {
   private let lock = NSLock()
   private var help: [String: (type: String, text: String)] = [:]
@@ -80,6 +81,7 @@ public final class MetricsRegistry: @unchecked Sendable {
 
 /// Serves `GET /metrics` (any path) with the registry's text over plain HTTP/1.1 on a thread:
 /// enough for Prometheus' scraper, with no dependency on an HTTP framework.
+// @unchecked: the socket is set once in init; the accept thread only reads it.
 public final class MetricsServer: @unchecked Sendable {
   public let port: Int
   private let socketDescriptor: Int32

@@ -136,6 +136,7 @@ func printTable(header: [String], rows: [[String]]) {
 }
 
 /// A one-line progress display on a terminal; periodic plain lines otherwise.
+// @unchecked: `lastPrinted` is touched only under `lock`.
 final class ProgressLine: @unchecked Sendable {
   let label: String
   let isTerminal = isatty(STDERR_FILENO) == 1

@@ -326,6 +326,7 @@ final class StopSignal: Sendable {
   private let actions = Mutex<[Int: @Sendable () -> Void]>([:])
   private let nextToken = Atomic<Int>(0)
   /// Kept alive for the life of the process (a released source stops delivering).
+  // nonisolated(unsafe): appended only in install(), before the signal object is shared.
   nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
   var raised: Bool { flag.load(ordering: .relaxed) }
@@ -397,6 +398,7 @@ struct LocalWorker {
 
 /// The job's frames done (chunks committed by any worker, plus this process's frames in flight),
 /// fps and ETA: one refreshing line on a terminal, a line every five seconds otherwise.
+// @unchecked: mutable counters are touched only under `lock`.
 final class JobProgress: @unchecked Sendable {
   private let lock = NSLock()
   private let total: Int
