@@ -1,5 +1,22 @@
 import Foundation
 
+/// A metric declared once: its name, kind, help text and (for histograms) bucket bounds. Code
+/// records through the value, so a name is never spelled twice and a help text never drifts.
+public struct Metric: Sendable, Hashable {
+  public enum Kind: String, Sendable { case counter, gauge, histogram }
+  public let name: String
+  public let kind: Kind
+  public let help: String
+  public let buckets: [Double]
+
+  public init(_ name: String, _ kind: Kind, _ help: String, buckets: [Double] = []) {
+    self.name = name
+    self.kind = kind
+    self.help = help
+    self.buckets = buckets
+  }
+}
+
 /// Counters, gauges and histograms rendered in Prometheus' text exposition format. Thread-safe;
 /// one registry per process, passed to whoever records into it.
 // @unchecked: every map is read and written under `lock`.
@@ -24,31 +41,33 @@ public final class MetricsRegistry: @unchecked Sendable {
       .joined(separator: ",") + "}"
   }
 
-  public func describe(_ name: String, type: String, help text: String) {
-    lock.withLock { help[name] = (type, text) }
+  /// Declares metrics, so their help and type are exposed even before a first sample.
+  public func describe(_ metrics: [Metric]) {
+    lock.withLock { for metric in metrics { help[metric.name] = (metric.kind.rawValue, metric.help) } }
   }
 
-  public func increment(_ name: String, by amount: Double = 1, labels: [String: String] = [:]) {
-    lock.withLock { values[name, default: [:]][Self.render(labels), default: 0] += amount }
+  public func increment(_ metric: Metric, by amount: Double = 1, labels: [String: String] = [:]) {
+    lock.withLock { values[metric.name, default: [:]][Self.render(labels), default: 0] += amount }
   }
 
-  public func set(_ name: String, _ value: Double, labels: [String: String] = [:]) {
-    lock.withLock { values[name, default: [:]][Self.render(labels)] = value }
+  public func set(_ metric: Metric, _ value: Double, labels: [String: String] = [:]) {
+    lock.withLock { values[metric.name, default: [:]][Self.render(labels)] = value }
   }
 
   /// Replaces every sample of a gauge (e.g. chunks by state, where a state can drop to none).
-  public func replace(_ name: String, with samples: [([String: String], Double)]) {
-    lock.withLock { values[name] = Dictionary(samples.map { (Self.render($0.0), $0.1) }, uniquingKeysWith: { $1 }) }
+  public func replace(_ metric: Metric, with samples: [([String: String], Double)]) {
+    lock.withLock { values[metric.name] = Dictionary(samples.map { (Self.render($0.0), $0.1) }, uniquingKeysWith: { $1 }) }
   }
 
-  public func observe(_ name: String, _ value: Double, buckets: [Double], labels: [String: String] = [:]) {
+  /// Records into a histogram with the metric's buckets.
+  public func observe(_ metric: Metric, _ value: Double, labels: [String: String] = [:]) {
     lock.withLock {
       let key = Self.render(labels)
-      var histogram = histograms[name]?[key] ?? Histogram(bounds: buckets, counts: Array(repeating: 0, count: buckets.count))
+      var histogram = histograms[metric.name]?[key] ?? Histogram(bounds: metric.buckets, counts: Array(repeating: 0, count: metric.buckets.count))
       for (index, bound) in histogram.bounds.enumerated() where value <= bound { histogram.counts[index] += 1 }
       histogram.sum += value
       histogram.count += 1
-      histograms[name, default: [:]][key] = histogram
+      histograms[metric.name, default: [:]][key] = histogram
     }
   }
 

@@ -163,15 +163,8 @@ struct Worker: AsyncParsableCommand {
   }
 
   static func describe(_ registry: MetricsRegistry) {
-    registry.describe("swapline_worker_attempts_total", type: "counter", help: "Chunk attempts by outcome (ok, error, lease_lost, fenced).")
-    registry.describe("swapline_worker_stale_commits_rejected_total", type: "counter", help: "Commits refused because the lease had been re-granted.")
-    registry.describe("swapline_worker_frames_total", type: "counter", help: "Frames rendered and committed.")
-    registry.describe("swapline_worker_fps", type: "gauge", help: "Frames per second of the last chunk.")
-    registry.describe("swapline_worker_chunk_seconds", type: "histogram", help: "Wall time per chunk, claim to commit.")
-    registry.describe("swapline_worker_queue_wait_seconds", type: "histogram", help: "Time a chunk waited claimable before this worker claimed it.")
-    registry.describe("swapline_worker_pool_resident_bytes", type: "gauge", help: "Inference pool: bytes of resident model sessions.")
-    registry.describe("swapline_worker_pool_evictions", type: "gauge", help: "Inference pool: sessions evicted by the budget in the current job run.")
-    registry.set("swapline_worker_frames_total", 0, labels: ["worker": JobEngine.workerName])
+    registry.describe(ClusterMetrics.worker)
+    registry.set(ClusterMetrics.workerFrames, 0, labels: ["worker": JobEngine.workerName])
   }
 
   /// Runs the job's swap command; SIGTERM/SIGINT to this worker are passed on to it. Its JSON
@@ -215,16 +208,15 @@ struct Worker: AsyncParsableCommand {
           let line = pending[pending.startIndex..<newline]
           pending = Data(pending[(newline + 1)...])
           guard let event = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let outcome = event["outcome"] as? String else { continue }
-          registry.increment("swapline_worker_attempts_total", labels: labels.merging(["outcome": outcome]) { $1 })
-          if outcome == "fenced" { registry.increment("swapline_worker_stale_commits_rejected_total", labels: labels) }
+          registry.increment(ClusterMetrics.workerAttempts, labels: labels.merging(["outcome": outcome]) { $1 })
+          if outcome == "fenced" { registry.increment(ClusterMetrics.workerStaleCommits, labels: labels) }
           guard outcome == "ok", let frames = event["frames"] as? Int, let seconds = event["seconds"] as? Double else { continue }
-          registry.increment("swapline_worker_frames_total", by: Double(frames), labels: labels)
-          registry.set("swapline_worker_fps", Double(frames) / max(seconds, 1e-6), labels: labels)
-          registry.observe("swapline_worker_chunk_seconds", seconds, buckets: [1, 2, 5, 10, 30, 60, 120, 300], labels: labels)
-          registry.observe("swapline_worker_queue_wait_seconds", event["queued_seconds"] as? Double ?? 0,
-                           buckets: [0.1, 0.5, 1, 5, 30, 120, 600], labels: labels)
-          registry.set("swapline_worker_pool_resident_bytes", event["pool_resident_bytes"] as? Double ?? 0, labels: labels)
-          registry.set("swapline_worker_pool_evictions", event["pool_evictions"] as? Double ?? 0, labels: labels)
+          registry.increment(ClusterMetrics.workerFrames, by: Double(frames), labels: labels)
+          registry.set(ClusterMetrics.workerFPS, Double(frames) / max(seconds, 1e-6), labels: labels)
+          registry.observe(ClusterMetrics.workerChunkSeconds, seconds, labels: labels)
+          registry.observe(ClusterMetrics.workerQueueWait, event["queued_seconds"] as? Double ?? 0, labels: labels)
+          registry.set(ClusterMetrics.workerPoolResidentBytes, event["pool_resident_bytes"] as? Double ?? 0, labels: labels)
+          registry.set(ClusterMetrics.workerPoolEvictions, event["pool_evictions"] as? Double ?? 0, labels: labels)
         }
       }
     }
@@ -260,24 +252,19 @@ struct Coordinator: AsyncParsableCommand {
       let log = EventLog(json: logJSON, role: "coordinator")
       let (store, engine) = try cluster.open(log: log)
       let registry = MetricsRegistry()
-      registry.describe("swapline_chunks", type: "gauge", help: "Chunks by state, all jobs.")
-      registry.describe("swapline_jobs", type: "gauge", help: "Jobs by state.")
-      registry.describe("swapline_attempts_total", type: "counter", help: "Chunk attempts ended by the coordinator, by outcome (lease_expired).")
-      registry.describe("swapline_jobs_finished_total", type: "counter", help: "Jobs finished, by outcome (done, failed).")
-      registry.describe("swapline_join_seconds", type: "histogram", help: "Time to verify, join and publish a job's output.")
-      registry.describe("swapline_coordinator_cpu_seconds_total", type: "counter", help: "CPU time of the coordinator process.")
-      registry.increment("swapline_attempts_total", by: 0, labels: ["outcome": "lease_expired"])
+      registry.describe(ClusterMetrics.coordinator)
+      registry.increment(ClusterMetrics.attempts, by: 0, labels: ["outcome": "lease_expired"])
       // Scrapes read the store on their own connection, so they never wait for the main loop.
       let scrapeStore = cluster.metricsPort == nil ? nil : try PostgresChunkStore(url: cluster.database, connectAttempts: 30)
       let metrics = try cluster.startMetrics(registry, log: log) {
         guard let scrapeStore else { return }
         let counts = (try? scrapeStore.chunkCounts()) ?? [:]
-        registry.replace("swapline_chunks", with: ChunkState.allCases.map { (["state": $0.rawValue], Double(counts[$0] ?? 0)) })
+        registry.replace(ClusterMetrics.chunks, with: ChunkState.allCases.map { (["state": $0.rawValue], Double(counts[$0] ?? 0)) })
         let jobs = (try? scrapeStore.jobs()) ?? []
-        registry.replace("swapline_jobs", with: JobState.allCases.map { state in (["state": state.rawValue], Double(jobs.filter { $0.state == state }.count)) })
+        registry.replace(ClusterMetrics.jobs, with: JobState.allCases.map { state in (["state": state.rawValue], Double(jobs.filter { $0.state == state }.count)) })
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        registry.set("swapline_coordinator_cpu_seconds_total", Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        registry.set(ClusterMetrics.coordinatorCPU, Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
                        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6)
       }
       defer { _ = metrics }
@@ -288,7 +275,7 @@ struct Coordinator: AsyncParsableCommand {
         let reaped = try store.reapExpiredLeases()
         if reaped > 0 {
           log("expired leases returned", ["chunks": String(reaped)])
-          registry.increment("swapline_attempts_total", by: Double(reaped), labels: ["outcome": "lease_expired"])
+          registry.increment(ClusterMetrics.attempts, by: Double(reaped), labels: ["outcome": "lease_expired"])
         }
         let running = try store.jobs().filter { $0.state == .running }
         for job in running {
@@ -297,7 +284,7 @@ struct Coordinator: AsyncParsableCommand {
             continue
           case .failed(let reason):
             try store.setJobState(job.id, .failed, error: reason)
-            registry.increment("swapline_jobs_finished_total", labels: ["outcome": "failed"])
+            registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "failed"])
             log("job failed", ["job": String(job.id), "error": reason])
           case .complete:
             do {
@@ -305,8 +292,8 @@ struct Coordinator: AsyncParsableCommand {
               let info = try MediaProbe.probe(spec.target)
               let started = ContinuousClock.now
               guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { continue }
-              registry.observe("swapline_join_seconds", (ContinuousClock.now - started).milliseconds / 1000, buckets: [0.1, 0.5, 1, 5, 30, 120])
-              registry.increment("swapline_jobs_finished_total", labels: ["outcome": "done"])
+              registry.observe(ClusterMetrics.joinSeconds, (ContinuousClock.now - started).milliseconds / 1000)
+              registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "done"])
               log("job done", ["job": String(job.id), "output": spec.output])
             } catch let reopened as SegmentsReopened {
               // Workers render those chunks again; the job stays running.

@@ -5,13 +5,16 @@ import Testing
 @Suite struct MetricsTests {
   @Test func rendersCountersGaugesAndHistogramsInPrometheusText() {
     let registry = MetricsRegistry()
-    registry.describe("swapline_attempts_total", type: "counter", help: "Chunk attempts by outcome.")
-    registry.increment("swapline_attempts_total", labels: ["outcome": "ok"])
-    registry.increment("swapline_attempts_total", by: 2, labels: ["outcome": "ok"])
-    registry.increment("swapline_attempts_total", labels: ["outcome": "fenced"])
-    registry.replace("swapline_chunks", with: [(["state": "done"], 7), (["state": "pending"], 1)])
-    registry.observe("swapline_chunk_seconds", 0.7, buckets: [0.5, 1, 5])
-    registry.observe("swapline_chunk_seconds", 3, buckets: [0.5, 1, 5])
+    let attempts = Metric("swapline_attempts_total", .counter, "Chunk attempts by outcome.")
+    let chunks = Metric("swapline_chunks", .gauge, "Chunks by state.")
+    let seconds = Metric("swapline_chunk_seconds", .histogram, "Wall time per chunk.", buckets: [0.5, 1, 5])
+    registry.describe([attempts])
+    registry.increment(attempts, labels: ["outcome": "ok"])
+    registry.increment(attempts, by: 2, labels: ["outcome": "ok"])
+    registry.increment(attempts, labels: ["outcome": "fenced"])
+    registry.replace(chunks, with: [(["state": "done"], 7), (["state": "pending"], 1)])
+    registry.observe(seconds, 0.7)
+    registry.observe(seconds, 3)
     let text = registry.text()
     #expect(text.contains("# TYPE swapline_attempts_total counter"))
     #expect(text.contains("swapline_attempts_total{outcome=\"ok\"} 3\n"))
@@ -25,8 +28,9 @@ import Testing
 
   @Test func servesTheTextOverHTTP() throws {
     let registry = MetricsRegistry()
-    registry.set("swapline_up", 1)
-    let server = try MetricsServer(port: 0, registry: registry) { registry.increment("swapline_scrapes_total") }
+    let up = Metric("swapline_up", .gauge, "1 while serving."), scrapes = Metric("swapline_scrapes_total", .counter, "Scrapes served.")
+    registry.set(up, 1)
+    let server = try MetricsServer(port: 0, registry: registry) { registry.increment(scrapes) }
     // A plain socket client: GET /metrics.
     let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
