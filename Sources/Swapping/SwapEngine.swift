@@ -157,6 +157,49 @@ public struct SwapEngine: Sendable {
                       sourceImage: sourceImage, landmarker: landmarker, boost: configuration.faceSwapper.pixelBoost)
   }
 
+  /// Every model file the configuration loads (absolute paths as located, sorted), known without
+  /// loading any: a job's identity includes these files, and the submitter and every worker must
+  /// name the same ones. A missing file is bad input with the same message the loaders give.
+  public func modelFiles() throws -> [String] {
+    func path(_ name: String, hint: String? = nil) throws -> String {
+      guard let path = store.locate(name) else {
+        throw SwapError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`" + (hint.map { " " + $0 } ?? ""))
+      }
+      return path
+    }
+    var files = try Self.detectorPaths(detectorOptions, store: store).map(\.1)
+    if needsShapes {
+      guard let predictor = store.locate("shape_predictor_68_face_landmarks") else {
+        throw SwapError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
+      }
+      files.append(predictor)
+    }
+    if swapping && !isClassic {
+      guard let spec = ModelCatalog.spec(named: configuration.faceSwapper.model) else {
+        throw SwapError.badInput("unknown face swapper \(configuration.faceSwapper.model)")
+      }
+      let zooHint = "or point --models-dir at FaceFusion's .assets/models"
+      files += try ([spec.name] + spec.companions).map { try path($0, hint: zooHint) }
+      if !(spec.swapperType.flatMap(SwapperType.init(rawValue:))?.takesSourceImage ?? false) {
+        files.append(try path("arcface_w600k_r50", hint: zooHint))
+      }
+      let masker = configuration.faceMasker
+      if masker.types.contains(.occlusion) {
+        files += try (masker.occluderModel == .many ? ["xseg_1", "xseg_2", "xseg_3"] : [masker.occluderModel.rawValue]).map { try path($0) }
+      }
+      if masker.types.contains(.region) { files.append(try path(masker.parserModel.rawValue)) }
+      switch configuration.faceLandmarker.model {
+      case .auto: if let landmarker = store.locate("2dfan4") { files.append(landmarker) }
+      case .none: break
+      case .twoDFan4, .peppaWutz: files.append(try path(configuration.faceLandmarker.model.rawValue))
+      }
+    }
+    if configuration.faceSelector.mode == .reference { files.append(try path("arcface_w600k_r50")) }
+    if configuration.processors.contains(.faceEnhancer) { files.append(try path(configuration.faceEnhancer.model)) }
+    if configuration.processors.contains(.frameEnhancer) { files.append(try path(configuration.frameEnhancer.model)) }
+    return Set(files).sorted()
+  }
+
   /// Loads what the configuration needs and builds the frame processor. `sourceImages` are the
   /// decoded `paths.sources` (3 channels); `tracking` is true for video (faces tracked between
   /// detections). A source without a face is a warning, no face in any source is bad input.

@@ -321,7 +321,7 @@ struct Swap: AsyncParsableCommand {
       }
       let label = engine.label(version: Swapline.configuration.version)
       if let video {
-        let modelFiles = pool.residentSessions.map(\.modelPath) + (needsShapes ? [store.locate("shape_predictor_68_face_landmarks") ?? ""] : [])
+        let modelFiles = try engine.modelFiles()
         // Cluster submission renders nothing here: no need to weigh the stages.
         let costs = database != nil && !workerOnly ? nil : try timed("load models") { try processor.measureCosts(width: video.width, height: video.height) }
         let plan = threadPlan(costs: costs)

@@ -52,6 +52,7 @@ import Testing
     // Frames out: nothing outside the face's neighbourhood changes (the bottom band, under the chin).
     #expect(difference(result, target, x: 0..<target.width, y: (target.height - 40)..<target.height) == 0)
     #expect(engine.label(version: "test") == "face-swapped by swapline test (classic swapper); synthetic media")
+    #expect(try engine.modelFiles() == [Self.root + "/models/scrfd_2.5g_kps.onnx", Self.root + "/models/shape_predictor_68_face_landmarks.dat"])
     #expect(engine.timer.seconds("landmark") > 0 && engine.timer.seconds("detect") > 0)
   }
 
@@ -90,6 +91,8 @@ import Testing
       // many: the source's embedding only; reference: also the reference face and the candidate.
       #expect(recognizer.runs.count == embeddings, "\(mode): \(recognizer.runs.count) arcface runs")
       #expect(result.pixels != target.pixels)
+      // The planned model files are exactly the ones loaded.
+      #expect(try engine.modelFiles() == engine.pool.residentSessions.map(\.modelPath).sorted())
     }
   }
 
