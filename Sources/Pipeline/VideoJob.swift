@@ -24,6 +24,9 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   public var files: [String: String]
   /// How to run the job again (`jobs resume`, workers); not part of its identity.
   public var command: StoredCommand?
+  /// The run's configuration (`Swapping.SwapConfiguration`'s JSON, paths as given in
+  /// `command.directory`): cluster workers render from it in-process. Not part of its identity.
+  public var configuration: String?
 
   /// The swap command line that made the job and the folder it ran in.
   public struct StoredCommand: Codable, Sendable, Equatable {
@@ -36,7 +39,8 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   }
 
   public init(target: String, output: String, startFrame: Int, endFrame: Int, chunkFrames: Int, encoding: VideoEncoding,
-              label: String, options: [String: String], files: [String: String], command: StoredCommand? = nil) {
+              label: String, options: [String: String], files: [String: String], command: StoredCommand? = nil,
+              configuration: String? = nil) {
     self.target = target
     self.output = output
     self.startFrame = startFrame
@@ -47,6 +51,7 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
     self.options = options
     self.files = files
     self.command = command
+    self.configuration = configuration
   }
 
   public var json: String {
@@ -55,10 +60,11 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
     return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
   }
 
-  /// The job's identity: everything but the stored command.
+  /// The job's identity: everything but the stored command and configuration.
   public var fingerprint: String {
     var identity = self
     identity.command = nil
+    identity.configuration = nil
     return SHA256.hex(of: Data(identity.json.utf8))
   }
 

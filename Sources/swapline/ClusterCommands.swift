@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Swapping
 import Jobs
+import OnnxRuntime
 import Media
 import Pipeline
 import Server
@@ -83,11 +84,11 @@ struct Worker: AsyncParsableCommand {
     abstract: "Cluster worker: render chunks of submitted jobs (one worker per GPU).",
     discussion: """
       Waits for jobs in the cluster store (LISTEN/NOTIFY, with polling as a fallback). For a job \
-      with claimable chunks it runs the job's swap command in the job's folder as a child process \
-      (`swapline swap ... --worker-only`), which claims, renders and commits chunks with fenced \
-      leases until none is left, exactly like a local run. A worker whose model files differ from \
-      the submitted job's (content hashes) refuses that job. SIGTERM or SIGINT: the chunk in \
-      flight is abandoned and its lease released, then the worker exits.
+      with claimable chunks it loads the models the job's stored configuration needs and claims, \
+      renders and commits chunks with fenced leases until none is left, exactly like a local run. \
+      A worker whose model files differ from the submitted job's (content hashes) refuses that \
+      job. SIGTERM or SIGINT: the chunk in flight is abandoned and its lease released, then the \
+      worker exits.
       """)
 
   @OptionGroup var cluster: ClusterArguments
@@ -102,7 +103,12 @@ struct Worker: AsyncParsableCommand {
   func run() async throws {
     try await reportingErrors {
       let log = EventLog(json: logJSON, role: "worker")
-      try checkProviders(log: log)
+      // One ONNX Runtime environment for the worker's life; its global pool sized as for one
+      // local worker (the jobs rendered here share it, one at a time).
+      let threads = ThreadPlan.threads(cores: ProcessInfo.processInfo.activeProcessorCount, workers: 1,
+                                       threadOverride: execution.threadCountOption, cpuOnly: execution.providers.allSatisfy { $0 == .cpu })
+      let runtime = try execution.makeRuntime(defaultThreads: threads.pool)
+      try checkProviders(runtime: runtime, log: log)
       let (store, _) = try cluster.open(log: log)
       let registry = MetricsRegistry()
       Self.describe(registry)
@@ -110,6 +116,8 @@ struct Worker: AsyncParsableCommand {
       defer { _ = metrics }
       try store.listen()
       let stop = StopSignal.install()
+      // Fault injection for tests (a chunk containing this frame fails as if corrupt).
+      let corruptFrame = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) }
       var refused = Set<Int64>()
       log("started", ["pid": String(getpid())])
       while !stop.raised {
@@ -125,6 +133,28 @@ struct Worker: AsyncParsableCommand {
           continue
         }
         log("working on job", ["job": String(jobID)])
+        if let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)), let stored = spec.configuration {
+          let run = ClusterJobRun(store: store, storage: cluster.storage, leaseSeconds: leaseSeconds, runtime: runtime, execution: execution.options,
+                                  threads: threads, threadOverride: execution.threadCountOption, corruptFrame: corruptFrame, stop: stop,
+                                  registry: registry, log: log)
+          let outcome: ClusterJobRun.Outcome
+          do {
+            let configuration = try SwapConfiguration.decode(json: Data(stored.utf8))
+            outcome = try onDedicatedThread { try run.render(job: job, spec: spec, stored: configuration, directory: directory) }
+          } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+            throw failure
+          } catch {
+            log("job run ended with an error", ["job": String(jobID), "error": "\(error)"])
+            _ = stop.wait(seconds: cluster.pollInterval)
+            continue
+          }
+          if outcome == .refused {
+            refused.insert(jobID)
+            log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
+          }
+          continue
+        }
+        // Jobs stored before configurations were: the job's own swap command in a child process.
         var extra = ["--worker-only", "--database", cluster.database, "--storage", cluster.storage, "--log-level", "warn",
                      "--lease-seconds", String(leaseSeconds)]
         extra += execution.providers.flatMap { ["--execution-providers", $0.rawValue] }.prefix(2)
@@ -147,9 +177,8 @@ struct Worker: AsyncParsableCommand {
   }
 
   /// A GPU node that cannot use its GPU must say so at start, not render quietly on CPU.
-  func checkProviders(log: EventLog) throws {
+  func checkProviders(runtime: OrtRuntime, log: EventLog) throws {
     guard execution.providers.contains(where: { $0 != .cpu }) else { return }
-    let runtime = try execution.makeRuntime(defaultThreads: 1)
     for provider in execution.providers {
       let attachment = runtime.probeProvider(provider, deviceID: execution.deviceIDs.first ?? 0, options: execution.options)
       guard let failure = attachment.failure else {

@@ -280,17 +280,24 @@ extension Swap {
   /// is the same job.
   func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) throws -> VideoJobSpec {
     let configuration = try makeConfiguration()
-    var files: [String: String] = [:]
-    // Identities of what the paths lead to (a link's own size and time say nothing).
-    for path in ([target] + sources).map({ resolvedPath($0) }) { files[path] = VideoJobSpec.identity(of: path) }
-    for path in modelFiles.filter({ !$0.isEmpty }).map({ resolvedPath($0) }) {
-      // Cluster nodes hold their own copies of the models: compare contents, not modification times.
-      files[path] = database == nil ? VideoJobSpec.identity(of: path) : try VideoJobSpec.contentIdentity(of: path)
-    }
+    let files = try Self.fileIdentities(inputs: [target] + sources, models: modelFiles, modelsByContent: database != nil)
     return VideoJobSpec(target: resolvedPath(target), output: resolvedPath(output, followingLink: false), startFrame: start, endFrame: end, chunkFrames: chunkSize,
                         encoding: encoding, label: label, options: configuration.jobOptions { resolvedPath($0) }, files: files,
                         command: .init(arguments: ["swap"] + configuration.commandLineArguments(includingExecution: false),
-                                       directory: FileManager.default.currentDirectoryPath))
+                                       directory: FileManager.default.currentDirectoryPath),
+                        configuration: String(decoding: configuration.canonicalJSON, as: UTF8.self))
+  }
+
+  /// The identity of every input and model file, by resolved path (what a link leads to: a
+  /// link's own size and time say nothing). Cluster nodes hold their own copies of the models, so
+  /// there models are compared by content, not modification time.
+  static func fileIdentities(inputs: [String], models: [String], modelsByContent: Bool) throws -> [String: String] {
+    var files: [String: String] = [:]
+    for path in inputs.map({ resolvedPath($0) }) { files[path] = VideoJobSpec.identity(of: path) }
+    for path in models.filter({ !$0.isEmpty }).map({ resolvedPath($0) }) {
+      files[path] = modelsByContent ? try VideoJobSpec.contentIdentity(of: path) : VideoJobSpec.identity(of: path)
+    }
+    return files
   }
 
   /// Another process running this command as a worker only; it waits for the job's id on its

@@ -80,6 +80,9 @@ import Testing
     let chunks = try store().chunks(job: 1)
     let owners = Set(chunks.compactMap(\.owner))
     #expect(owners.count == 2, "chunks rendered by \(owners)")
+    // Rendered in the worker processes themselves, from the stored configuration (no child swap).
+    let workerPIDs = Set(workers.map { String($0.process.processIdentifier) })
+    #expect(Set(owners.compactMap { $0.split(separator: ":").last.map(String.init) }) == workerPIDs, "owners \(owners), workers \(workerPIDs)")
     #expect(boss.text.contains("job done job=1"), "\(boss.text)")
     // The joined job's segments are removed (CLUSTER.md): nothing left under the job's folder.
     #expect(!FileManager.default.fileExists(atPath: storage + "/segments/job-1"), "segments left: \((try? FileManager.default.contentsOfDirectory(atPath: storage + "/segments/job-1")) ?? [])")
