@@ -65,7 +65,8 @@ let package = Package(
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server"]),
-    .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors", "OnnxRuntime", "Imaging", "Models"]),
+    .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors", "OnnxRuntime", "Imaging", "Models", "Media",
+                                                  "Pipeline", "Jobs", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]

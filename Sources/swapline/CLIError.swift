@@ -58,18 +58,6 @@ func runSwapline(_ arguments: [String], in directory: String? = nil) throws {
   if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
 }
 
-/// An absolute path with symbolic links and `.`/`..` resolved, so that one file has one name.
-/// `followingLink` false keeps the last component as given: a link at an output path is
-/// replaced when the output is published, never followed.
-func resolvedPath(_ path: String, followingLink: Bool = true) -> String {
-  let absolute = URL(fileURLWithPath: path).standardizedFileURL
-  let folder = absolute.deletingLastPathComponent().resolvingSymlinksInPath().path
-  let own = (folder == "/" ? "" : folder) + "/" + absolute.lastPathComponent
-  var status = stat()
-  guard followingLink, lstat(own, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK else { return own }
-  return URL(fileURLWithPath: own).resolvingSymlinksInPath().path
-}
-
 /// mkdir -p with the system's reason on failure ("Permission denied", "Not a directory", ...).
 func createFolder(_ path: String) throws {
   var built = path.hasPrefix("/") ? "" : FileManager.default.currentDirectoryPath

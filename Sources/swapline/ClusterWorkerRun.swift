@@ -51,7 +51,7 @@ struct ClusterJobRun: Sendable {
     // something else under the job's name.
     let modelFiles: [String]
     do { modelFiles = try engine.modelFiles() } catch { return .refused }
-    let files = try Swap.fileIdentities(inputs: [configuration.paths.target] + configuration.paths.sources, models: modelFiles, modelsByContent: true)
+    let files = try SwapConfiguration.fileIdentities(inputs: [configuration.paths.target] + configuration.paths.sources, models: modelFiles, modelsByContent: true)
     guard files == spec.files else { return .refused }
     let sourceImages = try configuration.paths.sources.map { try ImageIO.read(path: $0).converted(toChannels: 3) }
     let processor = try engine.makeProcessor(sourceImages: sourceImages, tracking: true)

@@ -30,8 +30,12 @@ extension Swap {
       encoder = encoder.softwareFallback
       log(.warn, "\(videoEncoder.rawValue) is not usable here (no NVIDIA GPU or driver); encoding with \(encoder.rawValue)")
     }
-    let spec = try jobSpec(info: info, start: start, end: end, encoding: VideoEncoding(encoder: encoder, quality: videoQuality, preset: videoPreset),
-                           label: label, modelFiles: modelFiles)
+    let configuration = try makeConfiguration()
+    let spec = try configuration.videoJobSpec(
+      frames: start..<end, encoding: VideoEncoding(encoder: encoder, quality: videoQuality, preset: videoPreset), label: label,
+      modelFiles: modelFiles, modelsByContent: database != nil,
+      command: .init(arguments: ["swap"] + configuration.commandLineArguments(includingExecution: false),
+                     directory: FileManager.default.currentDirectoryPath))
     let outputFolder = (spec.output as NSString).deletingLastPathComponent
     let jobs = try openJobEngine(defaultDirectory: outputFolder + "/.swapline-jobs")
     if database != nil && !workerOnly {
@@ -272,32 +276,6 @@ extension Swap {
   func threadPlan(costs: StageCosts?) -> ThreadPlan {
     ThreadPlan.forVideo(cores: ProcessInfo.processInfo.activeProcessorCount, workers: workers, threadOverride: execution.threadCountOption,
                         cpuOnly: cpuOnly, pinning: !noThreadPinning, costs: costs)
-  }
-
-  /// The job: target, output, frames, encoding, the options that change the output in canonical
-  /// form and the identity of every input and model file (resolved paths), plus the command that
-  /// runs it again. The same work typed differently (option order, `./x.mp4`, another folder)
-  /// is the same job.
-  func jobSpec(info: MediaInfo, start: Int, end: Int, encoding: VideoEncoding, label: String, modelFiles: [String]) throws -> VideoJobSpec {
-    let configuration = try makeConfiguration()
-    let files = try Self.fileIdentities(inputs: [target] + sources, models: modelFiles, modelsByContent: database != nil)
-    return VideoJobSpec(target: resolvedPath(target), output: resolvedPath(output, followingLink: false), startFrame: start, endFrame: end, chunkFrames: chunkSize,
-                        encoding: encoding, label: label, options: configuration.jobOptions { resolvedPath($0) }, files: files,
-                        command: .init(arguments: ["swap"] + configuration.commandLineArguments(includingExecution: false),
-                                       directory: FileManager.default.currentDirectoryPath),
-                        configuration: String(decoding: configuration.canonicalJSON, as: UTF8.self))
-  }
-
-  /// The identity of every input and model file, by resolved path (what a link leads to: a
-  /// link's own size and time say nothing). Cluster nodes hold their own copies of the models, so
-  /// there models are compared by content, not modification time.
-  static func fileIdentities(inputs: [String], models: [String], modelsByContent: Bool) throws -> [String: String] {
-    var files: [String: String] = [:]
-    for path in inputs.map({ resolvedPath($0) }) { files[path] = VideoJobSpec.identity(of: path) }
-    for path in models.filter({ !$0.isEmpty }).map({ resolvedPath($0) }) {
-      files[path] = modelsByContent ? try VideoJobSpec.contentIdentity(of: path) : VideoJobSpec.identity(of: path)
-    }
-    return files
   }
 
   /// Another process running this command as a worker only; it waits for the job's id on its

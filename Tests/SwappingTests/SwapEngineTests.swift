@@ -1,9 +1,14 @@
 import FaceAnalysis
 import Foundation
 import Imaging
+import Jobs
+import Media
 import Models
 import OnnxRuntime
+import Pipeline
 import Swapping
+import Synchronization
+import TestSupport
 import Testing
 
 /// The engine in-process, from a configuration built in code: no binary, no argv. Real photos,
@@ -94,6 +99,54 @@ import Testing
       // The planned model files are exactly the ones loaded.
       #expect(try engine.modelFiles() == engine.pool.residentSessions.map(\.modelPath).sorted())
     }
+  }
+
+  /// A chunked video job from a configuration value, in this process: the job spec, the
+  /// embedded store, chunk events, the join. 2 s of 320x240 (the astronaut drifting over grey,
+  /// a tone), lossless, chunks of 10 frames.
+  @Test func aChunkedVideoJobRunsInProcess() throws {
+    let folder = NSTemporaryDirectory() + "swapline-engine-video-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let clip = folder + "/clip.mp4"
+    try runFFmpeg([
+      "-f", "lavfi", "-i", "color=c=0x303030:s=320x240:r=25:d=2", "-loop", "1", "-i", Self.root + "/samples/astronaut.png",
+      "-f", "lavfi", "-i", "sine=frequency=330:duration=2", "-filter_complex",
+      "[1]scale=200:200[face];[0][face]overlay=x='10+8*t':y=4:shortest=1,format=yuv420p[v]",
+      "-map", "[v]", "-map", "2:a", "-t", "2", "-c:v", "libx264", "-g", "25", "-c:a", "aac", clip,
+    ])
+    var configuration = SwapConfiguration(sources: [Self.root + "/samples/grace_hopper.jpg"], target: clip, output: folder + "/out.mkv")
+    configuration.output.videoEncoder = .ffv1
+    configuration.video.chunkSize = 10
+    configuration.video.detectorInterval = 10
+    try configuration.validate()
+    let engine = try engine(configuration)
+    let processor = try engine.makeProcessor(sourceImages: [try image("grace_hopper.jpg")], tracking: true)
+    let info = try MediaProbe.probe(clip)
+    let frames = try #require(configuration.frameRange(frameCount: info.frameCount))
+    let spec = try configuration.videoJobSpec(frames: frames, encoding: VideoEncoding(encoder: .ffv1, quality: 80, preset: "veryfast"),
+                                              label: engine.label(version: "test"), modelFiles: try engine.modelFiles(),
+                                              modelsByContent: false, command: nil)
+    #expect(try SwapConfiguration.decode(json: Data(try #require(spec.configuration).utf8)) == configuration)
+    let jobs = try JobEngine(directory: folder + "/jobs")
+    let prepared = try jobs.prepare(spec)
+    #expect(prepared.chunkCount == 5 && !prepared.resumed)
+    let events = Mutex<[JobEngine.ChunkEvent]>([])
+    let committed = try jobs.work(job: prepared.job, spec: spec, info: info, processor: processor,
+                                  chunkDone: { event in events.withLock { $0.append(event) } })
+    #expect(committed == 5)
+    let seen = events.withLock { $0 }.sorted { $0.index < $1.index }
+    #expect(seen.map(\.index) == [0, 1, 2, 3, 4] && seen.allSatisfy { $0.frames == 10 && $0.committed })
+    #expect(try jobs.completion(job: prepared.job) == .complete)
+    #expect(try jobs.finalize(job: prepared.job, spec: spec, info: info) == .published)
+    // Frames out: all 50, the face swapped in every one (the detector found it on each chunk's first frame).
+    let output = try MediaProbe.probe(folder + "/out.mkv")
+    #expect(output.frameCount == 50 && output.audioStreams == 1)
+    #expect(processor.framesWithFaces.load(ordering: .relaxed) == 50)
+    let original = try #require(try FrameReader(path: clip, info: info, count: 1).next())
+    let swapped = try #require(try FrameReader(path: folder + "/out.mkv", info: output, count: 1).next())
+    let face = try #require(try processor.analyse(original).faces.first).box
+    #expect(difference(swapped, original, x: Int(face.x1)..<Int(face.x2), y: Int(face.y1)..<Int(face.y2)) > 8)
   }
 
   @Test func aSourceWithoutAFaceIsBadInput() throws {
