@@ -127,46 +127,31 @@ struct Worker: AsyncParsableCommand {
           _ = store.connection.waitForNotification(timeout: cluster.pollInterval)
           continue
         }
-        guard let job = try store.job(jobID), let (arguments, directory) = job.storedCommand else {
+        guard let job = try store.job(jobID), let (_, directory) = job.storedCommand,
+          let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)), let stored = spec.configuration
+        else {
           refused.insert(jobID)
-          log("job has no command; skipped", ["job": String(jobID)])
+          log("job has no stored configuration (submitted by an older swapline: submit it again); skipped", ["job": String(jobID)])
           continue
         }
         log("working on job", ["job": String(jobID)])
-        if let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)), let stored = spec.configuration {
-          let run = ClusterJobRun(store: store, storage: cluster.storage, leaseSeconds: leaseSeconds, runtime: runtime, execution: execution.options,
-                                  threads: threads, threadOverride: execution.threadCountOption, corruptFrame: corruptFrame, stop: stop,
-                                  registry: registry, log: log)
-          let outcome: ClusterJobRun.Outcome
-          do {
-            let configuration = try SwapConfiguration.decode(json: Data(stored.utf8))
-            outcome = try onDedicatedThread { try run.render(job: job, spec: spec, stored: configuration, directory: directory) }
-          } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
-            throw failure
-          } catch {
-            log("job run ended with an error", ["job": String(jobID), "error": "\(error)"])
-            _ = stop.wait(seconds: cluster.pollInterval)
-            continue
-          }
-          if outcome == .refused {
-            refused.insert(jobID)
-            log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
-          }
+        let run = ClusterJobRun(store: store, storage: cluster.storage, leaseSeconds: leaseSeconds, runtime: runtime, execution: execution.options,
+                                threads: threads, threadOverride: execution.threadCountOption, corruptFrame: corruptFrame, stop: stop,
+                                registry: registry, log: log)
+        let outcome: ClusterJobRun.Outcome
+        do {
+          let configuration = try SwapConfiguration.decode(json: Data(stored.utf8))
+          outcome = try onDedicatedThread { try run.render(job: job, spec: spec, stored: configuration, directory: directory) }
+        } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+          throw failure
+        } catch {
+          log("job run ended with an error", ["job": String(jobID), "error": "\(error)"])
+          _ = stop.wait(seconds: cluster.pollInterval)
           continue
         }
-        // Jobs stored before configurations were: the job's own swap command in a child process.
-        var extra = ["--worker-only", "--database", cluster.database, "--storage", cluster.storage, "--log-level", "warn",
-                     "--lease-seconds", String(leaseSeconds)]
-        extra += execution.providers.flatMap { ["--execution-providers", $0.rawValue] }.prefix(2)
-        extra += ["--execution-device-ids"] + execution.deviceIDs.map(String.init)
-        if let threads = execution.threadCountOption { extra += ["--execution-thread-count", String(threads)] }
-        let status = runChild(arguments + extra + ["--events"], directory: directory, stop: stop, job: jobID, registry: registry, log: log)
-        if status == 3 {
+        if outcome == .refused {
           refused.insert(jobID)
           log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
-        } else if status != 0 {
-          log("job run ended with an error", ["job": String(jobID), "status": String(status)])
-          _ = stop.wait(seconds: cluster.pollInterval)
         }
         } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
           try await cluster.outlast(failure, log: log)
@@ -196,66 +181,6 @@ struct Worker: AsyncParsableCommand {
     registry.set(ClusterMetrics.workerFrames, 0, labels: ["worker": JobEngine.workerName])
   }
 
-  /// Runs the job's swap command; SIGTERM/SIGINT to this worker are passed on to it. Its JSON
-  /// event lines (one per chunk) feed the metrics.
-  func runChild(_ arguments: [String], directory: String, stop: StopSignal, job: Int64, registry: MetricsRegistry, log: EventLog) -> Int32 {
-    let process = Process()
-    process.executableURL = swaplineExecutable
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.standardInput = FileHandle.nullDevice
-    let events = Pipe(), messages = Pipe()
-    process.standardOutput = events
-    process.standardError = messages
-    let exited = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in exited.signal() }
-    do { try process.run() } catch { return 1 }
-    // The child's own messages go out through this worker's log, so --log-json output stays JSON lines.
-    let relay = Thread {
-      var pending = Data()
-      func emit(_ line: Data) {
-        var text = String(decoding: line, as: UTF8.self)
-        if text.hasPrefix("swapline: ") { text.removeFirst("swapline: ".count) }
-        if !text.isEmpty { log(text, ["job": String(job)]) }
-      }
-      while let piece = try? messages.fileHandleForReading.read(upToCount: 4096), !piece.isEmpty {
-        pending += piece
-        while let newline = pending.firstIndex(of: 10) {
-          emit(pending[pending.startIndex..<newline])
-          pending = Data(pending[(newline + 1)...])
-        }
-      }
-      emit(pending)
-    }
-    relay.start()
-    let labels = ["worker": JobEngine.workerName]
-    let reader = Thread {
-      var pending = Data()
-      while let piece = try? events.fileHandleForReading.read(upToCount: 4096), !piece.isEmpty {
-        pending += piece
-        while let newline = pending.firstIndex(of: 10) {
-          let line = pending[pending.startIndex..<newline]
-          pending = Data(pending[(newline + 1)...])
-          guard let event = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let outcome = event["outcome"] as? String else { continue }
-          registry.increment(ClusterMetrics.workerAttempts, labels: labels.merging(["outcome": outcome]) { $1 })
-          if outcome == "fenced" { registry.increment(ClusterMetrics.workerStaleCommits, labels: labels) }
-          guard outcome == "ok", let frames = event["frames"] as? Int, let seconds = event["seconds"] as? Double else { continue }
-          registry.increment(ClusterMetrics.workerFrames, by: Double(frames), labels: labels)
-          registry.set(ClusterMetrics.workerFPS, Double(frames) / max(seconds, 1e-6), labels: labels)
-          registry.observe(ClusterMetrics.workerChunkSeconds, seconds, labels: labels)
-          registry.observe(ClusterMetrics.workerQueueWait, event["queued_seconds"] as? Double ?? 0, labels: labels)
-          registry.set(ClusterMetrics.workerPoolResidentBytes, event["pool_resident_bytes"] as? Double ?? 0, labels: labels)
-          registry.set(ClusterMetrics.workerPoolEvictions, event["pool_evictions"] as? Double ?? 0, labels: labels)
-        }
-      }
-    }
-    reader.start()
-    // SIGTERM/SIGINT to this worker are passed on to the child, which releases its lease.
-    let forwarding = stop.onRaise { process.terminate() }
-    exited.wait()
-    stop.cancel(forwarding)
-    return process.terminationStatus
-  }
 }
 
 /// `swapline coordinator`: reaps expired leases and joins finished jobs.

@@ -147,10 +147,6 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("lease-seconds"), parsing: .unconditional, help: "Video: how long a chunk's lease lasts without renewal (renewed every third of it).")
   var leaseSeconds: Double = 30
 
-  /// Under `swapline worker`: one JSON line per chunk on stdout, for the worker's metrics.
-  @Flag(name: .customLong("events"), help: .hidden)
-  var events = false
-
   @Flag(name: .customLong("worker-only"), help: .hidden)
   var workerOnly = false
 
@@ -301,7 +297,6 @@ struct Swap: AsyncParsableCommand {
         }
       }
       let swapping = engine.swapping
-      let needsShapes = engine.needsShapes
       let processor = try engine.makeProcessor(sourceImages: sourceImages, tracking: video != nil,
                                                runLog: benchmarkReport != nil ? ModelRunLog() : nil)
       let neural = processor.neural

@@ -60,11 +60,8 @@ extension Swap {
         }
         job = record
       } else {
-        // Same command, different fingerprint: this node's model files (or inputs) differ.
-        guard let record = try jobs.store.findJob(fingerprint: spec.fingerprint, states: [.running]) else {
-          throw CLIError(message: "refusing the job: this worker's model files or inputs differ from the submitted job's", exitCode: 3)
-        }
-        job = record
+        // Cluster workers render in their own process (`swapline worker`).
+        throw CLIError.badInput("--worker-only is for the local workers of `swap --workers`, not with --database")
       }
       defer { processingFinished() }
       do {
@@ -73,7 +70,6 @@ extension Swap {
         // Cancelled, or finished by others while this worker was stalled: its chunk in flight
         // was abandoned (segment removed, nothing committed), and a worker just stops.
         log(.warn, "\(stopped); the chunk in flight was abandoned")
-        if events { FileHandle.standardOutput.write(Data("{\"outcome\":\"lease_lost\"}\n".utf8)) }
       }
       return (start..<end, 0)
     }
@@ -227,15 +223,6 @@ extension Swap {
           progress?.chunkDone(frames: event.frames)
           timer.add("wait decode", seconds: event.waitedForFrames)
           timer.add("wait render", seconds: event.waitedForRender)
-          if events {
-            let counters = processor.poolCounters()
-            let line: [String: Any] = ["chunk": event.index, "frames": event.frames, "seconds": event.seconds,
-                                       "outcome": event.committed ? "ok" : "fenced", "queued_seconds": event.queuedSeconds,
-                                       "pool_resident_bytes": counters.0, "pool_evictions": counters.1]
-            if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
-              FileHandle.standardOutput.write(data + Data("\n".utf8))
-            }
-          }
           log(.debug, String(format: "chunk %d: %d frames in %.2f s (%.1f fps), analysis waited %.2f s for frames, %.2f s for rendering%@",
                              event.index, event.frames, event.seconds, Double(event.frames) / max(event.seconds, 1e-6),
                              event.waitedForFrames, event.waitedForRender, event.committed ? "" : ", fenced out (another worker owns it)"))
@@ -250,10 +237,6 @@ extension Swap {
         if let state = try? jobs.store.job(job)?.state, state != .running { throw JobStopped(job: job, state: state) }
         progress?.chunkFailed()
         log(.warn, "chunk failed: \(error)")
-        if events {
-          let outcome = error is ChunkInterrupted ? "lease_lost" : "error"
-          FileHandle.standardOutput.write(Data("{\"outcome\":\"\(outcome)\"}\n".utf8))
-        }
         if stop.raised { return total }
         // A dead chunk fails the job: no point rendering the rest.
         if case .failed = try jobs.completion(job: job) { return total }
@@ -308,8 +291,6 @@ final class StopSignal: Sendable {
   private let flag = Atomic<Bool>(false)
   /// Signalled on a stop; waiters pass it on, so every waiter wakes.
   private let wake = DispatchSemaphore(value: 0)
-  private let actions = Mutex<[Int: @Sendable () -> Void]>([:])
-  private let nextToken = Atomic<Int>(0)
   /// Kept alive for the life of the process (a released source stops delivering).
   // nonisolated(unsafe): appended only in install(), before the signal object is shared.
   nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
@@ -331,7 +312,6 @@ final class StopSignal: Sendable {
   func raise() {
     guard !flag.exchange(true, ordering: .relaxed) else { return }
     wake.signal()
-    for action in actions.withLock({ Array($0.values) }) { action() }
   }
 
   /// Waits up to `seconds` (a retry time, a poll interval); true if the stop came first.
@@ -341,17 +321,6 @@ final class StopSignal: Sendable {
     wake.signal()
     return true
   }
-
-  /// Runs `action` when the stop comes (at once if it already came) until `cancel` is called
-  /// with the returned token.
-  func onRaise(_ action: @escaping @Sendable () -> Void) -> Int {
-    let token = nextToken.add(1, ordering: .relaxed).newValue
-    actions.withLock { $0[token] = action }
-    if raised { action() }
-    return token
-  }
-
-  func cancel(_ token: Int) { _ = actions.withLock { $0.removeValue(forKey: token) } }
 }
 
 /// A local worker process (`--workers`): it learns the job's id from its parent on its standard
