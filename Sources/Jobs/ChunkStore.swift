@@ -128,3 +128,25 @@ extension ChunkStore {
   /// Leased chunks and their owners, for finding leases of workers that are gone.
   public func leaseOwners(job: Int64) throws -> [ChunkRecord] { try chunks(job: job).filter { $0.state == .leased } }
 }
+
+/// Both stores return rows as text (libpq's text format, SQLite's text of each column): one
+/// decoder per record for the columns below, in this order.
+extension ChunkRecord {
+  /// The columns `init(row:)` reads.
+  static let columns = "idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures, lease_owner"
+
+  init(row: [String?]) {
+    self.init(index: Int(row[0] ?? "") ?? 0, startFrame: Int(row[1] ?? "") ?? 0, frameCount: Int(row[2] ?? "") ?? 0,
+              state: ChunkState(rawValue: row[3] ?? "") ?? .pending, attempt: Int(row[4] ?? "") ?? 0, output: row[5],
+              lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0, owner: row[8])
+  }
+}
+
+extension JobRecord {
+  /// Columns: id, name, fingerprint, spec, state, error, created (epoch seconds), updated.
+  init(row: [String?]) {
+    self.init(id: Int64(row[0] ?? "") ?? 0, name: row[1] ?? "", fingerprint: row[2] ?? "", spec: row[3] ?? "{}",
+              state: JobState(rawValue: row[4] ?? "") ?? .running, error: row[5], createdAt: Double(row[6] ?? "") ?? 0,
+              updatedAt: Double(row[7] ?? "") ?? 0)
+  }
+}

@@ -141,13 +141,8 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
 
   public func chunks(job: Int64) throws -> [ChunkRecord] {
     try query("""
-      SELECT idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures, lease_owner
-      FROM chunks WHERE job_id = ? ORDER BY idx
-      """, [.integer(job)]).map { row in
-      ChunkRecord(index: Int(row[0] ?? "") ?? 0, startFrame: Int(row[1] ?? "") ?? 0, frameCount: Int(row[2] ?? "") ?? 0,
-                  state: ChunkState(rawValue: row[3] ?? "") ?? .pending, attempt: Int(row[4] ?? "") ?? 0, output: row[5],
-                  lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0, owner: row[8])
-    }
+      SELECT \(ChunkRecord.columns) FROM chunks WHERE job_id = ? ORDER BY idx
+      """, [.integer(job)]).map(ChunkRecord.init(row:))
   }
 
   public func retry(job: Int64) throws -> Int {
@@ -178,23 +173,17 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
 
   static let jobColumns = "id, name, fingerprint, spec, state, error, created_at, updated_at"
 
-  static func jobRecord(_ row: [String?]) -> JobRecord {
-    JobRecord(id: Int64(row[0] ?? "") ?? 0, name: row[1] ?? "", fingerprint: row[2] ?? "", spec: row[3] ?? "{}",
-              state: JobState(rawValue: row[4] ?? "") ?? .running, error: row[5], createdAt: Double(row[6] ?? "") ?? 0,
-              updatedAt: Double(row[7] ?? "") ?? 0)
-  }
-
   public func jobs() throws -> [JobRecord] {
-    try query("SELECT \(Self.jobColumns) FROM jobs ORDER BY id").map(Self.jobRecord)
+    try query("SELECT \(Self.jobColumns) FROM jobs ORDER BY id").map(JobRecord.init(row:))
   }
 
   public func job(_ id: Int64) throws -> JobRecord? {
-    try query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.integer(id)]).first.map(Self.jobRecord)
+    try query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.integer(id)]).first.map(JobRecord.init(row:))
   }
 
   public func findJob(fingerprint: String, states: Set<JobState>) throws -> JobRecord? {
     try query("SELECT \(Self.jobColumns) FROM jobs WHERE fingerprint = ? ORDER BY id DESC", [.text(fingerprint)])
-      .map(Self.jobRecord).first { states.contains($0.state) }
+      .map(JobRecord.init(row:)).first { states.contains($0.state) }
   }
 
   public func claimableJob(excluding excluded: Set<Int64>) throws -> Int64? {
