@@ -48,6 +48,8 @@ public struct SwapConfiguration: Codable, Sendable, Hashable {
     public var size = 640
     public var score: Float = 0.5
     public var angles = [0]
+
+    public init() {}
   }
 
   public struct FaceLandmarkerSettings: Codable, Sendable, Hashable {
@@ -167,14 +169,7 @@ extension SwapConfiguration {
     try check(!paths.target.isEmpty, "--target", "paths.target", "needs the target image or video")
     try check(!paths.output.isEmpty, "--output", "paths.output", "needs the output path")
 
-    let allowed = faceDetector.model.families.map { Set($0.supportedSizes) }
-      .reduce(Set(faceDetector.model.families[0].supportedSizes)) { $0.intersection($1) }
-    try check(allowed.contains(faceDetector.size), "--face-detector-size", "faceDetector.size",
-              "\(faceDetector.size) is not offered for \(faceDetector.model.rawValue); choose one of \(allowed.sorted().map(String.init).joined(separator: ", "))")
-    try check((0...1).contains(faceDetector.score), "--face-detector-score", "faceDetector.score", "must be between 0 and 1")
-    for angle in faceDetector.angles {
-      try check([0, 90, 180, 270].contains(angle), "--face-detector-angles", "faceDetector.angles", "accepts 0, 90, 180 and 270 (got \(angle))")
-    }
+    try faceDetector.validate()
     try check((0...1).contains(faceLandmarker.score), "--face-landmarker-score", "faceLandmarker.score", "takes 0 to 1")
     try check((0...100).contains(faceSelector.referencePosition), "--reference-face-position", "faceSelector.referencePosition", "takes 0 to 100")
     try check((0...1).contains(faceSelector.referenceDistance), "--reference-face-distance", "faceSelector.referenceDistance", "takes 0 to 1")
@@ -227,6 +222,23 @@ extension SwapConfiguration {
     try check(execution.threadCount.map { $0 >= 1 } ?? true, "--execution-thread-count", "execution.threadCount", "must be at least 1")
     try check(execution.cudaMemoryLimitMiB.map { $0 >= 1 } ?? true, "--cuda-memory-limit", "execution.cudaMemoryLimitMiB", "must be at least 1 MiB")
     try check(memory.budgetBytes.map { $0 > 0 } ?? true, "--memory-budget", "memory.budgetBytes", "must be more than 0 bytes")
+  }
+}
+
+extension SwapConfiguration.FaceDetectorSettings {
+  /// The detector group's rules, also checked by `swapline detect` and the benchmarks.
+  public func validate() throws(ConfigurationError) {
+    let allowed = model.families.map { Set($0.supportedSizes) }.reduce(Set(model.families[0].supportedSizes)) { $0.intersection($1) }
+    guard allowed.contains(size) else {
+      throw ConfigurationError(option: "--face-detector-size", key: "faceDetector.size",
+                               message: "\(size) is not offered for \(model.rawValue); choose one of \(allowed.sorted().map(String.init).joined(separator: ", "))")
+    }
+    guard (0...1).contains(score) else {
+      throw ConfigurationError(option: "--face-detector-score", key: "faceDetector.score", message: "must be between 0 and 1")
+    }
+    for angle in angles where ![0, 90, 180, 270].contains(angle) {
+      throw ConfigurationError(option: "--face-detector-angles", key: "faceDetector.angles", message: "accepts 0, 90, 180 and 270 (got \(angle))")
+    }
   }
 }
 

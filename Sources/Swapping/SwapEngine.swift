@@ -56,10 +56,34 @@ public struct SwapEngine: Sendable {
   /// dlib's 68 points are needed: the classic swapper's geometry, or a zoo swapper's area mask.
   public var needsShapes: Bool { swapping && (isClassic || configuration.faceMasker.types.contains(.area)) }
 
-  func session(_ name: String, owner: String, hint: String? = nil) throws -> InferenceSession {
+  /// Said after a missing zoo file: FaceFusion's own folder works as is.
+  static let zooHint = "or point --models-dir at FaceFusion's .assets/models"
+
+  /// The occlusion masks' xseg files.
+  var occluderNames: [String] {
+    let model = configuration.faceMasker.occluderModel
+    return model == .many ? ["xseg_1", "xseg_2", "xseg_3"] : [model.rawValue]
+  }
+
+  /// The zoo landmarker that refines a zoo swapper's points: auto is 2dfan4 when its file is present.
+  var landmarkerName: String? {
+    switch configuration.faceLandmarker.model {
+    case .auto: store.locate("2dfan4") != nil ? "2dfan4" : nil
+    case .none: nil
+    case .twoDFan4, .peppaWutz: configuration.faceLandmarker.model.rawValue
+    }
+  }
+
+  /// A model file of the store; a missing one is bad input naming the fetch command.
+  func locate(_ name: String, hint: String? = nil) throws -> String {
     guard let path = store.locate(name) else {
       throw SwapError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`" + (hint.map { " " + $0 } ?? ""))
     }
+    return path
+  }
+
+  func session(_ name: String, owner: String, hint: String? = nil) throws -> InferenceSession {
+    let path = try locate(name, hint: hint)
     do { return try pool.session(for: path, owner: owner) } catch { throw SwapError.failure("cannot load \(path): \(error)") }
   }
 
@@ -90,11 +114,16 @@ public struct SwapEngine: Sendable {
     return FaceDetector(backends: backends, options: options)
   }
 
-  /// dlib's 68-point predictor from the offline pack; a missing file is bad input.
-  public static func loadShapePredictor(from store: ModelStore) throws -> ShapePredictor {
+  /// dlib's 68-point predictor file from the offline pack; a missing file is bad input.
+  static func shapePredictorPath(in store: ModelStore) throws -> String {
     guard let path = store.locate("shape_predictor_68_face_landmarks") else {
       throw SwapError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
     }
+    return path
+  }
+
+  public static func loadShapePredictor(from store: ModelStore) throws -> ShapePredictor {
+    let path = try shapePredictorPath(in: store)
     do { return try ShapePredictor(contentsOf: path) } catch { throw SwapError.failure("\(error)") }
   }
 
@@ -108,7 +137,7 @@ public struct SwapEngine: Sendable {
   func makeNeuralSwapper() throws -> (swapper: NeuralFaceSwapper, recognizer: FaceRecognizer?, masks: FaceMaskOptions) {
     let settings = configuration.faceSwapper
     guard let spec = ModelCatalog.spec(named: settings.model) else { throw SwapError.badInput("unknown face swapper \(settings.model)") }
-    let zooHint = "or point --models-dir at FaceFusion's .assets/models"
+    let zooHint = Self.zooHint
     let converter = try spec.companions.first.map { try session($0, owner: "face_swapper", hint: zooHint) }
     let swapper: NeuralFaceSwapper
     do { swapper = try NeuralFaceSwapper(spec: spec, session: try session(spec.name, owner: "face_swapper", hint: zooHint), converter: converter) }
@@ -117,7 +146,7 @@ public struct SwapEngine: Sendable {
     let masker = configuration.faceMasker
     let types = Set(masker.types)
     let occluders = types.contains(.occlusion)
-      ? try (masker.occluderModel == .many ? ["xseg_1", "xseg_2", "xseg_3"] : [masker.occluderModel.rawValue]).map { try session($0, owner: "face_masker") } : []
+      ? try occluderNames.map { try session($0, owner: "face_masker") } : []
     let parser = types.contains(.region) ? try session(masker.parserModel.rawValue, owner: "face_masker") : nil
     let padding = masker.padding
     let masks = FaceMaskOptions(types: types, blur: masker.blur, padding: (padding[0], padding[1], padding[2], padding[3]),
@@ -145,11 +174,6 @@ public struct SwapEngine: Sendable {
       throw SwapError.badInput("no face found in the source image(s): \(configuration.paths.sources.joined(separator: ", "))")
     }
     // FaceFusion's 5/68 points: from a zoo landmarker when its score is good, else the detector's.
-    let landmarkerName: String? = switch configuration.faceLandmarker.model {
-    case .auto: store.locate("2dfan4") != nil ? "2dfan4" : nil
-    case .none: nil
-    case .twoDFan4, .peppaWutz: configuration.faceLandmarker.model.rawValue
-    }
     let landmarker = try landmarkerName.map { name in
       FaceLandmarker(kind: FaceLandmarker.Kind(rawValue: name)!, session: try session(name, owner: "face_landmarker"))
     }
@@ -161,42 +185,24 @@ public struct SwapEngine: Sendable {
   /// loading any: a job's identity includes these files, and the submitter and every worker must
   /// name the same ones. A missing file is bad input with the same message the loaders give.
   public func modelFiles() throws -> [String] {
-    func path(_ name: String, hint: String? = nil) throws -> String {
-      guard let path = store.locate(name) else {
-        throw SwapError.badInput("\(name).onnx is not in \(store.directory); run `swapline models fetch \(name)`" + (hint.map { " " + $0 } ?? ""))
-      }
-      return path
-    }
     var files = try Self.detectorPaths(detectorOptions, store: store).map(\.1)
-    if needsShapes {
-      guard let predictor = store.locate("shape_predictor_68_face_landmarks") else {
-        throw SwapError.badInput("shape_predictor_68_face_landmarks.dat is not in \(store.directory); run `make setup`")
-      }
-      files.append(predictor)
-    }
+    if needsShapes { files.append(try Self.shapePredictorPath(in: store)) }
     if swapping && !isClassic {
       guard let spec = ModelCatalog.spec(named: configuration.faceSwapper.model) else {
         throw SwapError.badInput("unknown face swapper \(configuration.faceSwapper.model)")
       }
-      let zooHint = "or point --models-dir at FaceFusion's .assets/models"
-      files += try ([spec.name] + spec.companions).map { try path($0, hint: zooHint) }
+      files += try ([spec.name] + spec.companions).map { try locate($0, hint: Self.zooHint) }
       if !(spec.swapperType.flatMap(SwapperType.init(rawValue:))?.takesSourceImage ?? false) {
-        files.append(try path("arcface_w600k_r50", hint: zooHint))
+        files.append(try locate("arcface_w600k_r50", hint: Self.zooHint))
       }
       let masker = configuration.faceMasker
-      if masker.types.contains(.occlusion) {
-        files += try (masker.occluderModel == .many ? ["xseg_1", "xseg_2", "xseg_3"] : [masker.occluderModel.rawValue]).map { try path($0) }
-      }
-      if masker.types.contains(.region) { files.append(try path(masker.parserModel.rawValue)) }
-      switch configuration.faceLandmarker.model {
-      case .auto: if let landmarker = store.locate("2dfan4") { files.append(landmarker) }
-      case .none: break
-      case .twoDFan4, .peppaWutz: files.append(try path(configuration.faceLandmarker.model.rawValue))
-      }
+      if masker.types.contains(.occlusion) { files += try occluderNames.map { try locate($0) } }
+      if masker.types.contains(.region) { files.append(try locate(masker.parserModel.rawValue)) }
+      if let landmarkerName { files.append(try locate(landmarkerName)) }
     }
-    if configuration.faceSelector.mode == .reference { files.append(try path("arcface_w600k_r50")) }
-    if configuration.processors.contains(.faceEnhancer) { files.append(try path(configuration.faceEnhancer.model)) }
-    if configuration.processors.contains(.frameEnhancer) { files.append(try path(configuration.frameEnhancer.model)) }
+    if configuration.faceSelector.mode == .reference { files.append(try locate("arcface_w600k_r50")) }
+    if configuration.processors.contains(.faceEnhancer) { files.append(try locate(configuration.faceEnhancer.model)) }
+    if configuration.processors.contains(.frameEnhancer) { files.append(try locate(configuration.frameEnhancer.model)) }
     return Set(files).sorted()
   }
 

@@ -119,40 +119,40 @@ struct Worker: AsyncParsableCommand {
       // Fault injection for tests (a chunk containing this frame fails as if corrupt).
       let corruptFrame = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) }
       var refused = Set<Int64>()
+      let run = ClusterJobRun(store: store, storage: cluster.storage, leaseSeconds: leaseSeconds, runtime: runtime, execution: execution.options,
+                              threads: threads, threadOverride: execution.threadCountOption, corruptFrame: corruptFrame, stop: stop,
+                              registry: registry, log: log)
       log("started", ["pid": String(getpid())])
       while !stop.raised {
         do {
-        guard let jobID = try store.claimableJob(excluding: refused) else {
-          if once { break }
-          _ = store.connection.waitForNotification(timeout: cluster.pollInterval)
-          continue
-        }
-        guard let job = try store.job(jobID), let (_, directory) = job.storedCommand,
-          let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)), let stored = spec.configuration
-        else {
-          refused.insert(jobID)
-          log("job has no stored configuration (submitted by an older swapline: submit it again); skipped", ["job": String(jobID)])
-          continue
-        }
-        log("working on job", ["job": String(jobID)])
-        let run = ClusterJobRun(store: store, storage: cluster.storage, leaseSeconds: leaseSeconds, runtime: runtime, execution: execution.options,
-                                threads: threads, threadOverride: execution.threadCountOption, corruptFrame: corruptFrame, stop: stop,
-                                registry: registry, log: log)
-        let outcome: ClusterJobRun.Outcome
-        do {
-          let configuration = try SwapConfiguration.decode(json: Data(stored.utf8))
-          outcome = try onDedicatedThread { try run.render(job: job, spec: spec, stored: configuration, directory: directory) }
-        } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
-          throw failure
-        } catch {
-          log("job run ended with an error", ["job": String(jobID), "error": "\(error)"])
-          _ = stop.wait(seconds: cluster.pollInterval)
-          continue
-        }
-        if outcome == .refused {
-          refused.insert(jobID)
-          log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
-        }
+          guard let jobID = try store.claimableJob(excluding: refused) else {
+            if once { break }
+            _ = store.connection.waitForNotification(timeout: cluster.pollInterval)
+            continue
+          }
+          guard let job = try store.job(jobID), let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)),
+            let directory = spec.command?.directory, let stored = spec.configuration
+          else {
+            refused.insert(jobID)
+            log("job has no stored configuration (submitted by an older swapline: submit it again); skipped", ["job": String(jobID)])
+            continue
+          }
+          log("working on job", ["job": String(jobID)])
+          let outcome: ClusterJobRun.Outcome
+          do {
+            let configuration = try SwapConfiguration.decode(json: Data(stored.utf8))
+            outcome = try onDedicatedThread { try run.render(job: job, spec: spec, stored: configuration, directory: directory) }
+          } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+            throw failure
+          } catch {
+            log("job run ended with an error", ["job": String(jobID), "error": "\(error)"])
+            _ = stop.wait(seconds: cluster.pollInterval)
+            continue
+          }
+          if outcome == .refused {
+            refused.insert(jobID)
+            log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
+          }
         } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
           try await cluster.outlast(failure, log: log)
         }
@@ -226,42 +226,42 @@ struct Coordinator: AsyncParsableCommand {
       log("started", ["pid": String(getpid())])
       while !stop.raised {
         do {
-        let reaped = try store.reapExpiredLeases()
-        if reaped > 0 {
-          log("expired leases returned", ["chunks": String(reaped)])
-          registry.increment(ClusterMetrics.attempts, by: Double(reaped), labels: ["outcome": "lease_expired"])
-        }
-        let running = try store.jobs().filter { $0.state == .running }
-        for job in running {
-          switch try engine.completion(job: job.id) {
-          case .waiting:
-            continue
-          case .failed(let reason):
-            try store.setJobState(job.id, .failed, error: reason)
-            registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "failed"])
-            log("job failed", ["job": String(job.id), "error": reason])
-          case .complete:
-            do {
-              let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
-              let info = try MediaProbe.probe(spec.target)
-              let started = ContinuousClock.now
-              guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { continue }
-              registry.observe(ClusterMetrics.joinSeconds, (ContinuousClock.now - started).milliseconds / 1000)
-              registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "done"])
-              log("job done", ["job": String(job.id), "output": spec.output])
-            } catch let reopened as SegmentsReopened {
-              // Workers render those chunks again; the job stays running.
-              log("segments failed verification; chunks back to pending", ["job": String(job.id), "error": "\(reopened)"])
-            } catch is JobStopped {
+          let reaped = try store.reapExpiredLeases()
+          if reaped > 0 {
+            log("expired leases returned", ["chunks": String(reaped)])
+            registry.increment(ClusterMetrics.attempts, by: Double(reaped), labels: ["outcome": "lease_expired"])
+          }
+          let running = try store.jobs().filter { $0.state == .running }
+          for job in running {
+            switch try engine.completion(job: job.id) {
+            case .waiting:
               continue
-            } catch {
-              try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
-              log("job failed at the join", ["job": String(job.id), "error": "\(error)"])
+            case .failed(let reason):
+              try store.setJobState(job.id, .failed, error: reason)
+              registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "failed"])
+              log("job failed", ["job": String(job.id), "error": reason])
+            case .complete:
+              do {
+                let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
+                let info = try MediaProbe.probe(spec.target)
+                let started = ContinuousClock.now
+                guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { continue }
+                registry.observe(ClusterMetrics.joinSeconds, (ContinuousClock.now - started).milliseconds / 1000)
+                registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "done"])
+                log("job done", ["job": String(job.id), "output": spec.output])
+              } catch let reopened as SegmentsReopened {
+                // Workers render those chunks again; the job stays running.
+                log("segments failed verification; chunks back to pending", ["job": String(job.id), "error": "\(reopened)"])
+              } catch is JobStopped {
+                continue
+              } catch {
+                try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
+                log("job failed at the join", ["job": String(job.id), "error": "\(error)"])
+              }
             }
           }
-        }
-        if once && running.isEmpty { break }
-        _ = stop.wait(seconds: cluster.pollInterval)
+          if once && running.isEmpty { break }
+          _ = stop.wait(seconds: cluster.pollInterval)
         } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
           try await cluster.outlast(failure, log: log)
         }

@@ -62,7 +62,6 @@ struct ClusterJobRun: Sendable {
     let jobs = JobEngine(store: store, directory: storage, leaseSeconds: leaseSeconds)
     (jobs.helperPlacement, jobs.renderPlacement, jobs.analysisCPUs) = (plan.helpers, plan.render, plan.analysisCPUs)
     jobs.corruptFrame = corruptFrame
-    defer { for owner in configuration.processors { _ = engine.pool.stageFinished(owner: owner.rawValue) } }
     let labels = ["worker": JobEngine.workerName]
     while !stop.raised {
       do {

@@ -43,14 +43,17 @@ struct FaceDetectorArguments: ParsableArguments {
   }
 
   func validate() throws {
-    guard let side else { throw ValidationError("--face-detector-size must be square, like 640 or 640x640 (got '\(size)')") }
-    let allowed = model.families.map { Set($0.supportedSizes) }.reduce(Set(model.families[0].supportedSizes)) { $0.intersection($1) }
-    guard allowed.contains(side) else {
-      throw ValidationError("--face-detector-size \(side) is not offered for \(model.rawValue); choose one of \(allowed.sorted().map(String.init).joined(separator: ", "))")
-    }
-    guard (0...1).contains(score) else { throw ValidationError("--face-detector-score must be between 0 and 1") }
-    for angle in angles where ![0, 90, 180, 270].contains(angle) {
-      throw ValidationError("--face-detector-angles accepts 0, 90, 180 and 270 (got \(angle))")
+    let settings = try self.settings
+    do { try settings.validate() } catch { throw ValidationError(error.description) }
+  }
+
+  /// The group as the configuration holds it (the size as one side).
+  var settings: SwapConfiguration.FaceDetectorSettings {
+    get throws {
+      guard let side else { throw ValidationError("--face-detector-size must be square, like 640 or 640x640 (got '\(size)')") }
+      var settings = SwapConfiguration.FaceDetectorSettings()
+      (settings.model, settings.size, settings.score, settings.angles) = (model, side, score, angles)
+      return settings
     }
   }
 

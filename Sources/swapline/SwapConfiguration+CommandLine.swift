@@ -22,11 +22,7 @@ extension Swap {
     var configuration = SwapConfiguration(sources: sources, target: target, output: output)
     configuration.paths.modelsDirectory = models.modelsDirectory
     configuration.processors = try choices(processors, "--processors")
-    guard let side = detector.side else { throw ValidationError("--face-detector-size must be square, like 640 or 640x640 (got '\(detector.size)')") }
-    configuration.faceDetector.model = detector.model
-    configuration.faceDetector.size = side
-    configuration.faceDetector.score = detector.score
-    configuration.faceDetector.angles = detector.angles
+    configuration.faceDetector = try detector.settings
     configuration.faceLandmarker.model = try choice(landmarkerModel, "--face-landmarker-model")
     configuration.faceLandmarker.score = landmarkerScore
     configuration.faceSelector.mode = selectorMode

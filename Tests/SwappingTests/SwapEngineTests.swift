@@ -14,13 +14,7 @@ import Testing
 /// The engine in-process, from a configuration built in code: no binary, no argv. Real photos,
 /// the offline models and the synthetic zoo models (scripts/make_test_models.py).
 @Suite(.serialized) struct SwapEngineTests {
-  static let root: String = {
-    var directory = (#filePath as NSString).deletingLastPathComponent
-    while directory != "/" && !FileManager.default.fileExists(atPath: directory + "/Package.swift") {
-      directory = (directory as NSString).deletingLastPathComponent
-    }
-    return directory
-  }()
+  static let root = projectRoot
   static var runtime: OrtRuntime { get throws { try runtimeResult.get() } }
   private static let runtimeResult = Result<OrtRuntime, any Error> {
     try OrtRuntime(locator: OrtLibraryLocator(currentDirectory: root), threading: ThreadingOptions(intraOpThreads: 2))

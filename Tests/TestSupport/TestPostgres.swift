@@ -7,12 +7,6 @@ public final class TestPostgres: Sendable {
   public let directory: String
   public let url: String
 
-  public static let root: String = {
-    var directory = (#filePath as NSString).deletingLastPathComponent
-    while !FileManager.default.fileExists(atPath: directory + "/Package.swift") { directory = (directory as NSString).deletingLastPathComponent }
-    return directory
-  }()
-
   /// A server of its own (for tests that restart it; others share `shared`).
   /// A random port can be taken: up to five tries, each on a fresh folder and port.
   public init() throws {
@@ -44,7 +38,7 @@ public final class TestPostgres: Sendable {
   /// Runs the script with posix_spawn and waitpid. (Foundation's Process waits for descriptors
   /// the server and its watcher inherit, so its waitUntilExit never returned here.)
   static func script(_ arguments: [String]) throws {
-    let argv = ([root + "/scripts/pgtest.sh"] + arguments).map { strdup($0) } + [nil]
+    let argv = ([projectRoot + "/scripts/pgtest.sh"] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
     guard posix_spawn(&pid, argv[0]!, nil, nil, argv, environ) == 0 else { throw TestFailure(description: "cannot run pgtest.sh") }
