@@ -70,6 +70,12 @@ public final class PostgresConnection: @unchecked Sendable {
     url.replacingOccurrences(of: #":[^:@/]+@"#, with: ":***@", options: .regularExpression)
   }
 
+  /// Signalled by `interruptWaits`; waiters pass it on, so every wait ends.
+  private let wake = DispatchSemaphore(value: 0)
+
+  /// Ends reconnect waits at once, now and from now on (a process shutting down).
+  public func interruptWaits() { wake.signal() }
+
   private func reconnect() throws {
     var delay = 0.1
     var lastError: (any Error)?
@@ -83,7 +89,11 @@ public final class PostgresConnection: @unchecked Sendable {
         let text = failure.description
         guard attempt < reconnectAttempts else { break }
         onWait?(attempt, reconnectAttempts, text)
-        Thread.sleep(forTimeInterval: delay)
+        // A stop (interruptWaits) ends the wait: the caller is shutting down, not reconnecting.
+        if wake.wait(timeout: .now() + delay) == .success {
+          wake.signal()
+          break
+        }
         delay = min(delay * 2, 2)
       }
     }
@@ -155,7 +165,7 @@ public final class PostgresConnection: @unchecked Sendable {
     let socket = PQsocket(connection)
     lock.unlock()
     guard socket >= 0 else {
-      Thread.sleep(forTimeInterval: timeout)
+      if wake.wait(timeout: .now() + timeout) == .success { wake.signal() }
       return false
     }
     var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)

@@ -27,8 +27,8 @@ public struct OrtLibraryLocator: Sendable {
   static let libraryNames = ["libonnxruntime.so.1", "libonnxruntime.so", "libonnxruntime.dylib"]
 
   public static func defaultExecutableDirectory() -> String? {
-    let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-      ?? CommandLine.arguments.first
+    // Linux names the running executable here; elsewhere Foundation knows it.
+    let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.executablePath
     return path.map { ($0 as NSString).deletingLastPathComponent }
   }
 

@@ -244,7 +244,7 @@ public final class JobEngine: @unchecked Sendable {
     }
     if let analysisCPUs { pinCurrentThread(to: analysisCPUs) }
     let committed = Mutex(0)
-    var finisher: BackgroundTask?
+    var finisher: DedicatedThread<Void>?
     var firstError: (any Error)?
     var current = try open()
     while let claimed = current {
@@ -258,7 +258,7 @@ public final class JobEngine: @unchecked Sendable {
         claimed.heartbeat.stop()
         next?.chunk.abandon()
         next?.heartbeat.stop()
-        firstError = firstError ?? finisher?.wait()
+        firstError = firstError ?? finisher?.joinError()
         // Leases still ours (the next chunk's) go back at once; the failed chunk counts an attempt.
         _ = try? store.releaseLeases(job: job, owners: [worker])
         try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
@@ -272,8 +272,8 @@ public final class JobEngine: @unchecked Sendable {
         throw error
       }
       // One chunk finishing at a time: wait for the previous before handing this one over.
-      if let error = finisher?.wait() { firstError = firstError ?? error }
-      finisher = BackgroundTask {
+      if let error = finisher?.joinError() { firstError = firstError ?? error }
+      finisher = DedicatedThread {
         defer { claimed.heartbeat.stop() }
         do {
           _ = try claimed.chunk.finish()
@@ -288,18 +288,17 @@ public final class JobEngine: @unchecked Sendable {
                                seconds: (ContinuousClock.now - claimed.started).seconds, committed: accepted,
                                waitedForFrames: claimed.chunk.waitedForFrames, waitedForRender: claimed.chunk.waitedForRender,
                                queuedSeconds: claimed.lease.queuedSeconds))
-          return nil
         } catch {
           try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
           _ = try? store.fail(claimed.lease, error: "\(error)")
-          return error
+          throw error
         }
       }
       if let openError { firstError = firstError ?? openError }
       if next == nil && firstError == nil { next = try open() }
       current = next
     }
-    if let error = finisher?.wait() { firstError = firstError ?? error }
+    if let error = finisher?.joinError() { firstError = firstError ?? error }
     if let firstError { throw firstError }
     return committed.withLock { $0 }
   }
@@ -382,7 +381,7 @@ public final class JobEngine: @unchecked Sendable {
       copyAudio: spec.startFrame == 0 && spec.endFrame == info.frameCount
         && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
       metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: spec.output, workFolder: folder,
-      beforePublish: { if let pause = pauseBeforePublish { Thread.sleep(forTimeInterval: pause) } })
+      beforePublish: { if let pause = pauseBeforePublish { StopSignal().wait(seconds: pause) } })
     try store.setJobState(job, .done, error: nil)
     try? FileManager.default.removeItem(atPath: folder)
     return .published
@@ -436,26 +435,6 @@ struct ClaimedChunk<Processor: VideoFrameProcessor>: @unchecked Sendable {
   let chunk: ChunkRender<Processor>
   let heartbeat: LeaseHeartbeat
   let started: ContinuousClock.Instant
-}
-
-/// A closure run on its own thread; `wait()` joins it and returns its error.
-// @unchecked: `error` is written before `done` is signalled and read only after waiting on it.
-final class BackgroundTask: @unchecked Sendable {
-  private let done = DispatchSemaphore(value: 0)
-  private var error: (any Error)?
-
-  init(_ body: @escaping @Sendable () -> (any Error)?) {
-    Thread.detachNewThread { [self] in
-      error = body()
-      done.signal()
-    }
-  }
-
-  func wait() -> (any Error)? {
-    done.wait()
-    done.signal()
-    return error
-  }
 }
 
 /// Renews a lease every third of its duration on a background thread; `lost` turns true when

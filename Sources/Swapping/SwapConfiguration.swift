@@ -134,6 +134,7 @@ public struct SwapConfiguration: Codable, Sendable, Hashable {
     public var cudaArenaExtendStrategy: CUDAProviderOptions.ArenaExtendStrategy = .sameAsRequested
     public var tensorrtFP16 = true
     public var tensorrtCacheDirectory = ".swapline/tensorrt"
+    public init() {}
   }
 
   public struct MemorySettings: Codable, Sendable, Hashable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Swapping
 import Jobs
+import Pipeline
 import Synchronization
 
 /// `swapline benchmark store`: the cluster store's claim and commit cost, measured against a real
@@ -35,19 +36,18 @@ struct StoreBenchmark: AsyncParsableCommand {
       for count in claimers where count > 0 {
         let job = try setup.createJob(name: "bench-\(count)", chunks: (0..<chunks).map { ($0 * 100, 100) })
         let latencies = Mutex<[Double]>([])
-        let done = Atomic<Bool>(false)
-        let coordinatorCPU = Mutex(0.0)
-        let coordinator = Thread {
-          guard let store = try? PostgresChunkStore(url: database) else { return }
+        // The coordinator's loop beside the claimers, polling every 0.2 s: its CPU seconds.
+        let done = StopSignal()
+        let coordinator = DedicatedThread { () -> Double in
+          guard let store = try? PostgresChunkStore(url: database) else { return 0 }
           let started = threadCPUSeconds()
-          while !done.load(ordering: .relaxed) {
+          while !done.raised {
             _ = try? store.reapExpiredLeases()
             _ = try? store.chunks(job: job).allSatisfy { $0.state == .done }
-            Thread.sleep(forTimeInterval: 0.2)
+            done.wait(seconds: 0.2)
           }
-          coordinatorCPU.withLock { $0 = threadCPUSeconds() - started }
+          return threadCPUSeconds() - started
         }
-        coordinator.start()
         let started = ContinuousClock.now
         // One thread per claimer (concurrentPerform would run only as many as there are cores).
         let finished = DispatchSemaphore(value: 0)
@@ -67,12 +67,12 @@ struct StoreBenchmark: AsyncParsableCommand {
         }
         for _ in 0..<count { await withCheckedContinuation { continuation in DispatchQueue.global().async { finished.wait(); continuation.resume() } } }
         let seconds = (ContinuousClock.now - started).milliseconds / 1000
-        done.store(true, ordering: .relaxed)
-        while coordinatorCPU.withLock({ $0 }) == 0 && coordinator.isExecuting { try await Task.sleep(for: .milliseconds(50)) }
+        done.raise()
+        let coordinatorCPU = try coordinator.join()
         let all = latencies.withLock { $0 }.sorted()
         let p99 = all.isEmpty ? 0 : all[min(all.count - 1, Int(Double(all.count) * 0.99))]
         print(String(format: "  %2d claimers: %d chunks in %.2f s = %.0f claims+commits/s; one claim+commit median %.2f ms, p99 %.2f ms; coordinator loop %.3f ms CPU per chunk",
-                     count, all.count, seconds, Double(all.count) / seconds, median(all), p99, coordinatorCPU.withLock { $0 } * 1000 / Double(max(all.count, 1))))
+                     count, all.count, seconds, Double(all.count) / seconds, median(all), p99, coordinatorCPU * 1000 / Double(max(all.count, 1))))
       }
     }
   }

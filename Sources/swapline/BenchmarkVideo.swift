@@ -5,86 +5,6 @@ import Swapping
 import Imaging
 import Media
 
-/// What one benchmarked video run measured (written by `swap --benchmark-report`).
-struct VideoRunReport: Codable {
-  struct Model: Codable {
-    var runs: Int
-    /// Time the pipeline spent in the model's runs (concurrently with other stages).
-    var pipelineSeconds: Double
-    /// The same runs re-timed one after another with nothing else running.
-    var aloneSeconds: Double
-  }
-  var frames: Int
-  var width: Int
-  var height: Int
-  /// From the first chunk claimed to the output published (models already loaded).
-  var videoSeconds: Double
-  var loadSeconds: Double
-  var intraOpThreads: Int
-  /// The thread plan chosen from the measured stage costs (as `--profile` prints it).
-  var placement: String?
-  var stages: [String: Double]
-  var models: [String: Model]
-  /// Zoo landmarker (2dfan4, peppa_wutz) runs: on detection frames only, carried between.
-  var landmarkerRuns: Int?
-  var floorSeconds: Double { models.values.reduce(0) { $0 + $1.aloneSeconds } }
-  /// VmHWM of the swapline process (ffmpeg children not included).
-  var peakResidentBytes: Int
-}
-
-extension Swap {
-  /// The inference floor: every model run the pipeline performed, re-run alone in order on the
-  /// same frames (decoded again, untimed) with the same thread settings, timing only the model.
-  /// A zoo swapper's runs are re-run the same way (same frames, landmarks and source input,
-  /// masks included), timing only the swapper model: its solo time, with every core.
-  func inferenceFloor(log: ModelRunLog, info: MediaInfo, detector: FaceDetector, predictor: ShapePredictor?, neural: NeuralPlan?,
-                      range: Range<Int>) throws -> [String: (runs: Int, seconds: Double)] {
-    let detections = Set(log.detections)
-    let predictions = Dictionary(grouping: log.predictions, by: \.frame)
-    let swaps = Dictionary(grouping: log.swaps, by: \.frame)
-    var detect = (runs: 0, seconds: 0.0), landmarks = (runs: 0, seconds: 0.0), swapper = (runs: 0, seconds: 0.0)
-    let reader = try FrameReader(path: target, info: info, start: range.lowerBound, count: range.count)
-    var index = range.lowerBound
-    while let frame = try reader.next() {
-      defer { index += 1 }
-      let rgb = frame.converted(toChannels: 3)
-      if detections.contains(index) {
-        var timings = DetectionTimings()
-        _ = try detector.detect(rgb, timings: &timings)
-        detect.runs += 1
-        detect.seconds += timings.inference
-      }
-      for prediction in predictions[index] ?? [] {
-        let started = ContinuousClock.now
-        _ = predictor?.predict(in: rgb, box: prediction.box)
-        landmarks.runs += 1
-        landmarks.seconds += (ContinuousClock.now - started).milliseconds / 1000
-      }
-      for swap in swaps[index] ?? [] {
-        guard let neural else { break }
-        let before = neural.swapper.session.runs
-        _ = try neural.swapper.swap(frame: rgb, landmarks: swap.landmarks, source: swap.source, pixelBoost: neural.boost,
-                                    masks: neural.masks, landmarks68: swap.landmarks68)
-        let after = neural.swapper.session.runs
-        swapper.runs += after.count - before.count
-        swapper.seconds += after.seconds - before.seconds
-      }
-    }
-    var floor = ["face_detector": detect, "shape_predictor_68": landmarks]
-    if neural != nil { floor["face_swapper"] = swapper }
-    return floor
-  }
-}
-
-/// Peak resident set of this process (VmHWM), in bytes.
-func peakResidentBytes() -> Int {
-  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-    let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-  else { return 0 }
-  return kilobytes * 1024
-}
-
 /// `swapline benchmark video`: the swap command on generated clips, reporting fps, stage times,
 /// the inference floor and floor / wall time, and peak RSS per clip length.
 struct VideoBenchmark: AsyncParsableCommand {
@@ -137,7 +57,7 @@ struct VideoBenchmark: AsyncParsableCommand {
       let folder = workFolder ?? NSTemporaryDirectory() + "swapline-bench-\(getpid())"
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
       defer { if workFolder == nil { try? FileManager.default.removeItem(atPath: folder) } }
-      var reports: [(Int, VideoRunReport, Double)] = []
+      var reports: [(Int, RunReport, Double)] = []
       for seconds in lengths {
         let clip = folder + "/clip-\(seconds)s.mp4"
         let side = height * 3 / 4
@@ -153,7 +73,7 @@ struct VideoBenchmark: AsyncParsableCommand {
           let process = Process()
           process.executableURL = swaplineExecutable
           process.arguments = ["swap", "-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s-\(run).mp4", "--log-level", "warn",
-                               "--jobs-dir", folder + "/jobs", "--benchmark-report", report, "--face-swapper-model", swapperModel]
+                               "--jobs-dir", folder + "/jobs", "--run-report", report, "--face-swapper-model", swapperModel]
             + (modelsDirectory.map { ["--models-dir", $0] } ?? []) + extra
           process.standardOutput = FileHandle.nullDevice
           let started = ContinuousClock.now
@@ -161,7 +81,7 @@ struct VideoBenchmark: AsyncParsableCommand {
           process.waitUntilExit()
           let total = (ContinuousClock.now - started).milliseconds / 1000
           guard process.terminationStatus == 0 else { throw CLIError.failure("swap on the \(seconds) s clip exited with \(process.terminationStatus)") }
-          let decoded = try JSONDecoder().decode(VideoRunReport.self, from: Data(contentsOf: URL(fileURLWithPath: report)))
+          let decoded = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: URL(fileURLWithPath: report)))
           reports.append((seconds, decoded, total))
         }
       }

@@ -57,18 +57,3 @@ func runSwapline(_ arguments: [String], in directory: String? = nil) throws {
   process.waitUntilExit()
   if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
 }
-
-/// mkdir -p with the system's reason on failure ("Permission denied", "Not a directory", ...).
-func createFolder(_ path: String) throws {
-  var built = path.hasPrefix("/") ? "" : FileManager.default.currentDirectoryPath
-  for component in path.split(separator: "/") {
-    built += "/" + component
-    if mkdir(built, 0o755) != 0 && errno != EEXIST {
-      throw CLIError.badInput("cannot create the folder \(built): \(String(cString: strerror(errno)))")
-    }
-  }
-  var isDirectory: ObjCBool = false
-  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-    throw CLIError.badInput("cannot create the folder \(path): a file of that name is in the way")
-  }
-}

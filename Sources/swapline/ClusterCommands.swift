@@ -36,13 +36,6 @@ struct ClusterArguments: ParsableArguments {
     guard pollInterval > 0 else { throw ValidationError("--poll-interval must be more than 0 seconds") }
   }
 
-  /// A service outlives a database outage longer than one connection's reconnect attempts: it
-  /// says so and tries again a poll later, rather than exiting with its work unfinished.
-  func outlast(_ failure: PostgresConnection.Failure, log: EventLog) async throws {
-    log("waiting for the database (still unreachable)", ["reason": failure.description])
-    try await Task.sleep(for: .seconds(max(pollInterval, 1)))
-  }
-
   /// Long-running services wait for the database (a node may start before it), saying so.
   func open(log: EventLog) throws -> (store: PostgresChunkStore, engine: JobEngine) {
     try createFolder(storage)
@@ -52,6 +45,13 @@ struct ClusterArguments: ParsableArguments {
       }
       return (store, JobEngine(store: store, directory: storage))
     } catch {
+      throw CLIError.failure("cannot open the cluster store: \(error)")
+    }
+  }
+
+  /// An interactive submission: one attempt, so an unreachable server is said at once.
+  static func openForSubmission(database: String, storage: String, leaseSeconds: Double) throws -> JobEngine {
+    do { return JobEngine(store: try PostgresChunkStore(url: database, connectAttempts: 1), directory: storage, leaseSeconds: leaseSeconds) } catch {
       throw CLIError.failure("cannot open the cluster store: \(error)")
     }
   }
@@ -111,53 +111,55 @@ struct Worker: AsyncParsableCommand {
       try checkProviders(runtime: runtime, log: log)
       let (store, _) = try cluster.open(log: log)
       let registry = MetricsRegistry()
-      Self.describe(registry)
+      registry.describe(ClusterMetrics.worker)
+      let labels = ["worker": JobEngine.workerName]
+      registry.set(ClusterMetrics.workerFrames, 0, labels: labels)
       let metrics = try cluster.startMetrics(registry, log: log)
       defer { _ = metrics }
-      try store.listen()
-      let stop = StopSignal.install()
-      // Fault injection for tests (a chunk containing this frame fails as if corrupt).
-      let corruptFrame = ProcessInfo.processInfo.environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) }
-      var refused = Set<Int64>()
-      let run = ClusterJobRun(store: store, storage: cluster.storage, leaseSeconds: leaseSeconds, runtime: runtime, execution: execution.options,
-                              threads: threads, threadOverride: execution.threadCountOption, corruptFrame: corruptFrame, stop: stop,
-                              registry: registry, log: log)
+      let stop = StopSignal.installed()
+      stop.whenRaised { store.connection.interruptWaits() }
+      var settings = RunSettings()
+      settings.leaseSeconds = leaseSeconds
+      settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
+      settings.version = Swapline.configuration.version
+      let worker = ClusterWorker(store: store, storage: cluster.storage, settings: settings, execution: try execution.settings,
+                                 pollInterval: cluster.pollInterval, once: once)
       log("started", ["pid": String(getpid())])
-      while !stop.raised {
-        do {
-          guard let jobID = try store.claimableJob(excluding: refused) else {
-            if once { break }
-            _ = store.connection.waitForNotification(timeout: cluster.pollInterval)
-            continue
+      try onDedicatedThread {
+        try worker.run(runtime: runtime, analysisOnCallerThread: threads.analysisOnCallerThread, stop: stop) { event in
+          switch event {
+          case .log(let message, let fields): log(message, fields)
+          case .run(let job, let event, let pool): Self.record(event, job: job, pool: pool, registry: registry, labels: labels, log: log)
+          case .leasesExpired, .jobFinished: break
           }
-          guard let job = try store.job(jobID), let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)),
-            let directory = spec.command?.directory, let stored = spec.configuration
-          else {
-            refused.insert(jobID)
-            log("job has no stored configuration (submitted by an older swapline: submit it again); skipped", ["job": String(jobID)])
-            continue
-          }
-          log("working on job", ["job": String(jobID)])
-          let outcome: ClusterJobRun.Outcome
-          do {
-            let configuration = try SwapConfiguration.decode(json: Data(stored.utf8))
-            outcome = try onDedicatedThread { try run.render(job: job, spec: spec, stored: configuration, directory: directory) }
-          } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
-            throw failure
-          } catch {
-            log("job run ended with an error", ["job": String(jobID), "error": "\(error)"])
-            _ = stop.wait(seconds: cluster.pollInterval)
-            continue
-          }
-          if outcome == .refused {
-            refused.insert(jobID)
-            log("refused job: model files or inputs differ from the submitted job's", ["job": String(jobID)])
-          }
-        } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
-          try await cluster.outlast(failure, log: log)
         }
       }
       log("stopped")
+    }
+  }
+
+  /// A chunk's outcome into the worker's metrics (and its failures into the log).
+  static func record(_ event: RunEvent, job: Int64, pool: InferencePool?, registry: MetricsRegistry, labels: [String: String], log: EventLog) {
+    func attempt(_ outcome: String) { registry.increment(ClusterMetrics.workerAttempts, labels: labels.merging(["outcome": outcome]) { $1 }) }
+    switch event {
+    case .chunkRendered(let chunk):
+      attempt(chunk.committed ? "ok" : "fenced")
+      guard chunk.committed else { return registry.increment(ClusterMetrics.workerStaleCommits, labels: labels) }
+      registry.increment(ClusterMetrics.workerFrames, by: Double(chunk.frames), labels: labels)
+      registry.set(ClusterMetrics.workerFPS, Double(chunk.frames) / max(chunk.seconds, 1e-6), labels: labels)
+      registry.observe(ClusterMetrics.workerChunkSeconds, chunk.seconds, labels: labels)
+      registry.observe(ClusterMetrics.workerQueueWait, chunk.queuedSeconds, labels: labels)
+      if let pool {
+        registry.set(ClusterMetrics.workerPoolResidentBytes, Double(pool.counters.residentBytes), labels: labels)
+        registry.set(ClusterMetrics.workerPoolEvictions, Double(pool.counters.evictions), labels: labels)
+      }
+    case .chunkFailed(let reason, let leaseLost):
+      attempt(leaseLost ? "lease_lost" : "error")
+      log(leaseLost ? reason : "chunk failed", leaseLost ? ["job": String(job)] : ["job": String(job), "error": reason])
+    case .message(let level, let text) where level == .warning:
+      log("warning: " + text, ["job": String(job)])
+    case .message, .jobStarted, .frameRendered:
+      break
     }
   }
 
@@ -174,11 +176,6 @@ struct Worker: AsyncParsableCommand {
       log("warning: \(provider.rawValue) unavailable, falling back to the next provider", ["provider": provider.rawValue, "reason": failure])
     }
     log("warning: no requested execution provider attaches; this worker renders on cpu")
-  }
-
-  static func describe(_ registry: MetricsRegistry) {
-    registry.describe(ClusterMetrics.worker)
-    registry.set(ClusterMetrics.workerFrames, 0, labels: ["worker": JobEngine.workerName])
   }
 
 }
@@ -204,7 +201,7 @@ struct Coordinator: AsyncParsableCommand {
   func run() async throws {
     try await reportingErrors {
       let log = EventLog(json: logJSON, role: "coordinator")
-      let (store, engine) = try cluster.open(log: log)
+      let (store, _) = try cluster.open(log: log)
       let registry = MetricsRegistry()
       registry.describe(ClusterMetrics.coordinator)
       registry.increment(ClusterMetrics.attempts, by: 0, labels: ["outcome": "lease_expired"])
@@ -222,48 +219,24 @@ struct Coordinator: AsyncParsableCommand {
                        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6)
       }
       defer { _ = metrics }
-      let stop = StopSignal.install()
+      let stop = StopSignal.installed()
+      stop.whenRaised { store.connection.interruptWaits() }
       log("started", ["pid": String(getpid())])
-      while !stop.raised {
-        do {
-          let reaped = try store.reapExpiredLeases()
-          if reaped > 0 {
-            log("expired leases returned", ["chunks": String(reaped)])
-            registry.increment(ClusterMetrics.attempts, by: Double(reaped), labels: ["outcome": "lease_expired"])
+      let coordinator = ClusterCoordinator(store: store, storage: cluster.storage, pollInterval: cluster.pollInterval, once: once)
+      try onDedicatedThread {
+        try coordinator.run(stop: stop) { event in
+          switch event {
+          case .log(let message, let fields):
+            log(message, fields)
+          case .leasesExpired(let count):
+            log("expired leases returned", ["chunks": String(count)])
+            registry.increment(ClusterMetrics.attempts, by: Double(count), labels: ["outcome": "lease_expired"])
+          case .jobFinished(_, let published, let joinSeconds):
+            if let joinSeconds { registry.observe(ClusterMetrics.joinSeconds, joinSeconds) }
+            registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": published ? "done" : "failed"])
+          case .run:
+            break
           }
-          let running = try store.jobs().filter { $0.state == .running }
-          for job in running {
-            switch try engine.completion(job: job.id) {
-            case .waiting:
-              continue
-            case .failed(let reason):
-              try store.setJobState(job.id, .failed, error: reason)
-              registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "failed"])
-              log("job failed", ["job": String(job.id), "error": reason])
-            case .complete:
-              do {
-                let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
-                let info = try MediaProbe.probe(spec.target)
-                let started = ContinuousClock.now
-                guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { continue }
-                registry.observe(ClusterMetrics.joinSeconds, (ContinuousClock.now - started).milliseconds / 1000)
-                registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": "done"])
-                log("job done", ["job": String(job.id), "output": spec.output])
-              } catch let reopened as SegmentsReopened {
-                // Workers render those chunks again; the job stays running.
-                log("segments failed verification; chunks back to pending", ["job": String(job.id), "error": "\(reopened)"])
-              } catch is JobStopped {
-                continue
-              } catch {
-                try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
-                log("job failed at the join", ["job": String(job.id), "error": "\(error)"])
-              }
-            }
-          }
-          if once && running.isEmpty { break }
-          _ = stop.wait(seconds: cluster.pollInterval)
-        } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
-          try await cluster.outlast(failure, log: log)
         }
       }
       log("stopped")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Media
 import OnnxRuntime
+import Swapping
 
 extension ExecutionProviderKind: ExpressibleByArgument {}
 extension VideoMemoryStrategy: ExpressibleByArgument {}
@@ -58,6 +59,28 @@ struct ExecutionArguments: ParsableArguments {
       tensorrt: TensorRTProviderOptions(fp16: !tensorrtFP32, cacheDirectory: tensorrtCacheDirectory))
   }
 
+  /// The configuration's execution group from these options.
+  var settings: SwapConfiguration.ExecutionSettings {
+    get throws {
+      var settings = SwapConfiguration.ExecutionSettings()
+      settings.providers = providers
+      settings.deviceIDs = deviceIDs
+      settings.threadCount = threadCountOption
+      settings.strict = strict
+      settings.cudaMemoryLimitMiB = cudaMemoryLimitMiB
+      guard let search = CUDAProviderOptions.ConvAlgoSearch(rawValue: cudaConvAlgoSearch) else {
+        throw ValidationError("--cuda-conv-algo-search must be EXHAUSTIVE, HEURISTIC or DEFAULT")
+      }
+      guard let arena = CUDAProviderOptions.ArenaExtendStrategy(rawValue: cudaArenaStrategy) else {
+        throw ValidationError("--cuda-arena-extend-strategy must be kNextPowerOfTwo or kSameAsRequested")
+      }
+      (settings.cudaConvAlgoSearch, settings.cudaArenaExtendStrategy) = (search, arena)
+      settings.tensorrtFP16 = !tensorrtFP32
+      settings.tensorrtCacheDirectory = tensorrtCacheDirectory
+      return settings
+    }
+  }
+
   func makeRuntime(defaultThreads: Int? = nil) throws -> OrtRuntime {
     do {
       return try OrtRuntime(threading: ThreadingOptions(intraOpThreads: threadCountOption ?? defaultThreads ?? threadCount))
@@ -100,16 +123,6 @@ struct MemoryArguments: ParsableArguments {
     let budgetBytes = budget.flatMap(Self.parseBytes)
       ?? InferencePoolConfiguration.defaultBudget(deviceMemory: execution.providers.first == .cpu ? nil : GPUInfo.totalMemory())
     return InferencePoolConfiguration(budgetBytes: budgetBytes, strategy: strategy, execution: execution)
-  }
-}
-
-/// Device memory from nvidia-smi when present; nil on machines without an NVIDIA driver.
-enum GPUInfo {
-  static func totalMemory(deviceID: Int = 0) -> UInt64? {
-    guard let output = try? runTool("nvidia-smi", ["--query-gpu=memory.total", "--format=csv,noheader,nounits", "-i", String(deviceID)]),
-      let mib = UInt64(output.trimmingCharacters(in: .whitespacesAndNewlines))
-    else { return nil }
-    return mib << 20
   }
 }
 

@@ -14,7 +14,7 @@ struct JobsCommand: AsyncParsableCommand {
       its jobs folder (by default .swapline-jobs next to the output). Running the same swap command \
       again resumes an unfinished job; `jobs resume ID` does the same from the stored command.
       """,
-    subcommands: [Submit.self, List.self, Show.self, Retry.self, Cancel.self, Resume.self])
+    subcommands: [Submit.self, List.self, Show.self, Retry.self, Cancel.self, Resume.self, Work.self])
 
   struct StoreArguments: ParsableArguments {
     @Option(name: .customLong("jobs-dir"), help: "Folder holding jobs.sqlite (the embedded store).")
@@ -223,9 +223,14 @@ struct JobsCommand: AsyncParsableCommand {
   }
 
   struct Resume: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run an unfinished job's swap command again (in its folder), resuming it.")
+    static let configuration = CommandConfiguration(
+      abstract: "Run an unfinished job again from its stored configuration, resuming it (as the same swap command would).")
     @OptionGroup var store: StoreArguments
     @Argument(help: "Job id.") var id: Int64
+    @Option(name: .customLong("workers"), help: "Worker processes on this machine claiming chunks of the job.")
+    var workers: Int = 1
+    @Option(name: .customLong("log-level"), help: "error, warn, info (progress, default) or debug.")
+    var logLevel: LogLevel = .info
 
     func run() async throws {
       try await reportingErrors {
@@ -235,25 +240,95 @@ struct JobsCommand: AsyncParsableCommand {
         guard store.database == nil else {
           throw CLIError.badInput("cluster jobs are run by workers: `swapline jobs retry \(id) --database URL` revives a failed or cancelled one")
         }
-        guard let (arguments, directory) = job.storedCommand else { throw CLIError.badInput("job \(id) does not record its command") }
+        let (configuration, _, directory): (SwapConfiguration, VideoJobSpec, String)
+        do { (configuration, _, directory) = try StoredJobWorker.configuration(of: job) } catch StoredJobWorker.Refusal.noConfiguration {
+          throw CLIError.badInput("job \(id) was made by an older swapline, which did not store its configuration: run its swap command again (that resumes it)")
+        }
         if job.state == .cancelled || job.state == .failed { _ = try jobs.store.retry(job: id) }
-        let absoluteJobs = jobs.directory.hasPrefix("/") ? jobs.directory : FileManager.default.currentDirectoryPath + "/" + jobs.directory
-        try runSwapline(arguments + ["--jobs-dir", absoluteJobs], in: directory)
+        var settings = RunSettings()
+        settings.workers = workers
+        settings.jobsDirectory = jobs.directory
+        settings.workingDirectory = directory
+        settings.version = Swapline.configuration.version
+        settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
+        settings.commandLine = ["swap"] + configuration.commandLineArguments(includingExecution: false)
+        let printer = RunEventPrinter(level: logLevel)
+        let run = SwapRun(configuration: configuration, settings: settings, events: printer.callAsFunction)
+        let stop = StopSignal.installed()
+        let outcome: SwapRun.Outcome
+        do {
+          defer { printer.finish() }
+          outcome = try onDedicatedThread {
+            try run.run(stop: stop) { job, jobs in
+              try (1..<max(workers, 1)).map { _ in
+                try HelperProcess.start(["jobs", "work", String(job), "--jobs-dir", jobs.directory, "--workers", String(workers)])
+              }
+            }
+          }
+        } catch let error as VideoRunError {
+          if case .interrupted = error { throw CLIError(message: error.description, exitCode: 130) }
+          throw CLIError.failure(error.description)
+        }
+        if case .video(let video) = outcome.kind {
+          print("\(configuration.paths.output): \(video.frames.count) frames (job \(video.job), \(video.chunkCount) chunks, \(video.renderedHere) rendered by this process)")
+        }
       }
     }
   }
-}
 
-extension JobRecord {
-  /// The swap command that made the job (arguments after the executable, minus the ones that only
-  /// change how it runs) and the folder it ran in.
-  var storedCommand: (arguments: [String], directory: String)? {
-    guard let spec = try? JSONDecoder().decode(VideoJobSpec.self, from: Data(self.spec.utf8)) else { return nil }
-    if let command = spec.command { return (command.arguments, command.directory) }
-    // Stores written before the command had a field of its own.
-    guard let argumentsText = spec.options["arguments"], let directory = spec.options["directory"],
-      let arguments = try? JSONDecoder().decode([String].self, from: Data(argumentsText.utf8))
-    else { return nil }
-    return (arguments, directory)
+  /// `jobs work ID`: one more process rendering an embedded job's chunks.
+  struct Work: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Render chunks of a running job in this store, from its stored configuration, until none is left to claim.",
+      discussion: """
+        What `swap --workers N` starts N - 1 of; also usable by hand to add a process to a long run. It \
+        renders and commits chunks like the run that created the job, which joins the output. It stops \
+        on SIGINT or SIGTERM (the chunk in flight goes back to pending) and, when its standard input is \
+        a pipe, when that pipe closes (its parent went away).
+        """)
+    @OptionGroup var store: StoreArguments
+    @Argument(help: "Job id.") var id: Int64
+    @Option(name: .customLong("workers"), help: "Processes rendering on this machine, this one included: the cores are divided by it.")
+    var workers: Int = 1
+    @Option(name: .customLong("lease-seconds"), help: "Chunk lease duration (renewed every third of it).")
+    var leaseSeconds: Double = 30
+    @Flag(name: .customLong("no-thread-pinning"), help: "On CPU: do not pin inference and helper threads to cores.")
+    var noThreadPinning = false
+    @Option(name: .customLong("log-level"), help: "error, warn (default), info or debug.")
+    var logLevel: LogLevel = .warn
+
+    func validate() throws {
+      guard (1...64).contains(workers) else { throw ValidationError("--workers takes 1 to 64") }
+      guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
+    }
+
+    func run() async throws {
+      try await reportingErrors {
+        guard store.database == nil else { throw CLIError.badInput("cluster jobs are rendered by `swapline worker`") }
+        let jobs = try store.open()
+        let job = try JobsCommand.job(id, in: jobs)
+        guard job.state == .running else { throw CLIError.badInput("job \(id) is \(job.state.rawValue), not running") }
+        let (configuration, _, _) = try StoredJobWorker.configuration(of: job)
+        var settings = RunSettings()
+        settings.workers = workers
+        settings.leaseSeconds = leaseSeconds
+        settings.threadPinning = !noThreadPinning
+        settings.version = Swapline.configuration.version
+        settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
+        let threads = settings.threads(configuration.execution, video: true)
+        let runtime = try configuration.execution.makeRuntime(threads: threads.pool, locator: settings.ortLocator)
+        let worker = StoredJobWorker(jobs: jobs, settings: settings, execution: nil, modelsByContent: false, runtime: runtime,
+                                     analysisOnCallerThread: threads.analysisOnCallerThread)
+        var isPipe = stat()
+        let stdinIsPipe = fstat(STDIN_FILENO, &isPipe) == 0 && (isPipe.st_mode & S_IFMT) == S_IFIFO
+        let stop = StopSignal.installed(stdinEnds: stdinIsPipe)
+        let printer = RunEventPrinter(level: logLevel)
+        do {
+          try onDedicatedThread { _ = try worker.render(job: job, stop: stop, events: printer.callAsFunction) }
+        } catch let refusal as StoredJobWorker.Refusal {
+          throw CLIError.failure("job \(id): \(refusal)")
+        }
+      }
+    }
   }
 }

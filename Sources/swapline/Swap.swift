@@ -147,12 +147,9 @@ struct Swap: AsyncParsableCommand {
   @Option(name: .customLong("lease-seconds"), parsing: .unconditional, help: "Video: how long a chunk's lease lasts without renewal (renewed every third of it).")
   var leaseSeconds: Double = 30
 
-  @Flag(name: .customLong("worker-only"), help: .hidden)
-  var workerOnly = false
-
-  /// Written by `swapline benchmark video`'s runs: timings, inference floor, peak RSS.
-  @Option(name: .customLong("benchmark-report"), help: .hidden)
-  var benchmarkReport: String?
+  @Option(name: .customLong("run-report"),
+          help: "Video: write a JSON report of the run to this file: stage times, each model's runs timed in the pipeline and re-timed alone (the inference floor), peak memory (what `swapline benchmark video` reads).")
+  var runReport: String?
 
   @Option(name: .customLong("face-detector-interval"), parsing: .unconditional,
           help: "Video: run the detector on every k-th frame and track faces in between (1 = every frame).")
@@ -198,182 +195,73 @@ struct Swap: AsyncParsableCommand {
     }
   }
 
-  static let videoExtensions: Set<String> = ["mp4", "mkv", "mov", "webm"]
-
-  /// One line for `--profile`: which stage sets the pace and what it gets.
-  static func describe(_ plan: ThreadPlan, costs: StageCosts?) -> String {
-    let measured = costs.map { String(format: " (a frame: analysis %.3f s, render %.3f s)", $0.analysis, $0.render) } ?? ""
-    let analysis = plan.analysisOnCallerThread ? "analysis models on their own thread" : "analysis models on the pool"
-    let pinned = plan.analysisCPUs.map { ", analysis pinned to CPU " + $0.map(String.init).joined(separator: ",") } ?? ""
-    return "\(plan.bottleneck.rawValue)-bound\(measured); global pool \(plan.intraOpThreads) threads, \(analysis)\(pinned); "
-      + (plan.render == plan.helpers ? "render, decode and ffmpeg lowered" : "render at normal priority, decode and ffmpeg lowered")
-  }
-
-  /// Refuses, before any work, an OUTPUT that is a directory or that is one of the inputs.
-  func checkOutputIsSafe(isVideo: Bool) throws {
-    var outputStatus = stat()
-    guard stat(output, &outputStatus) == 0 else { return }
-    if (outputStatus.st_mode & S_IFMT) == S_IFDIR {
-      throw CLIError.badInput("cannot write '\(output)': it is a directory (nothing was changed)")
-    }
-    for (role, path) in [("target", target)] + sources.map({ ("source", $0) }) {
-      var status = stat()
-      if stat(path, &status) == 0, status.st_dev == outputStatus.st_dev, status.st_ino == outputStatus.st_ino {
-        throw CLIError.badInput("OUTPUT '\(output)' is the \(role) '\(path)': choose another output name, the \(role) would be overwritten")
-      }
-    }
+  /// How and where this run works (not part of the job's identity).
+  var runSettings: RunSettings {
+    var settings = RunSettings()
+    settings.workers = workers
+    settings.jobsDirectory = jobsDirectory
+    settings.restart = restart
+    settings.leaseSeconds = leaseSeconds
+    settings.threadPinning = !noThreadPinning
+    settings.recordReport = runReport != nil
+    settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
+    settings.version = Swapline.configuration.version
+    return settings
   }
 
   func run() async throws {
     try await reportingErrors {
-      let timer = StageTimer()
-      func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T { try timer.measure(stage, body) }
-      let outputExtension = (output as NSString).pathExtension.lowercased()
-      let isVideo = Self.videoExtensions.contains(outputExtension)
-      guard isVideo || ImageFormat(pathExtension: outputExtension) != nil else {
-        throw CLIError.badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .webp, or .mp4, .mkv, .mov, .webm for video)")
-      }
-      // Pre-check the output folder so a long run cannot fail at its very end.
-      let outputFolder = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
-      guard FileManager.default.isWritableFile(atPath: outputFolder) else {
-        throw CLIError.badInput("cannot write '\(output)': folder '\(outputFolder)' does not exist or is not writable")
-      }
-      try checkOutputIsSafe(isVideo: isVideo)
-      if swapperModel == "classic" && processors.contains("face_swapper") {
-        if sources.count > 1 {
-          printError("swapline: warning: the classic swapper uses one source face (the first image with a face); \(sources.count - 1) more source image(s) only serve as fallbacks")
-        }
-        let neuralOnly = Set(maskTypes).subtracting(["box"])
-        if !neuralOnly.isEmpty {
-          printError("swapline: warning: --face-mask-types \(neuralOnly.sorted().joined(separator: " ")) apply to neural swappers; the classic swapper blends with its own mask")
-        }
-      }
-      let sourceImages = try timed("decode") { try sources.map { try readInputImage($0).converted(toChannels: 3) } }
-      let targetImage: Image?
-      let video: MediaInfo?
-      if isVideo {
-        do { video = try MediaProbe.probe(target) } catch { throw CLIError.badInput("\(error)") }
-        if let info = video, let declared = info.declaredFrameCount, declared > info.frameCount, !workerOnly {
-          printError("swapline: warning: \(target) declares \(declared) frames but only \(info.frameCount) can be decoded (a truncated file?); only those are processed")
-        }
-        targetImage = nil
-      } else {
-        video = nil
-        do {
-          targetImage = try timed("decode") { try readInputImage(target) }
-        } catch {
-          // A video given with an image OUTPUT: say so instead of "cannot read image".
-          if (try? MediaProbe.probe(target)) != nil {
-            throw CLIError.badInput("the target '\(target)' is a video: give OUTPUT a video extension (.mp4, .mkv, .mov or .webm)")
-          }
-          throw error
-        }
-      }
-      // Other local workers load their models while this process loads its own.
-      let children = isVideo && !workerOnly && database == nil ? try (1..<max(workers, 1)).map { _ in try spawnWorker() } : []
-      defer { for child in children where child.process.isRunning { child.process.terminate() } }
-      let store = models.store
-      let threads = runtimeThreads
-      let runtime = try execution.makeRuntime(defaultThreads: threads.pool)
-      // The first chunk's decoder starts now, so ffmpeg's start-up overlaps model loading.
-      let warmReader: FrameReader? = video.flatMap { info in
-        let start = trimFrameStart ?? 0, end = min(trimFrameEnd ?? info.frameCount, info.frameCount)
-        guard !workerOnly, database == nil, start >= 0, end > start else { return nil }
-        return try? FrameReader(path: target, info: info, start: start, count: min(chunkSize, end - start),
-                                placement: threadPlan(costs: nil).helpers)
-      }
-      var poolConfiguration = memory.configuration(execution: execution.options)
-      if threads.analysisOnCallerThread { poolConfiguration.callerThreadOwners = SwapEngine.analysisOwners }
-      let pool = InferencePool(runtime: runtime, configuration: poolConfiguration)
       let configuration = try makeConfiguration()
-      let engine = SwapEngine(configuration: configuration, store: store, pool: pool, timer: timer) { printError("swapline: warning: " + $0) }
-      var warnedProviders = Set<ExecutionProviderKind>()
-      /// A requested provider that could not attach is said once, whichever model found out.
-      func warnAboutFallbacks() {
-        for session in pool.residentSessions {
-          for fallback in session.fallbacks where warnedProviders.insert(fallback.provider).inserted {
-            printError("swapline: warning: \(fallback.provider.rawValue) unavailable, running on \(session.provider.rawValue): \(fallback.failure ?? "")")
-          }
-        }
+      var settings = runSettings
+      settings.commandLine = ["swap"] + configuration.commandLineArguments(includingExecution: false)
+      let printer = RunEventPrinter(level: logLevel)
+      let run = SwapRun(configuration: configuration, settings: settings, events: printer.callAsFunction)
+      if let database, let storage {
+        // Cluster mode: the job is submitted; workers render it and the coordinator writes OUTPUT.
+        let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: storage, leaseSeconds: leaseSeconds))
+        print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
+        return
       }
-      let swapping = engine.swapping
-      let processor = try engine.makeProcessor(sourceImages: sourceImages, tracking: video != nil,
-                                               runLog: benchmarkReport != nil ? ModelRunLog() : nil)
-      let neural = processor.neural
-      let faceDetector = processor.detector
-
-      warnAboutFallbacks()
-      var placement: String?
-      /// FaceFusion's --video-memory-strategy once the frames are processed (before the join or
-      /// the image encode): each processor's stage finishes in turn; strict frees every model,
-      /// moderate the processors' own (the face analysis models stay), tolerant none.
-      func processingFinished() {
-        let released = processors.flatMap { pool.stageFinished(owner: $0) }
-        guard !released.isEmpty else { return }
-        let names = released.map { (($0.modelPath as NSString).lastPathComponent as NSString).deletingPathExtension }.sorted()
-        log(.debug, "--video-memory-strategy \(memory.strategy.rawValue): released \(released.count) model session\(released.count == 1 ? "" : "s") "
-          + "(\(names.joined(separator: ", ")))")
+      let stop = StopSignal.installed()
+      let outcome: SwapRun.Outcome
+      do {
+        defer { printer.finish() }
+        outcome = try onDedicatedThread { try run.run(stop: stop, launchHelpers: launchHelpers) }
+      } catch let error as VideoRunError {
+        if case .interrupted = error { throw CLIError(message: error.description, exitCode: 130) }
+        throw CLIError.failure(error.description)
       }
-      let label = engine.label(version: Swapline.configuration.version)
-      if let video {
-        let modelFiles = try engine.modelFiles()
-        // Cluster submission renders nothing here: no need to weigh the stages.
-        let costs = database != nil && !workerOnly ? nil : try timed("load models") { try processor.measureCosts(width: video.width, height: video.height) }
-        let plan = threadPlan(costs: costs)
-        placement = Self.describe(plan, costs: costs)
-        let loadSeconds = timer.seconds("load models")
-        let run = try swapVideo(video, label: label, processor: processor, modelFiles: modelFiles, children: children,
-                                plan: plan, warmReader: warmReader, timer: timer, processingFinished: processingFinished)
-        if !workerOnly && database == nil && processor.needsFaces && run.seconds > 0 && processor.framesWithFaces.load(ordering: .relaxed) == 0 {
-          printError("swapline: warning: no face in the frames this run rendered of \(target); they are unchanged")
+      switch outcome.kind {
+      case .image(let faces):
+        print("\(output): \(outcome.swapped ? "swapped" : "processed") \(faces) face\(faces == 1 ? "" : "s")")
+      case .video(let video):
+        if video.writtenElsewhere { printError("swapline: \(output) was written by another run of job \(video.job)") }
+        print("\(output): \(video.frames.count) frames (job \(video.job), \(video.chunkCount) chunks, \(video.renderedHere) rendered by this process)")
+      }
+      if let runReport, let report = outcome.report {
+        do { try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: runReport)) } catch {
+          throw CLIError.failure("cannot write --run-report \(runReport): \(error)")
         }
-        if let benchmarkReport, let log = processor.runLog {
-          let pipelineDetect = pool.residentSessions.filter { $0.modelPath == faceDetector.backends.first?.session.modelPath }
-            .reduce(0.0) { $0 + $1.runs.seconds }
-          // The "landmark" stage is dlib's 68 points, plus a zoo landmarker's runs where one is used.
-          let landmarkerSeconds = neural?.landmarker?.session.runs.seconds ?? 0
-          let pipelineLandmarks = processor.predictor == nil ? 0
-            : max(0, timer.seconds("landmark") - landmarkerSeconds)
-          let pipelineSwapper = neural?.swapper.session.runs.seconds ?? 0
-          let peak = peakResidentBytes()
-          let floor = try inferenceFloor(log: log, info: video, detector: faceDetector, predictor: processor.predictor, neural: neural,
-                                         range: run.range)
-          var models: [String: VideoRunReport.Model] = [
-            "face_detector": .init(runs: floor["face_detector"]!.runs, pipelineSeconds: pipelineDetect, aloneSeconds: floor["face_detector"]!.seconds),
-            "shape_predictor_68": .init(runs: floor["shape_predictor_68"]!.runs, pipelineSeconds: pipelineLandmarks,
-                                        aloneSeconds: floor["shape_predictor_68"]!.seconds)]
-          if let solo = floor["face_swapper"] {
-            models["face_swapper"] = .init(runs: solo.runs, pipelineSeconds: pipelineSwapper, aloneSeconds: solo.seconds)
-          }
-          let report = VideoRunReport(
-            frames: run.range.count, width: video.width, height: video.height, videoSeconds: run.seconds, loadSeconds: loadSeconds,
-            intraOpThreads: runtime.threading.intraOpThreads, placement: placement,
-            stages: Dictionary(uniqueKeysWithValues: timer.report.map { ($0.stage, $0.milliseconds / 1000) }),
-            models: models, landmarkerRuns: log.landmarkerRuns.count, peakResidentBytes: peak)
-          try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: benchmarkReport))
-        }
-      } else if let targetImage {
-        let (result, faceCount) = try SwapEngine.swap(image: targetImage, with: processor)
-        processingFinished()
-        if faceCount == 0 && processors != ["frame_enhancer"] {
-          printError("swapline: warning: no face in target \(target); face processors leave it unchanged")
-        }
-        try timed("encode") {
-          do {
-            try ImageIO.write(result, to: output, quality: quality, textMetadata: [("swapline.provenance", label), ("Software", "swapline")])
-          } catch { throw CLIError.failure("\(error)") }
-        }
-        print("\(output): \(swapping ? "swapped" : "processed") \(faceCount) face\(faceCount == 1 ? "" : "s")")
       }
       if profile {
-        if let placement { print("  placement: " + placement) }
-        timer.printReport()
-        for session in pool.residentSessions where session.runs.count > 0 {
+        if let placement = outcome.placement { print("  placement: " + placement) }
+        outcome.timer.printReport()
+        for session in outcome.pool.residentSessions where session.runs.count > 0 {
           let (count, seconds) = session.runs
           print("  model " + (session.modelPath as NSString).lastPathComponent + String(format: ": %d runs, %.1f ms (%.1f ms a run, %@)",
                 count, seconds * 1000, seconds * 1000 / Double(count), session.provider.rawValue as NSString))
         }
       }
+    }
+  }
+
+  /// `--workers` - 1 helper processes, `swapline jobs work ID`, each reading the job from the store.
+  func launchHelpers(job: Int64, jobs: JobEngine) throws -> [Process] {
+    try (1..<max(workers, 1)).map { _ in
+      var arguments = ["jobs", "work", String(job), "--jobs-dir", jobs.directory, "--workers", String(workers), "--log-level", logLevel.rawValue,
+                       "--lease-seconds", String(leaseSeconds)]
+      if noThreadPinning { arguments.append("--no-thread-pinning") }
+      return try HelperProcess.start(arguments)
     }
   }
 }

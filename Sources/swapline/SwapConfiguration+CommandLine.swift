@@ -58,15 +58,7 @@ extension Swap {
     configuration.video.trackerSmoothing = trackerSmoothing
     configuration.video.trimFrameStart = trimFrameStart
     configuration.video.trimFrameEnd = trimFrameEnd
-    configuration.execution.providers = execution.providers
-    configuration.execution.deviceIDs = execution.deviceIDs
-    configuration.execution.threadCount = execution.threadCountOption
-    configuration.execution.strict = execution.strict
-    configuration.execution.cudaMemoryLimitMiB = execution.cudaMemoryLimitMiB
-    configuration.execution.cudaConvAlgoSearch = try choice(execution.cudaConvAlgoSearch, "--cuda-conv-algo-search")
-    configuration.execution.cudaArenaExtendStrategy = try choice(execution.cudaArenaStrategy, "--cuda-arena-extend-strategy")
-    configuration.execution.tensorrtFP16 = !execution.tensorrtFP32
-    configuration.execution.tensorrtCacheDirectory = execution.tensorrtCacheDirectory
+    configuration.execution = try execution.settings
     configuration.memory.videoMemoryStrategy = memory.strategy
     configuration.memory.budgetBytes = memory.budget.flatMap(MemoryArguments.parseBytes)
     return configuration

@@ -152,7 +152,7 @@ import Testing
     #expect(owners.count == 2, "chunks rendered by \(owners)")
   }
 
-  /// A local worker learns its job from its parent and never outlives it: kill -9 the parent
+  /// A local worker (`jobs work ID`, started once the job exists) never outlives its parent: kill -9 the parent
   /// once the worker holds a chunk, and the worker stops (its standard input ends), releasing
   /// its lease; the same command then finishes the job with the same frames.
   @Test func aLocalWorkerStopsWhenItsParentIsKilled() throws {
@@ -164,7 +164,7 @@ import Testing
       ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }.filter { pid in
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let command = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return status.contains("PPid:\t\(parent.process.processIdentifier)\n") && command.contains("--worker-only")
+        return status.contains("PPid:\t\(parent.process.processIdentifier)\n") && command.contains("jobs\0work\0")
       }
     }
     let storePath = folder + "/.swapline-jobs/jobs.sqlite"

@@ -153,4 +153,53 @@ import Testing
       #expect(error.kind == .badInput && error.message.contains("no face found in the source image(s): blank.png"), "\(error)")
     }
   }
+
+  /// The whole run as a front door uses it (`SwapRun`, what the CLI's `swap` calls): a
+  /// configuration in code, typed events out, the output published; then a stop raised before
+  /// the work ends a second run as `interrupted`, and a third run resumes the job.
+  @Test func aVideoRunReportsTypedEventsAndResumes() throws {
+    let folder = NSTemporaryDirectory() + "swapline-engine-run-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let clip = folder + "/clip.mp4"
+    try runFFmpeg([
+      "-f", "lavfi", "-i", "color=c=0x303030:s=320x240:r=25:d=1.6", "-loop", "1", "-i", Self.root + "/samples/astronaut.png",
+      "-filter_complex", "[1]scale=200:200[face];[0][face]overlay=x='10+8*t':y=4:shortest=1,format=yuv420p[v]",
+      "-map", "[v]", "-t", "1.6", "-c:v", "libx264", "-g", "25", clip,
+    ])
+    var configuration = SwapConfiguration(sources: [Self.root + "/samples/grace_hopper.jpg"], target: clip, output: folder + "/out.mkv")
+    configuration.output.videoEncoder = .ffv1
+    configuration.video.chunkSize = 10
+    configuration.execution.threadCount = 2
+    try configuration.validate()
+    var settings = RunSettings()
+    settings.ortLocator = OrtLibraryLocator(currentDirectory: Self.root)
+    settings.models = ModelsLocation(environment: ["SWAPLINE_MODELS_DIR": Self.root + "/models"], home: folder)
+    settings.version = "test"
+    let events = Mutex<[RunEvent]>([])
+    let run = SwapRun(configuration: configuration, settings: settings) { event in events.withLock { $0.append(event) } }
+
+    // A stop raised before the first chunk: nothing is rendered, the run says it was interrupted.
+    let stopped = StopSignal()
+    stopped.raise()
+    #expect(throws: VideoRunError.self) { try run.run(stop: stopped) }
+    #expect(!FileManager.default.fileExists(atPath: folder + "/out.mkv"))
+    let firstStart = try #require(events.withLock { $0 }.compactMap { if case .jobStarted(let start) = $0 { start } else { nil } }.first)
+    #expect(firstStart.chunkCount == 4 && !firstStart.resumed && firstStart.frames == 40)
+    events.withLock { $0 = [] }
+
+    let outcome = try run.run(stop: StopSignal())
+    guard case .video(let video) = outcome.kind else { Issue.record("not a video outcome"); return }
+    #expect(video.job == firstStart.job && video.frames == 0..<40 && video.renderedHere == 4 && !video.writtenElsewhere)
+    let seen = events.withLock { $0 }
+    let start = try #require(seen.compactMap { if case .jobStarted(let start) = $0 { start } else { nil } }.first)
+    #expect(start.resumed && start.committedFrames() == 40)
+    let chunks = seen.compactMap { if case .chunkRendered(let chunk) = $0 { chunk } else { nil } }
+    #expect(chunks.map(\.index).sorted() == [0, 1, 2, 3] && chunks.allSatisfy { $0.committed && $0.frames == 10 })
+    #expect(seen.filter { if case .frameRendered = $0 { true } else { false } }.count == 40)
+    #expect(!seen.contains { if case .chunkFailed = $0 { true } else { false } })
+    let output = try MediaProbe.probe(folder + "/out.mkv")
+    #expect(output.frameCount == 40)
+    #expect(outcome.timer.seconds("join") > 0 && outcome.placement != nil)
+  }
 }

@@ -1,0 +1,156 @@
+import Foundation
+import Jobs
+import Media
+import OnnxRuntime
+import Pipeline
+import Synchronization
+
+/// What the cluster services report as they work: lines for the log, and facts for the metrics.
+public enum ClusterEvent: Sendable {
+  /// A line for the log, with its fields.
+  case log(String, [String: String])
+  /// A worker's run event (chunks rendered or failed) for a job.
+  case run(job: Int64, RunEvent, pool: InferencePool?)
+  /// The coordinator returned chunks whose lease expired.
+  case leasesExpired(Int)
+  /// The coordinator finished a job: published (with the join's seconds) or failed.
+  case jobFinished(job: Int64, published: Bool, joinSeconds: Double?)
+}
+
+public typealias ClusterEvents = @Sendable (ClusterEvent) -> Void
+
+/// The loop a service runs: one pass at a time, riding out a database outage longer than one
+/// connection's reconnect attempts (it says so and tries again a poll later) instead of exiting
+/// with its work unfinished.
+func serve(stop: StopSignal, pollInterval: Double, events: ClusterEvents, pass: () throws -> Bool) throws {
+  while !stop.raised {
+    do {
+      guard try pass() else { return }
+    } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+      events(.log("waiting for the database (still unreachable)", ["reason": failure.description]))
+      stop.wait(seconds: max(pollInterval, 1))
+    }
+  }
+}
+
+/// `swapline worker`: waits for jobs with claimable chunks (LISTEN/NOTIFY, polling as a
+/// fallback) and renders them in this process from their stored configuration. A job this node
+/// cannot render (other model files, no stored configuration) is refused once and skipped.
+public struct ClusterWorker: Sendable {
+  public let store: PostgresChunkStore
+  public let storage: String
+  public let settings: RunSettings
+  /// This node's execution group (its own GPUs and threads).
+  public let execution: SwapConfiguration.ExecutionSettings
+  public let pollInterval: Double
+  /// Exit when no job has claimable chunks, instead of waiting for more.
+  public let once: Bool
+
+  public init(store: PostgresChunkStore, storage: String, settings: RunSettings, execution: SwapConfiguration.ExecutionSettings,
+              pollInterval: Double, once: Bool) {
+    self.store = store
+    self.storage = storage
+    self.settings = settings
+    self.execution = execution
+    self.pollInterval = pollInterval
+    self.once = once
+  }
+
+  /// Runs until `stop` (the chunk in flight is abandoned and its lease released) or, with `once`,
+  /// until nothing is claimable. One ONNX Runtime environment serves every job rendered here.
+  public func run(runtime: OrtRuntime, analysisOnCallerThread: Bool, stop: StopSignal, events: @escaping ClusterEvents) throws {
+    try store.listen()
+    let jobs = JobEngine(store: store, directory: storage, leaseSeconds: settings.leaseSeconds)
+    let worker = StoredJobWorker(jobs: jobs, settings: settings, execution: execution, modelsByContent: true, runtime: runtime,
+                                 analysisOnCallerThread: analysisOnCallerThread)
+    var refused = Set<Int64>()
+    try serve(stop: stop, pollInterval: pollInterval, events: events) {
+      guard let jobID = try store.claimableJob(excluding: refused) else {
+        if once { return false }
+        _ = store.connection.waitForNotification(timeout: pollInterval)
+        return true
+      }
+      guard let job = try store.job(jobID) else { return true }
+      events(.log("working on job", ["job": String(jobID)]))
+      do {
+        // Inference belongs on a dedicated thread, not on Swift concurrency's cooperative ones.
+        _ = try onDedicatedThread {
+          let pool = Mutex<InferencePool?>(nil)
+          return try worker.render(job: job, stop: stop, poolReady: { made in pool.withLock { $0 = made } }) { event in
+            events(.run(job: jobID, event, pool: pool.withLock { $0 }))
+          }
+        }
+      } catch let refusal as StoredJobWorker.Refusal {
+        refused.insert(jobID)
+        events(.log("refused job: \(refusal)", ["job": String(jobID)]))
+      } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+        throw failure
+      } catch {
+        events(.log("job run ended with an error", ["job": String(jobID), "error": "\(error)"]))
+        stop.wait(seconds: pollInterval)
+      }
+      return true
+    }
+  }
+}
+
+/// `swapline coordinator`: every poll, returns chunks whose lease expired (to pending with
+/// backoff, or dead after their last attempt), fails a job with a dead chunk, and joins a job
+/// whose chunks are all done into its output.
+public struct ClusterCoordinator: Sendable {
+  public let store: PostgresChunkStore
+  public let storage: String
+  public let pollInterval: Double
+  /// Exit when no job is running, instead of waiting for more.
+  public let once: Bool
+
+  public init(store: PostgresChunkStore, storage: String, pollInterval: Double, once: Bool) {
+    self.store = store
+    self.storage = storage
+    self.pollInterval = pollInterval
+    self.once = once
+  }
+
+  public func run(stop: StopSignal, events: @escaping ClusterEvents) throws {
+    let engine = JobEngine(store: store, directory: storage)
+    try serve(stop: stop, pollInterval: pollInterval, events: events) {
+      let reaped = try store.reapExpiredLeases()
+      if reaped > 0 { events(.leasesExpired(reaped)) }
+      let running = try store.jobs().filter { $0.state == .running }
+      for job in running { try coordinate(job, engine: engine, events: events) }
+      if once && running.isEmpty { return false }
+      stop.wait(seconds: pollInterval)
+      return true
+    }
+  }
+
+  private func coordinate(_ job: JobRecord, engine: JobEngine, events: ClusterEvents) throws {
+    switch try engine.completion(job: job.id) {
+    case .waiting:
+      return
+    case .failed(let reason):
+      try store.setJobState(job.id, .failed, error: reason)
+      events(.jobFinished(job: job.id, published: false, joinSeconds: nil))
+      events(.log("job failed", ["job": String(job.id), "error": reason]))
+    case .complete:
+      do {
+        let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
+        let info = try MediaProbe.probe(spec.target)
+        let started = ContinuousClock.now
+        guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { return }
+        events(.jobFinished(job: job.id, published: true, joinSeconds: (ContinuousClock.now - started).milliseconds / 1000))
+        events(.log("job done", ["job": String(job.id), "output": spec.output]))
+      } catch let reopened as SegmentsReopened {
+        // Workers render those chunks again; the job stays running.
+        events(.log("segments failed verification; chunks back to pending", ["job": String(job.id), "error": "\(reopened)"]))
+      } catch is JobStopped {
+        return
+      } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
+        throw failure
+      } catch {
+        try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
+        events(.log("job failed at the join", ["job": String(job.id), "error": "\(error)"]))
+      }
+    }
+  }
+}
