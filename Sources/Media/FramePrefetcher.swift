@@ -6,50 +6,26 @@ import Imaging
 /// `capacity` items: the reader waits when the queue is full. `prepare` runs on that thread too,
 /// so per-frame work that needs no state (colour conversion, model input tensors) is off the
 /// consumer's thread.
-// @unchecked: every field is touched only while holding `lock`.
-public final class FramePrefetcher<Item: Sendable>: @unchecked Sendable {
-  private let lock = NSCondition()
-  private var queue: [Item] = []
-  private var finished = false
-  private var failure: (any Error)?
-  private var cancelled = false
-  private let capacity: Int
+public final class FramePrefetcher<Item: Sendable>: Sendable {
+  private let queue: BoundedQueue<Item>
 
   /// Takes ownership of `reader`; only the background thread touches it afterwards. `prepare`
   /// gets each frame and its position in the range (0, 1, ...).
   public init(_ reader: FrameReader, capacity: Int = 4, prepare: @escaping @Sendable (Image, Int) throws -> Item) {
-    self.capacity = max(1, capacity)
+    let queue = BoundedQueue<Item>(capacity: capacity)
+    self.queue = queue
     let source = UnsafeTransfer(reader)
-    let thread = Thread { [self] in
+    let thread = Thread {
       var position = 0
-      while true {
-        let item: Item?
-        do {
-          item = try source.value.next().map { try prepare($0, position) }
+      do {
+        while let frame = try source.value.next() {
+          // False once the consumer cancelled: stop reading.
+          guard queue.push(try prepare(frame, position)) else { return }
           position += 1
-        } catch {
-          lock.lock()
-          failure = error
-          finished = true
-          lock.broadcast()
-          lock.unlock()
-          return
         }
-        lock.lock()
-        guard let item else {
-          finished = true
-          lock.broadcast()
-          lock.unlock()
-          return
-        }
-        while queue.count >= self.capacity && !cancelled { lock.wait() }
-        if cancelled {
-          lock.unlock()
-          return
-        }
-        queue.append(item)
-        lock.broadcast()
-        lock.unlock()
+        queue.close()
+      } catch {
+        queue.close(error: error)
       }
     }
     thread.name = "swapline.decode"
@@ -61,25 +37,13 @@ public final class FramePrefetcher<Item: Sendable>: @unchecked Sendable {
   /// The next item in order, nil at the end; rethrows the reader's (or `prepare`'s) error at the
   /// point it occurred.
   public func next() throws -> Item? {
-    lock.lock()
-    defer { lock.unlock() }
-    while queue.isEmpty && !finished { lock.wait() }
-    if !queue.isEmpty {
-      let item = queue.removeFirst()
-      lock.broadcast()
-      return item
-    }
-    if let failure { throw failure }
+    if let item = queue.pop() { return item }
+    if let error = queue.error { throw error }
     return nil
   }
 
   /// Stops the background reader (its ffmpeg process ends when the reader is released).
-  public func cancel() {
-    lock.lock()
-    cancelled = true
-    lock.broadcast()
-    lock.unlock()
-  }
+  public func cancel() { queue.fail() }
 }
 
 extension FramePrefetcher where Item == Image {
