@@ -187,22 +187,8 @@ public struct SwapEngine: Sendable {
   public func modelFiles() throws -> [String] {
     var files = try Self.detectorPaths(detectorOptions, store: store).map(\.1)
     if needsShapes { files.append(try Self.shapePredictorPath(in: store)) }
-    if swapping && !isClassic {
-      guard let spec = ModelCatalog.spec(named: configuration.faceSwapper.model) else {
-        throw SwapError.badInput("unknown face swapper \(configuration.faceSwapper.model)")
-      }
-      files += try ([spec.name] + spec.companions).map { try locate($0, hint: Self.zooHint) }
-      if !(spec.swapperType.flatMap(SwapperType.init(rawValue:))?.takesSourceImage ?? false) {
-        files.append(try locate("arcface_w600k_r50", hint: Self.zooHint))
-      }
-      let masker = configuration.faceMasker
-      if masker.types.contains(.occlusion) { files += try occluderNames.map { try locate($0) } }
-      if masker.types.contains(.region) { files.append(try locate(masker.parserModel.rawValue)) }
-      if let landmarkerName { files.append(try locate(landmarkerName)) }
-    }
+    for processor in configuration.processors { files += try processor.implementation.modelFiles(engine: self) }
     if configuration.faceSelector.mode == .reference { files.append(try locate("arcface_w600k_r50")) }
-    if configuration.processors.contains(.faceEnhancer) { files.append(try locate(configuration.faceEnhancer.model)) }
-    if configuration.processors.contains(.frameEnhancer) { files.append(try locate(configuration.frameEnhancer.model)) }
     return Set(files).sorted()
   }
 
@@ -213,38 +199,12 @@ public struct SwapEngine: Sendable {
     let faceDetector = try timer.measure("load models") { try Self.makeDetector(detectorOptions, pool: pool, store: store) }
     // The 100 MB dlib model is read only when something needs 68 points (classic swapper, area masks).
     let predictor = needsShapes ? try timer.measure("load models") { try Self.loadShapePredictor(from: store) } : nil
-    // The classic swapper's source face: the largest face of the first source image that has
-    // one (a zoo swapper's source identity is prepared from every source, in prepareNeural).
-    var sourceFace: (image: Image, shape: [Point2])?
-    if swapping && isClassic, let predictor {
-      for (index, image) in sourceImages.enumerated() {
-        let faces = try timer.measure("detect") { try faceDetector.detect(image) }
-        if let largest = faces.max(by: { $0.box.area < $1.box.area }) {
-          sourceFace = (image, timer.measure("landmark") { predictor.predict(in: image, box: largest.box) })
-          break
-        }
-        warn("no face in source \(configuration.paths.sources[index])")
-      }
-      guard sourceFace != nil else {
-        throw SwapError.badInput("no face found in the source image(s): \(configuration.paths.sources.joined(separator: ", "))")
-      }
-    }
-    let neural = swapping && !isClassic ? try prepareNeural(sourceImages: sourceImages, detector: faceDetector) : nil
     let recognizer = configuration.faceSelector.mode == .reference
       ? FaceRecognizer(session: try session("arcface_w600k_r50", owner: "face_recognizer")) : nil
-    let faceEnhancer: FaceEnhancer? = try configuration.processors.contains(.faceEnhancer) ? {
-      let name = configuration.faceEnhancer.model
-      do { return try FaceEnhancer(spec: ModelCatalog.spec(named: name)!, session: try session(name, owner: "face_enhancer")) }
-      catch let error as SwapError { throw error } catch { throw SwapError.failure("\(error)") }
-    }() : nil
-    let frameEnhancer: FrameEnhancer? = try configuration.processors.contains(.frameEnhancer) ? {
-      let name = configuration.frameEnhancer.model
-      do { return try FrameEnhancer(spec: ModelCatalog.spec(named: name)!, session: try session(name, owner: "frame_enhancer")) }
-      catch let error as SwapError { throw error } catch { throw SwapError.failure("\(error)") }
-    }() : nil
-    let processor = SwapFrameProcessor(
-      settings: .init(configuration, tracking: tracking), detector: faceDetector, recognizer: recognizer, sourceFace: sourceFace,
-      neural: neural, predictor: predictor, faceEnhancer: faceEnhancer, frameEnhancer: frameEnhancer, timer: timer, runLog: runLog)
+    let setup = ProcessorSetup(sourceImages: sourceImages, detector: faceDetector, predictor: predictor)
+    let steps = try configuration.processors.map { try $0.implementation.load(engine: self, setup: setup) as any FrameProcessorStep }
+    let processor = SwapFrameProcessor(settings: .init(configuration, tracking: tracking), detector: faceDetector, recognizer: recognizer,
+                                       predictor: predictor, steps: steps, timer: timer, runLog: runLog)
     let inferencePool = pool
     processor.poolCounters = { (inferencePool.counters.residentBytes, inferencePool.counters.evictions) }
     return processor

@@ -36,11 +36,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     var detectorInterval: Int
     var trackerSmoothing: Float
     var selector: FaceSelectorOptions
-    var weight: Float
     var landmarkerScore: Float
-    var maskBlur: Float
-    var faceEnhancerBlend: Int
-    var frameEnhancerBlend: Int
     /// Whether frames are a video (tracking between detections) or independent images.
     var tracking: Bool
 
@@ -51,11 +47,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
       let selector = configuration.faceSelector
       self.selector = FaceSelectorOptions(mode: selector.mode, order: selector.order, referencePosition: selector.referencePosition,
                                           referenceDistance: selector.referenceDistance)
-      weight = configuration.faceSwapper.weight
       landmarkerScore = configuration.faceLandmarker.score
-      maskBlur = configuration.faceMasker.blur
-      faceEnhancerBlend = configuration.faceEnhancer.blend
-      frameEnhancerBlend = configuration.frameEnhancer.blend
       self.tracking = tracking
     }
   }
@@ -63,11 +55,11 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   let settings: Settings
   public let detector: FaceDetector
   let recognizer: FaceRecognizer?
-  let sourceFace: (image: Image, shape: [Point2])?
-  public let neural: NeuralPlan?
   public let predictor: ShapePredictor?
-  let faceEnhancer: FaceEnhancer?
-  let frameEnhancer: FrameEnhancer?
+  /// The processors in the configuration's order.
+  let steps: [any FrameProcessorStep]
+  /// The zoo swapper's plan, when the face swapper runs one (its landmarker is analysis work).
+  public let neural: NeuralPlan?
   public let timer: StageTimer
   /// Model runs performed (for `swapline benchmark video`'s inference floor), when recording.
   public let runLog: ModelRunLog?
@@ -80,24 +72,22 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   /// Frames analysed so far that had a face to process (a video without any gets a warning).
   public let framesWithFaces = Atomic<Int>(0)
 
-  init(settings: Settings, detector: FaceDetector, recognizer: FaceRecognizer?, sourceFace: (image: Image, shape: [Point2])?,
-       neural: NeuralPlan?, predictor: ShapePredictor?, faceEnhancer: FaceEnhancer?, frameEnhancer: FrameEnhancer?,
+  init(settings: Settings, detector: FaceDetector, recognizer: FaceRecognizer?, predictor: ShapePredictor?, steps: [any FrameProcessorStep],
        timer: StageTimer, runLog: ModelRunLog? = nil) {
     self.runLog = runLog
     self.settings = settings
     self.detector = detector
     self.recognizer = recognizer
-    self.sourceFace = sourceFace
-    self.neural = neural
     self.predictor = predictor
-    self.faceEnhancer = faceEnhancer
-    self.frameEnhancer = frameEnhancer
+    self.steps = steps
+    neural = steps.lazy.compactMap { ($0 as? FaceSwapperStep)?.neural }.first
     self.timer = timer
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
   }
 
   public var swapping: Bool { settings.processors.contains(.faceSwapper) }
-  public var needsFaces: Bool { settings.processors.contains(.faceSwapper) || settings.processors.contains(.faceEnhancer) }
+  public var needsFaces: Bool { steps.contains { type(of: $0).needsFaces } }
+  var context: ProcessorContext { ProcessorContext(timer: timer, runLog: runLog) }
   /// dlib's 68 points per face: the classic swapper's shapes, or a zoo swapper's area masks.
   public var needsShapes: Bool { swapping && predictor != nil && (neural == nil || neural!.masks.types.contains(.area)) }
 
@@ -171,54 +161,10 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   }
 
   public func render(_ frame: Image, analysis: Analysis) throws -> Image {
-    var result = frame
-    let faces = analysis.faces
-    for processor in settings.processors {
-      switch processor {
-      case .faceSwapper where !faces.isEmpty:
-        result = try swapFaces(in: result, analysis: analysis)
-      case .faceEnhancer where !faces.isEmpty:
-        for face in faces {
-          result = try timer.measure("enhance") {
-            try faceEnhancer!.enhance(frame: result, landmarks: face.landmarks, blend: settings.faceEnhancerBlend, maskBlur: settings.maskBlur)
-          }
-        }
-      case .frameEnhancer:
-        result = try timer.measure("enhance") { try frameEnhancer!.enhance(frame: result, blend: settings.frameEnhancerBlend) }
-      case .faceSwapper, .faceEnhancer:
-        break
-      }
+    let context = context
+    return try steps.reduce(frame) { result, step in
+      type(of: step).needsFaces && analysis.faces.isEmpty ? result : try step.process(result, analysis: analysis, context: context)
     }
-    return result
-  }
-
-  /// The face_swapper step: the classic swapper on the 68 points, or a zoo swapper.
-  private func swapFaces(in frame: Image, analysis: Analysis) throws -> Image {
-    var result = frame
-    guard let neural else {
-      let swapper = ClassicFaceSwapper(referenceShape: predictor!.meanShape)
-      for shape in analysis.shapes {
-        result = swapper.swap(source: sourceFace!.image, sourceShape: sourceFace!.shape, target: result, targetShape: shape, timing: timer).image
-      }
-      return result
-    }
-    for (index, face) in analysis.faces.enumerated() {
-      let source = try sourceTensor(neural, frame: analysis.rgb, landmarks: face.landmarks)
-      let landmarks68 = analysis.shapes.isEmpty ? nil : analysis.shapes[index]
-      result = try neural.swapper.swap(frame: result, landmarks: face.landmarks, source: source, pixelBoost: neural.boost,
-                                       masks: neural.masks, landmarks68: landmarks68, timing: timer)
-      runLog?.swapped(.init(frame: analysis.index, landmarks: face.landmarks, landmarks68: landmarks68, source: source))
-    }
-    return result
-  }
-
-  /// The swapper's `source` input for a target face: the source identity (mixed with the target
-  /// face's embedding only when the weight asks for it), or the source face crop.
-  public func sourceTensor(_ neural: NeuralPlan, frame: Image, landmarks: [Point2]) throws -> Tensor {
-    guard let recognizer = neural.recognizer, let identity = neural.identity else { return neural.sourceImage! }
-    let target = NeuralFaceSwapper.needsTargetEmbedding(weight: settings.weight)
-      ? try timer.measure("embed") { try recognizer.embedding(of: frame, landmarks: landmarks) } : nil
-    return try neural.swapper.sourceIdentity(source: identity, target: target, weight: settings.weight)
   }
 
   /// Each side's model time for one frame, measured once on a grey frame of the video's size
@@ -226,8 +172,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   /// landmarks count once per detector interval, as they run. nil when the render side runs no
   /// model (the classic swapper): there is nothing to weigh, analysis sets the pace.
   public func measureCosts(width: Int, height: Int) throws -> StageCosts? {
-    let renderRunsModels = (swapping && neural != nil) || faceEnhancer != nil || frameEnhancer != nil
-    guard renderRunsModels else { return nil }
+    // The classic swapper alone runs no model when rendering: analysis sets the pace.
+    guard steps.contains(where: { !($0 is FaceSwapperStep) }) || neural != nil else { return nil }
     let grey = Image(width: width, height: height, channels: 3, fill: 128)
     let side = Float(min(width, height)) / 2
     let box = BoundingBox(x1: Float(width) / 2 - side / 2, y1: Float(height) / 2 - side / 2, x2: Float(width) / 2 + side / 2,
@@ -248,14 +194,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
       if settings.selector.mode == .reference, let recognizer { analysis += try seconds { _ = try recognizer.embedding(of: grey, landmarks: five) } }
       if needsShapes { analysis += seconds { _ = predictor!.predict(in: grey, box: box) } }
     }
-    if swapping, let neural {
-      render += try seconds {
-        let source = try sourceTensor(neural, frame: grey, landmarks: five)
-        _ = try neural.swapper.swap(frame: grey, landmarks: five, source: source, pixelBoost: neural.boost, masks: neural.masks)
-      }
-    }
-    if let faceEnhancer { render += try seconds { _ = try faceEnhancer.enhance(frame: grey, landmarks: five) } }
-    if let frameEnhancer { render += try seconds { _ = try frameEnhancer.enhance(frame: grey) } }
+    let context = context
+    for step in steps { render += try seconds { try step.rehearse(grey: grey, five: five, context: context) } }
     return StageCosts(analysis: analysis, render: render)
   }
 }
