@@ -46,14 +46,3 @@ func printError(_ line: String) {
 /// This executable, for starting more swapline processes (workers, submitted or resumed jobs).
 let swaplineExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
 
-/// Runs swapline with `arguments` (in `directory`) on this process's terminal; a failure exits
-/// with the same status.
-func runSwapline(_ arguments: [String], in directory: String? = nil) throws {
-  let process = Process()
-  process.executableURL = swaplineExecutable
-  process.arguments = arguments
-  if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-  try process.run()
-  process.waitUntilExit()
-  if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
-}

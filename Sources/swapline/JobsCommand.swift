@@ -115,7 +115,12 @@ struct JobsCommand: AsyncParsableCommand {
         guard arguments.contains("--database"), arguments.contains("--storage") else {
           throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
         }
-        try runSwapline(["swap"] + Self.expandingConfiguration(arguments))
+        // The swap command itself, in this process: the same checks, the same job.
+        var swap: Swap
+        do { swap = try Swap.parse(try Self.expandingConfiguration(arguments)) } catch let error as CLIError { throw error } catch {
+          throw CLIError.badInput(Swap.message(for: error))
+        }
+        try await swap.run()
       }
     }
   }
@@ -252,26 +257,7 @@ struct JobsCommand: AsyncParsableCommand {
         settings.version = Swapline.configuration.version
         settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
         settings.commandLine = ["swap"] + configuration.commandLineArguments(includingExecution: false)
-        let printer = RunEventPrinter(level: logLevel)
-        let run = SwapRun(configuration: configuration, settings: settings, events: printer.callAsFunction)
-        let stop = StopSignal.installed()
-        let outcome: SwapRun.Outcome
-        do {
-          defer { printer.finish() }
-          outcome = try onDedicatedThread {
-            try run.run(stop: stop) { job, jobs in
-              try (1..<max(workers, 1)).map { _ in
-                try HelperProcess.start(["jobs", "work", String(job), "--jobs-dir", jobs.directory, "--workers", String(workers)])
-              }
-            }
-          }
-        } catch let error as VideoRunError {
-          if case .interrupted = error { throw CLIError(message: error.description, exitCode: 130) }
-          throw CLIError.failure(error.description)
-        }
-        if case .video(let video) = outcome.kind {
-          print("\(configuration.paths.output): \(video.frames.count) frames (job \(video.job), \(video.chunkCount) chunks, \(video.renderedHere) rendered by this process)")
-        }
+        _ = try runHere(configuration, settings: settings, logLevel: logLevel)
       }
     }
   }

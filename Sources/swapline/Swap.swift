@@ -214,29 +214,16 @@ struct Swap: AsyncParsableCommand {
       let configuration = try makeConfiguration()
       var settings = runSettings
       settings.commandLine = ["swap"] + configuration.commandLineArguments(includingExecution: false)
-      let printer = RunEventPrinter(level: logLevel)
-      let run = SwapRun(configuration: configuration, settings: settings, events: printer.callAsFunction)
       if let database, let storage {
         // Cluster mode: the job is submitted; workers render it and the coordinator writes OUTPUT.
+        let run = SwapRun(configuration: configuration, settings: settings, events: RunEventPrinter(level: logLevel).callAsFunction)
         let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: storage, leaseSeconds: leaseSeconds))
         print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
         return
       }
-      let stop = StopSignal.installed()
-      let outcome: SwapRun.Outcome
-      do {
-        defer { printer.finish() }
-        outcome = try onDedicatedThread { try run.run(stop: stop, launchHelpers: launchHelpers) }
-      } catch let error as VideoRunError {
-        if case .interrupted = error { throw CLIError(message: error.description, exitCode: 130) }
-        throw CLIError.failure(error.description)
-      }
-      switch outcome.kind {
-      case .image(let faces):
+      let outcome = try runHere(configuration, settings: settings, logLevel: logLevel)
+      if case .image(let faces) = outcome.kind {
         print("\(output): \(outcome.swapped ? "swapped" : "processed") \(faces) face\(faces == 1 ? "" : "s")")
-      case .video(let video):
-        if video.writtenElsewhere { printError("swapline: \(output) was written by another run of job \(video.job)") }
-        print("\(output): \(video.frames.count) frames (job \(video.job), \(video.chunkCount) chunks, \(video.renderedHere) rendered by this process)")
       }
       if let runReport, let report = outcome.report {
         do { try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: runReport)) } catch {
@@ -252,16 +239,6 @@ struct Swap: AsyncParsableCommand {
                 count, seconds * 1000, seconds * 1000 / Double(count), session.provider.rawValue as NSString))
         }
       }
-    }
-  }
-
-  /// `--workers` - 1 helper processes, `swapline jobs work ID`, each reading the job from the store.
-  func launchHelpers(job: Int64, jobs: JobEngine) throws -> [Process] {
-    try (1..<max(workers, 1)).map { _ in
-      var arguments = ["jobs", "work", String(job), "--jobs-dir", jobs.directory, "--workers", String(workers), "--log-level", logLevel.rawValue,
-                       "--lease-seconds", String(leaseSeconds)]
-      if noThreadPinning { arguments.append("--no-thread-pinning") }
-      return try HelperProcess.start(arguments)
     }
   }
 }

@@ -76,6 +76,37 @@ extension StopSignal {
 // nonisolated(unsafe): appended only by `installed()`, once, at a command's start.
 nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
 
+/// Runs a swap in this process on a dedicated thread, with `settings.workers` - 1 helper
+/// processes for a video, printing its events at `logLevel`; a video run's typed end becomes
+/// an exit status (130 for an interrupt, 1 otherwise).
+func runHere(_ configuration: SwapConfiguration, settings: RunSettings, logLevel: LogLevel) throws -> SwapRun.Outcome {
+  let printer = RunEventPrinter(level: logLevel)
+  let run = SwapRun(configuration: configuration, settings: settings, events: printer.callAsFunction)
+  let stop = StopSignal.installed()
+  let outcome: SwapRun.Outcome
+  do {
+    defer { printer.finish() }
+    outcome = try onDedicatedThread {
+      try run.run(stop: stop) { job, jobs in
+        try (1..<max(settings.workers, 1)).map { _ in
+          try HelperProcess.start(["jobs", "work", String(job), "--jobs-dir", jobs.directory, "--workers", String(settings.workers),
+                                   "--log-level", logLevel.rawValue, "--lease-seconds", String(settings.leaseSeconds)]
+                                  + (settings.threadPinning ? [] : ["--no-thread-pinning"]))
+        }
+      }
+    }
+  } catch let error as VideoRunError {
+    if case .interrupted = error { throw CLIError(message: error.description, exitCode: 130) }
+    throw CLIError.failure(error.description)
+  }
+  if case .video(let video) = outcome.kind {
+    let output = configuration.paths.output
+    if video.writtenElsewhere { printError("swapline: \(output) was written by another run of job \(video.job)") }
+    print("\(output): \(video.frames.count) frames (job \(video.job), \(video.chunkCount) chunks, \(video.renderedHere) rendered by this process)")
+  }
+  return outcome
+}
+
 /// A local helper process of `swap --workers`: its standard input is a pipe this process holds
 /// open, so the helper stops when this process goes away, even by kill -9.
 enum HelperProcess {
