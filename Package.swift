@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Dependencies are chosen for build time on small CI machines: argument parsing only
-// (SHA-256 comes from the system's libcrypto). ONNX Runtime is loaded at run time (dlopen), image codecs are Debian's
+// Dependencies are chosen for build time on small CI machines: argument parsing, swift-log and
+// swift-service-lifecycle (SHA-256 comes from the system's libcrypto). ONNX Runtime is loaded at run time (dlopen), image codecs are Debian's
 // C libraries, so `swift build` needs no network beyond the local package mirror.
 let package = Package(
   name: "Swapline",
@@ -13,6 +13,9 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // Logging and graceful shutdown: small, no NIO (the HTTP API brings that).
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
   ],
   targets: [
     // Our own minimal declaration of the ONNX Runtime C API plus the dlopen loader.
@@ -44,14 +47,18 @@ let package = Package(
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
     .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", "Digests"]),
     // The swap engine's typed run configuration (and, as it moves out of the executable, the engine).
-    .target(name: "Swapping", dependencies: ["FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime", "Imaging", "Pipeline"]),
+    .target(name: "Swapping", dependencies: [
+      "FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime", "Imaging", "Pipeline",
+      .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    ]),
     // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
-    .target(name: "Server"),
+    .target(name: "Server", dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     .executableTarget(
       name: "swapline",
       dependencies: [
         "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
     .testTarget(name: "OnnxRuntimeTests", dependencies: ["OnnxRuntime"]),

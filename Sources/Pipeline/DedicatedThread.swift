@@ -37,6 +37,16 @@ public func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws
   try DedicatedThread(body).join()
 }
 
+/// Runs `body` on a dedicated thread; the calling task is suspended meanwhile, not blocking a
+/// thread of Swift concurrency's pool.
+public func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    let thread = Thread { continuation.resume(with: Result { try body() }) }
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+}
+
 /// A stop request (SIGINT/SIGTERM, a parent gone, a service shutting down) that long work looks at
 /// between frames and chunks, and that waits (a retry time, a poll interval) end on at once.
 public final class StopSignal: Sendable {

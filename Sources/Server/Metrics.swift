@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 
 /// A metric declared once: its name, kind, help text and (for histograms) bucket bounds. Code
 /// records through the value, so a name is never spelled twice and a help text never drifts.
@@ -136,11 +137,17 @@ public final class MetricsServer: @unchecked Sendable {
     Thread.detachNewThread { [self] in serve() }
   }
 
+  /// Stops accepting scrapes and closes the socket.
+  public func stop() {
+    shutdown(socketDescriptor, Int32(SHUT_RDWR))
+  }
+
   private func serve() {
     while true {
       let client = accept(socketDescriptor, nil, nil)
       guard client >= 0 else {
         if errno == EINTR { continue }
+        close(socketDescriptor)
         return
       }
       var buffer = [UInt8](repeating: 0, count: 4096)
@@ -157,5 +164,18 @@ public final class MetricsServer: @unchecked Sendable {
       }
       close(client)
     }
+  }
+}
+
+/// The metrics endpoint as a service: it serves until the service group shuts down.
+public struct MetricsEndpoint: Service, CustomStringConvertible {
+  public let server: MetricsServer
+  public init(server: MetricsServer) { self.server = server }
+  public var description: String { "metrics endpoint :\(server.port)" }
+
+  public func run() async throws {
+    // Ends on graceful shutdown (SIGTERM) or cancellation alike.
+    try? await gracefulShutdown()
+    server.stop()
   }
 }

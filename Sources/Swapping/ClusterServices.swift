@@ -1,14 +1,15 @@
 import Foundation
 import Jobs
+import Logging
 import Media
 import OnnxRuntime
 import Pipeline
+import ServiceLifecycle
 import Synchronization
 
-/// What the cluster services report as they work: lines for the log, and facts for the metrics.
+/// What the cluster services report as they work, for the metrics (their log lines go to the
+/// `Logger` they are given).
 public enum ClusterEvent: Sendable {
-  /// A line for the log, with its fields.
-  case log(String, [String: String])
   /// A worker's run event (chunks rendered or failed) for a job.
   case run(job: Int64, RunEvent, pool: InferencePool?)
   /// The coordinator returned chunks whose lease expired.
@@ -22,13 +23,39 @@ public typealias ClusterEvents = @Sendable (ClusterEvent) -> Void
 /// The loop a service runs: one pass at a time, riding out a database outage longer than one
 /// connection's reconnect attempts (it says so and tries again a poll later) instead of exiting
 /// with its work unfinished.
-func serve(stop: StopSignal, pollInterval: Double, events: ClusterEvents, pass: () throws -> Bool) throws {
+func serve(stop: StopSignal, pollInterval: Double, logger: Logger, pass: () throws -> Bool) throws {
   while !stop.raised {
     do {
       guard try pass() else { return }
     } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
-      events(.log("waiting for the database (still unreachable)", ["reason": failure.description]))
+      logger.warning("waiting for the database (still unreachable)", metadata: ["reason": "\(failure)"])
       stop.wait(seconds: max(pollInterval, 1))
+    }
+  }
+}
+
+/// Blocking work (a worker's or coordinator's loop) as a swift-service-lifecycle `Service`: it runs
+/// on a dedicated thread, and graceful shutdown (SIGTERM, SIGINT) or cancellation raises its stop,
+/// so the chunk in flight is abandoned and its lease released before the process exits.
+public struct StoppableService: Service, CustomStringConvertible {
+  public let description: String
+  let body: @Sendable (StopSignal) throws -> Void
+
+  public init(_ name: String, body: @escaping @Sendable (StopSignal) throws -> Void) {
+    description = name
+    self.body = body
+  }
+
+  public func run() async throws {
+    let stop = StopSignal()
+    try await withTaskCancellationHandler {
+      try await withGracefulShutdownHandler {
+        try await onDedicatedThread { try body(stop) }
+      } onGracefulShutdown: {
+        stop.raise()
+      }
+    } onCancel: {
+      stop.raise()
     }
   }
 }
@@ -58,35 +85,48 @@ public struct ClusterWorker: Sendable {
 
   /// Runs until `stop` (the chunk in flight is abandoned and its lease released) or, with `once`,
   /// until nothing is claimable. One ONNX Runtime environment serves every job rendered here.
-  public func run(runtime: OrtRuntime, analysisOnCallerThread: Bool, stop: StopSignal, events: @escaping ClusterEvents) throws {
+  public func run(runtime: OrtRuntime, analysisOnCallerThread: Bool, stop: StopSignal, logger: Logger,
+                  events: @escaping ClusterEvents) throws {
+    stop.whenRaised { store.connection.interruptWaits() }
     try store.listen()
     let jobs = JobEngine(store: store, directory: storage, leaseSeconds: settings.leaseSeconds)
     let worker = StoredJobWorker(jobs: jobs, settings: settings, execution: execution, modelsByContent: true, runtime: runtime,
                                  analysisOnCallerThread: analysisOnCallerThread)
     var refused = Set<Int64>()
-    try serve(stop: stop, pollInterval: pollInterval, events: events) {
+    try serve(stop: stop, pollInterval: pollInterval, logger: logger) {
       guard let jobID = try store.claimableJob(excluding: refused) else {
         if once { return false }
         _ = store.connection.waitForNotification(timeout: pollInterval)
         return true
       }
       guard let job = try store.job(jobID) else { return true }
-      events(.log("working on job", ["job": String(jobID)]))
+      var jobLogger = logger
+      jobLogger[metadataKey: "job"] = "\(jobID)"
+      let logger = jobLogger
+      logger.info("working on job")
       do {
         // Inference belongs on a dedicated thread, not on Swift concurrency's cooperative ones.
         _ = try onDedicatedThread {
           let pool = Mutex<InferencePool?>(nil)
           return try worker.render(job: job, stop: stop, poolReady: { made in pool.withLock { $0 = made } }) { event in
+            switch event {
+            case .chunkFailed(let reason, let leaseLost):
+              if leaseLost { logger.warning("\(reason)") } else { logger.warning("chunk failed", metadata: ["error": "\(reason)"]) }
+            case .message(.warning, let text):
+              logger.warning("\(text)")
+            default:
+              break
+            }
             events(.run(job: jobID, event, pool: pool.withLock { $0 }))
           }
         }
       } catch let refusal as StoredJobWorker.Refusal {
         refused.insert(jobID)
-        events(.log("refused job: \(refusal)", ["job": String(jobID)]))
+        logger.warning("refused job: \(refusal)")
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
       } catch {
-        events(.log("job run ended with an error", ["job": String(jobID), "error": "\(error)"]))
+        logger.error("job run ended with an error", metadata: ["error": "\(error)"])
         stop.wait(seconds: pollInterval)
       }
       return true
@@ -111,27 +151,33 @@ public struct ClusterCoordinator: Sendable {
     self.once = once
   }
 
-  public func run(stop: StopSignal, events: @escaping ClusterEvents) throws {
+  public func run(stop: StopSignal, logger: Logger, events: @escaping ClusterEvents) throws {
+    stop.whenRaised { store.connection.interruptWaits() }
     let engine = JobEngine(store: store, directory: storage)
-    try serve(stop: stop, pollInterval: pollInterval, events: events) {
+    try serve(stop: stop, pollInterval: pollInterval, logger: logger) {
       let reaped = try store.reapExpiredLeases()
-      if reaped > 0 { events(.leasesExpired(reaped)) }
+      if reaped > 0 {
+        logger.info("expired leases returned", metadata: ["chunks": "\(reaped)"])
+        events(.leasesExpired(reaped))
+      }
       let running = try store.jobs().filter { $0.state == .running }
-      for job in running { try coordinate(job, engine: engine, events: events) }
+      for job in running { try coordinate(job, engine: engine, logger: logger, events: events) }
       if once && running.isEmpty { return false }
       stop.wait(seconds: pollInterval)
       return true
     }
   }
 
-  private func coordinate(_ job: JobRecord, engine: JobEngine, events: ClusterEvents) throws {
+  private func coordinate(_ job: JobRecord, engine: JobEngine, logger: Logger, events: ClusterEvents) throws {
+    var logger = logger
+    logger[metadataKey: "job"] = "\(job.id)"
     switch try engine.completion(job: job.id) {
     case .waiting:
       return
     case .failed(let reason):
       try store.setJobState(job.id, .failed, error: reason)
       events(.jobFinished(job: job.id, published: false, joinSeconds: nil))
-      events(.log("job failed", ["job": String(job.id), "error": reason]))
+      logger.error("job failed", metadata: ["error": "\(reason)"])
     case .complete:
       do {
         let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
@@ -139,17 +185,17 @@ public struct ClusterCoordinator: Sendable {
         let started = ContinuousClock.now
         guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { return }
         events(.jobFinished(job: job.id, published: true, joinSeconds: (ContinuousClock.now - started).milliseconds / 1000))
-        events(.log("job done", ["job": String(job.id), "output": spec.output]))
+        logger.info("job done", metadata: ["output": "\(spec.output)"])
       } catch let reopened as SegmentsReopened {
         // Workers render those chunks again; the job stays running.
-        events(.log("segments failed verification; chunks back to pending", ["job": String(job.id), "error": "\(reopened)"]))
+        logger.warning("segments failed verification; chunks back to pending", metadata: ["error": "\(reopened)"])
       } catch is JobStopped {
         return
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
       } catch {
         try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
-        events(.log("job failed at the join", ["job": String(job.id), "error": "\(error)"]))
+        logger.error("job failed at the join", metadata: ["error": "\(error)"])
       }
     }
   }

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Swapping
 import Jobs
 import OnnxRuntime
 import Media
 import Pipeline
 import Server
+import ServiceLifecycle
 
 /// `--database URL --storage DIR`, shared by the cluster commands.
 struct ClusterArguments: ParsableArguments {
@@ -21,13 +23,26 @@ struct ClusterArguments: ParsableArguments {
   @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics on this port (0: any free port, printed at start).")
   var metricsPort: Int?
 
-  func startMetrics(_ registry: MetricsRegistry, log: EventLog, refresh: @escaping @Sendable () -> Void = {}) throws -> MetricsServer? {
-    guard let metricsPort else { return nil }
+  /// The metrics endpoint's service, listening already (so a bad port fails at start).
+  func metricsEndpoint(_ registry: MetricsRegistry, logger: Logger, refresh: @escaping @Sendable () -> Void = {}) throws -> [any Service] {
+    guard let metricsPort else { return [] }
     do {
       let server = try MetricsServer(port: metricsPort, registry: registry, refresh: refresh)
-      log("metrics", ["url": "http://0.0.0.0:\(server.port)/metrics"])
-      return server
+      logger.info("metrics", metadata: ["url": "http://0.0.0.0:\(server.port)/metrics"])
+      return [MetricsEndpoint(server: server)]
     } catch { throw CLIError.failure("\(error)") }
+  }
+
+  /// Runs the services until the main one returns (or fails), or SIGTERM/SIGINT shut them down
+  /// gracefully.
+  static func serve(_ main: any Service, with others: [any Service], logger: Logger) async throws {
+    var quiet = logger
+    quiet.logLevel = .warning  // the group's own lines (starting, shutting down) are not ours
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+      services: [.init(service: main, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)]
+        + others.map { .init(service: $0) },
+      gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
+    try await group.run()
   }
 
   func validate() throws {
@@ -37,13 +52,12 @@ struct ClusterArguments: ParsableArguments {
   }
 
   /// Long-running services wait for the database (a node may start before it), saying so.
-  func open(log: EventLog) throws -> (store: PostgresChunkStore, engine: JobEngine) {
+  func open(logger: Logger) throws -> PostgresChunkStore {
     try createFolder(storage)
     do {
-      let store = try PostgresChunkStore(url: database, connectAttempts: 30) { attempt, attempts, reason in
-        log("waiting for the database (attempt \(attempt)/\(attempts))", ["reason": reason])
+      return try PostgresChunkStore(url: database, connectAttempts: 30) { attempt, attempts, reason in
+        logger.warning("waiting for the database (attempt \(attempt)/\(attempts))", metadata: ["reason": "\(reason)"])
       }
-      return (store, JobEngine(store: store, directory: storage))
     } catch {
       throw CLIError.failure("cannot open the cluster store: \(error)")
     }
@@ -57,23 +71,39 @@ struct ClusterArguments: ParsableArguments {
   }
 }
 
-/// Logs one line per event, as text or JSON lines.
-struct EventLog: Sendable {
+/// swift-log lines on stderr, one per event: `swapline ROLE: message key=value ...`, or with
+/// `--log-json` a JSON object per line (time, level, role, message and the metadata).
+struct LogLines: LogHandler {
   let json: Bool
   let role: String
+  var metadata: Logger.Metadata = [:]
+  var logLevel: Logger.Level = .info
 
-  func callAsFunction(_ message: String, _ fields: [String: String] = [:]) {
-    let line: String
+  static func logger(json: Bool, role: String) -> Logger {
+    Logger(label: "swapline.\(role)") { _ in LogLines(json: json, role: role) }
+  }
+
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+
+  func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String,
+           line: UInt) {
+    let fields = metadata.merging(extra ?? [:]) { $1 }.mapValues { "\($0)" }
+    let text: String
     if json {
       var object = fields
       object["time"] = ISO8601DateFormatter().string(from: Date())
+      object["level"] = level.rawValue
       object["role"] = role
-      object["message"] = message
-      line = String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+      object["message"] = message.description
+      text = String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
     } else {
-      line = "swapline \(role): " + message + fields.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+      let prefix = level >= .error ? "error: " : level == .warning ? "warning: " : ""
+      text = "swapline \(role): " + prefix + message.description + fields.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
     }
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((text + "\n").utf8))
   }
 }
 
@@ -102,44 +132,37 @@ struct Worker: AsyncParsableCommand {
 
   func run() async throws {
     try await reportingErrors {
-      let log = EventLog(json: logJSON, role: "worker")
+      let logger = LogLines.logger(json: logJSON, role: "worker")
       // One ONNX Runtime environment for the worker's life; its global pool sized as for one
       // local worker (the jobs rendered here share it, one at a time).
-      let threads = ThreadPlan.threads(cores: ProcessInfo.processInfo.activeProcessorCount, workers: 1,
-                                       threadOverride: execution.threadCountOption, cpuOnly: execution.providers.allSatisfy { $0 == .cpu })
-      let runtime = try execution.makeRuntime(defaultThreads: threads.pool)
-      try checkProviders(runtime: runtime, log: log)
-      let (store, _) = try cluster.open(log: log)
-      let registry = MetricsRegistry()
-      registry.describe(ClusterMetrics.worker)
-      let labels = ["worker": JobEngine.workerName]
-      registry.set(ClusterMetrics.workerFrames, 0, labels: labels)
-      let metrics = try cluster.startMetrics(registry, log: log)
-      defer { _ = metrics }
-      let stop = StopSignal.installed()
-      stop.whenRaised { store.connection.interruptWaits() }
       var settings = RunSettings()
       settings.leaseSeconds = leaseSeconds
       settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
       settings.version = Swapline.configuration.version
-      let worker = ClusterWorker(store: store, storage: cluster.storage, settings: settings, execution: try execution.settings,
+      let node = try execution.settings
+      let threads = settings.threads(node, video: true)
+      let runtime = try node.makeRuntime(threads: threads.pool, locator: settings.ortLocator)
+      try checkProviders(runtime: runtime, logger: logger)
+      let store = try cluster.open(logger: logger)
+      let registry = MetricsRegistry()
+      registry.describe(ClusterMetrics.worker)
+      let labels = ["worker": JobEngine.workerName]
+      registry.set(ClusterMetrics.workerFrames, 0, labels: labels)
+      let worker = ClusterWorker(store: store, storage: cluster.storage, settings: settings, execution: node,
                                  pollInterval: cluster.pollInterval, once: once)
-      log("started", ["pid": String(getpid())])
-      try onDedicatedThread {
-        try worker.run(runtime: runtime, analysisOnCallerThread: threads.analysisOnCallerThread, stop: stop) { event in
-          switch event {
-          case .log(let message, let fields): log(message, fields)
-          case .run(let job, let event, let pool): Self.record(event, job: job, pool: pool, registry: registry, labels: labels, log: log)
-          case .leasesExpired, .jobFinished: break
-          }
+      let service = StoppableService("cluster worker") { stop in
+        try worker.run(runtime: runtime, analysisOnCallerThread: threads.analysisOnCallerThread, stop: stop, logger: logger) { event in
+          if case .run(_, let event, let pool) = event { Self.record(event, pool: pool, registry: registry, labels: labels) }
         }
       }
-      log("stopped")
+      logger.info("started", metadata: ["pid": "\(getpid())"])
+      try await ClusterArguments.serve(service, with: try cluster.metricsEndpoint(registry, logger: logger), logger: logger)
+      logger.info("stopped")
     }
   }
 
-  /// A chunk's outcome into the worker's metrics (and its failures into the log).
-  static func record(_ event: RunEvent, job: Int64, pool: InferencePool?, registry: MetricsRegistry, labels: [String: String], log: EventLog) {
+  /// A chunk's outcome into the worker's metrics.
+  static func record(_ event: RunEvent, pool: InferencePool?, registry: MetricsRegistry, labels: [String: String]) {
     func attempt(_ outcome: String) { registry.increment(ClusterMetrics.workerAttempts, labels: labels.merging(["outcome": outcome]) { $1 }) }
     switch event {
     case .chunkRendered(let chunk):
@@ -153,29 +176,27 @@ struct Worker: AsyncParsableCommand {
         registry.set(ClusterMetrics.workerPoolResidentBytes, Double(pool.counters.residentBytes), labels: labels)
         registry.set(ClusterMetrics.workerPoolEvictions, Double(pool.counters.evictions), labels: labels)
       }
-    case .chunkFailed(let reason, let leaseLost):
+    case .chunkFailed(_, let leaseLost):
       attempt(leaseLost ? "lease_lost" : "error")
-      log(leaseLost ? reason : "chunk failed", leaseLost ? ["job": String(job)] : ["job": String(job), "error": reason])
-    case .message(let level, let text) where level == .warning:
-      log("warning: " + text, ["job": String(job)])
     case .message, .jobStarted, .frameRendered:
       break
     }
   }
 
   /// A GPU node that cannot use its GPU must say so at start, not render quietly on CPU.
-  func checkProviders(runtime: OrtRuntime, log: EventLog) throws {
+  func checkProviders(runtime: OrtRuntime, logger: Logger) throws {
     guard execution.providers.contains(where: { $0 != .cpu }) else { return }
     for provider in execution.providers {
       let attachment = runtime.probeProvider(provider, deviceID: execution.deviceIDs.first ?? 0, options: execution.options)
       guard let failure = attachment.failure else {
-        log("execution provider", ["provider": provider.rawValue])
+        logger.info("execution provider", metadata: ["provider": "\(provider.rawValue)"])
         return
       }
       if execution.strict { throw CLIError.failure("\(provider.rawValue) cannot attach (--execution-strict): \(failure)") }
-      log("warning: \(provider.rawValue) unavailable, falling back to the next provider", ["provider": provider.rawValue, "reason": failure])
+      logger.warning("\(provider.rawValue) unavailable, falling back to the next provider",
+                     metadata: ["provider": "\(provider.rawValue)", "reason": "\(failure)"])
     }
-    log("warning: no requested execution provider attaches; this worker renders on cpu")
+    logger.warning("no requested execution provider attaches; this worker renders on cpu")
   }
 
 }
@@ -200,14 +221,14 @@ struct Coordinator: AsyncParsableCommand {
 
   func run() async throws {
     try await reportingErrors {
-      let log = EventLog(json: logJSON, role: "coordinator")
-      let (store, _) = try cluster.open(log: log)
+      let logger = LogLines.logger(json: logJSON, role: "coordinator")
+      let store = try cluster.open(logger: logger)
       let registry = MetricsRegistry()
       registry.describe(ClusterMetrics.coordinator)
       registry.increment(ClusterMetrics.attempts, by: 0, labels: ["outcome": "lease_expired"])
       // Scrapes read the store on their own connection, so they never wait for the main loop.
       let scrapeStore = cluster.metricsPort == nil ? nil : try PostgresChunkStore(url: cluster.database, connectAttempts: 30)
-      let metrics = try cluster.startMetrics(registry, log: log) {
+      let metrics = try cluster.metricsEndpoint(registry, logger: logger) {
         guard let scrapeStore else { return }
         let counts = (try? scrapeStore.chunkCounts()) ?? [:]
         registry.replace(ClusterMetrics.chunks, with: ChunkState.allCases.map { (["state": $0.rawValue], Double(counts[$0] ?? 0)) })
@@ -218,18 +239,11 @@ struct Coordinator: AsyncParsableCommand {
         registry.set(ClusterMetrics.coordinatorCPU, Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
                        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6)
       }
-      defer { _ = metrics }
-      let stop = StopSignal.installed()
-      stop.whenRaised { store.connection.interruptWaits() }
-      log("started", ["pid": String(getpid())])
       let coordinator = ClusterCoordinator(store: store, storage: cluster.storage, pollInterval: cluster.pollInterval, once: once)
-      try onDedicatedThread {
-        try coordinator.run(stop: stop) { event in
+      let service = StoppableService("cluster coordinator") { stop in
+        try coordinator.run(stop: stop, logger: logger) { event in
           switch event {
-          case .log(let message, let fields):
-            log(message, fields)
           case .leasesExpired(let count):
-            log("expired leases returned", ["chunks": String(count)])
             registry.increment(ClusterMetrics.attempts, by: Double(count), labels: ["outcome": "lease_expired"])
           case .jobFinished(_, let published, let joinSeconds):
             if let joinSeconds { registry.observe(ClusterMetrics.joinSeconds, joinSeconds) }
@@ -239,7 +253,9 @@ struct Coordinator: AsyncParsableCommand {
           }
         }
       }
-      log("stopped")
+      logger.info("started", metadata: ["pid": "\(getpid())"])
+      try await ClusterArguments.serve(service, with: metrics, logger: logger)
+      logger.info("stopped")
     }
   }
 }

@@ -258,8 +258,8 @@ import Testing
   }
 
   /// A worker whose model files differ from the submitted job's refuses it (and `--once` then
-  /// exits, logging JSON lines); SIGTERM to a working worker hands its chunk back at once, long
-  /// before the lease would expire; `jobs list` and `jobs cancel` work on the cluster store.
+  /// exits, logging JSON lines); SIGTERM to a working worker (a service group with its metrics
+  /// endpoint) hands its chunk back at once, long before the lease would expire, and exits 0; `jobs list` and `jobs cancel` work on the cluster store.
   @Test func aWorkerWithOtherModelsRefusesAndSIGTERMReleasesItsLease() throws {
     let models = storage + "/models"
     try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
@@ -275,19 +275,21 @@ import Testing
     let refusing = try CLITests.swapline(["worker", "--once", "--log-json", "--poll-interval", "0.2"] + cluster)
     #expect(refusing.status == 0, "\(refusing.stderr)")
     let lines = refusing.stderr.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    #expect(!lines.isEmpty && lines.allSatisfy { $0?["time"] != nil && $0?["role"] as? String == "worker" }, "not JSON lines: \(refusing.stderr)")
+    #expect(!lines.isEmpty && lines.allSatisfy { $0?["time"] != nil && $0?["role"] as? String == "worker" && $0?["level"] != nil },
+            "not JSON lines: \(refusing.stderr)")
     #expect(lines.contains { ($0?["message"] as? String ?? "").hasPrefix("refused job") && $0?["job"] as? String == "1" }, "\(refusing.stderr)")
     #expect(try store().chunks(job: 1).allSatisfy { $0.state == .pending && $0.attempt == 0 })
 
     try original.write(to: URL(fileURLWithPath: models + "/scrfd_2.5g_kps.onnx"))
-    let working = try worker("working", lease: 120)
+    // With its metrics endpoint: SIGTERM shuts the whole service group down, endpoint included.
+    let working = try worker("working", lease: 120, extra: ["--metrics-port", "0"])
     try wait("a chunk leased") { try store().chunks(job: 1).contains { $0.state == .leased } }
     let signalled = Date()
     kill(working.process.processIdentifier, SIGTERM)
     try wait("the lease handed back", seconds: 15) { try store().chunks(job: 1).allSatisfy { $0.state != .leased } }
     #expect(Date().timeIntervalSince(signalled) < 10, "took \(Date().timeIntervalSince(signalled)) s with a 120 s lease")
     working.process.waitUntilExit()
-    #expect(working.process.terminationStatus == 0, "\(working.text)")
+    #expect(working.process.terminationStatus == 0 && working.text.contains("swapline worker: stopped"), "\(working.text)")
     #expect(try store().chunks(job: 1).allSatisfy { $0.state == .pending || $0.state == .done })
 
     let list = try CLITests.swapline(["jobs", "list"] + cluster)
