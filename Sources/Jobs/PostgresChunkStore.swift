@@ -111,26 +111,33 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   }
 
   public func fail(_ lease: ChunkLease, error: String) throws -> ChunkState? {
-    let dead = lease.attempt >= policy.maxAttempts
-    let delay = policy.delay(afterAttempt: lease.attempt, random: Double.random(in: 0...1))
+    let next = ChunkLifecycle(policy: policy).transition(from: .leased, attempt: lease.attempt, on: .fail, random: .random(in: 0...1))!
     let changed = try fenced("state = $1, available_at = now() + make_interval(secs => $2::float8), last_error = $3, lease_owner = NULL",
-                             [dead ? "dead" : "pending", String(delay), error], lease)
-    if changed && !dead { notify() }
-    return changed ? (dead ? .dead : .pending) : nil
+                             [next.state.rawValue, String(next.delay), error], lease)
+    if changed && next.state == .pending { notify() }
+    return changed ? next.state : nil
   }
 
   public func reapExpiredLeases() throws -> Int {
-    // Backoff with jitter computed in SQL from each row's attempt count.
-    let rows = try connection.query("""
-      UPDATE chunks SET
-        state = CASE WHEN attempt >= $1::int THEN 'dead' ELSE 'pending' END,
-        available_at = now() + make_interval(secs => LEAST($3::float8, $2::float8 * power(2, GREATEST(attempt - 1, 0))) * (1 + $4::float8 * random())),
-        last_error = 'lease expired', lease_owner = NULL, infrastructure_failures = infrastructure_failures + 1
-      WHERE state = 'leased' AND lease_expires_at < now()
-      RETURNING idx
-      """, [String(policy.maxAttempts), String(policy.baseDelay), String(policy.maxDelay), String(policy.jitter)])
-    if !rows.isEmpty { notify() }
-    return rows.count
+    // The expired leases, locked; each one's next state and backoff from the lifecycle (the
+    // token in the update fences a renewal that raced in).
+    let lifecycle = ChunkLifecycle(policy: policy)
+    let reaped = try connection.transaction { () throws -> Int in
+      let expired = try connection.query("""
+        SELECT job_id, idx, attempt, lease_token FROM chunks WHERE state = 'leased' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED
+        """)
+      for row in expired {
+        let next = lifecycle.transition(from: .leased, attempt: Int(row[2] ?? "") ?? 0, on: .leaseExpired, random: .random(in: 0...1))!
+        try connection.query("""
+          UPDATE chunks SET state = $1, available_at = now() + make_interval(secs => $2::float8), last_error = 'lease expired',
+            lease_owner = NULL, infrastructure_failures = infrastructure_failures + 1
+          WHERE job_id = $3 AND idx = $4 AND state = 'leased' AND lease_token = $5
+          """, [next.state.rawValue, String(next.delay), row[0], row[1], row[3]])
+      }
+      return expired.count
+    }
+    if reaped > 0 { notify() }
+    return reaped
   }
 
   public func chunks(job: Int64) throws -> [ChunkRecord] {

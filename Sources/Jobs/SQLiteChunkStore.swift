@@ -114,26 +114,24 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
   }
 
   public func fail(_ lease: ChunkLease, error: String) throws -> ChunkState? {
-    let dead = lease.attempt >= policy.maxAttempts
-    let available = now() + policy.delay(afterAttempt: lease.attempt, random: random())
+    let next = ChunkLifecycle(policy: policy).transition(from: .leased, attempt: lease.attempt, on: .fail, random: random())!
     let changed = try fencedUpdate("UPDATE chunks SET state = ?, available_at = ?, last_error = ?, lease_owner = NULL",
-                                   [.text(dead ? "dead" : "pending"), .real(available), .text(error)], lease)
-    return changed ? (dead ? .dead : .pending) : nil
+                                   [.text(next.state.rawValue), .real(now() + next.delay), .text(error)], lease)
+    return changed ? next.state : nil
   }
 
   public func reapExpiredLeases() throws -> Int {
     let time = now()
     return try transaction {
       let expired = try query("SELECT job_id, idx, attempt FROM chunks WHERE state = 'leased' AND lease_expires_at < ?", [.real(time)])
+      let lifecycle = ChunkLifecycle(policy: policy)
       for row in expired {
-        let attempt = Int(row[2] ?? "") ?? 0
-        let dead = attempt >= policy.maxAttempts
+        let next = lifecycle.transition(from: .leased, attempt: Int(row[2] ?? "") ?? 0, on: .leaseExpired, random: random())!
         try execute("""
           UPDATE chunks SET state = ?, available_at = ?, last_error = 'lease expired', lease_owner = NULL,
             infrastructure_failures = infrastructure_failures + 1
           WHERE job_id = ? AND idx = ? AND state = 'leased'
-          """, [.text(dead ? "dead" : "pending"), .real(time + policy.delay(afterAttempt: attempt, random: random())),
-                .integer(Int64(row[0] ?? "") ?? 0), .integer(Int64(row[1] ?? "") ?? 0)])
+          """, [.text(next.state.rawValue), .real(time + next.delay), .integer(Int64(row[0] ?? "") ?? 0), .integer(Int64(row[1] ?? "") ?? 0)])
       }
       return expired.count
     }
