@@ -51,12 +51,14 @@ let package = Package(
       "FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime", "Imaging", "Pipeline",
       .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     ]),
+    // Measurements behind `swapline benchmark` (the command only decodes options and prints).
+    .target(name: "Benchmarks", dependencies: ["FaceAnalysis", "Imaging", "OnnxRuntime", "Jobs", "Pipeline", "Media", "Swapping"]),
     // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
     .target(name: "Server", dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     .executableTarget(
       name: "swapline",
       dependencies: [
-        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping",
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping", "Benchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import FaceAnalysis
 import Foundation
 import Swapping
@@ -60,29 +61,16 @@ struct VideoBenchmark: AsyncParsableCommand {
       var reports: [(Int, RunReport, Double)] = []
       for seconds in lengths {
         let clip = folder + "/clip-\(seconds)s.mp4"
-        let side = height * 3 / 4
-        do {
-          _ = try runTool("ffmpeg", [
-            "-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i", "color=c=0x404040:s=\(width)x\(height):r=25:d=\(seconds)",
-            "-loop", "1", "-i", face, "-f", "lavfi", "-i", "sine=frequency=330:duration=\(seconds)", "-filter_complex",
-            "[1]scale=\(side):\(side)[f];[0][f]overlay=x='\(width / 8)+\(width / 2)*mod(t\\,20)/20':y='\(height / 10)+\(height / 20)*sin(t)':shortest=1,format=yuv420p[v]",
-            "-map", "[v]", "-map", "2:a", "-t", String(seconds), "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", clip])
-        } catch { throw CLIError.failure("cannot generate the benchmark clip: \(error)") }
+        try VideoThroughput.makeClip(width: width, height: height, seconds: seconds, face: face, to: clip)
         for run in 0..<(seconds == lengths.first ? max(1, repeats) : 1) {
-          let report = folder + "/report-\(seconds)s-\(run).json"
-          let process = Process()
-          process.executableURL = swaplineExecutable
-          process.arguments = ["swap", "-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s-\(run).mp4", "--log-level", "warn",
-                               "--jobs-dir", folder + "/jobs", "--run-report", report, "--face-swapper-model", swapperModel]
+          let arguments = ["-s", source, "-t", clip, "-o", folder + "/out-\(seconds)s-\(run).mp4", "--log-level", "warn",
+                           "--jobs-dir", folder + "/jobs", "--face-swapper-model", swapperModel]
             + (modelsDirectory.map { ["--models-dir", $0] } ?? []) + extra
-          process.standardOutput = FileHandle.nullDevice
-          let started = ContinuousClock.now
-          try process.run()
-          process.waitUntilExit()
-          let total = (ContinuousClock.now - started).milliseconds / 1000
-          guard process.terminationStatus == 0 else { throw CLIError.failure("swap on the \(seconds) s clip exited with \(process.terminationStatus)") }
-          let decoded = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: URL(fileURLWithPath: report)))
-          reports.append((seconds, decoded, total))
+          do {
+            let (report, total) = try VideoThroughput.run(executable: swaplineExecutable, swapArguments: arguments,
+                                                          report: folder + "/report-\(seconds)s-\(run).json")
+            reports.append((seconds, report, total))
+          } catch { throw CLIError.failure("the \(seconds) s clip: \(error)") }
         }
       }
       print("benchmark video: \(width)x\(height) 25 fps, source \(source), swapper \(swapperModel), swap defaults"

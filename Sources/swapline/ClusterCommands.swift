@@ -88,9 +88,9 @@ struct LogLines: LogHandler {
     set { metadata[key] = newValue }
   }
 
-  func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String,
-           line: UInt) {
-    let fields = metadata.merging(extra ?? [:]) { $1 }.mapValues { "\($0)" }
+  func log(event: LogEvent) {
+    let (level, message) = (event.level, event.message)
+    let fields = metadata.merging(event.metadata ?? [:]) { $1 }.mapValues { "\($0)" }
     let text: String
     if json {
       var object = fields
