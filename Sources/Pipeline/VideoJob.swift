@@ -215,92 +215,10 @@ public final class JobEngine: @unchecked Sendable {
                                                    shouldStop: @escaping @Sendable () -> Bool = { false },
                                                    frameDone: @escaping @Sendable () -> Void = {},
                                                    chunkDone: @escaping @Sendable (ChunkEvent) -> Void = { _ in }) throws -> Int {
-    let store = self.store
-    typealias Claimed = ClaimedChunk<Processor>
-    // A decoder started early (while models loaded) serves the first chunk if its range matches.
-    var warmReader = warmReader
-    func open() throws -> Claimed? {
-      guard !shouldStop(), let lease = try store.claim(worker: worker, job: job, leaseSeconds: leaseSeconds) else { return nil }
-      let segment = segmentFolder(job: job) + String(format: "/chunk-%05d.t%d.%@", lease.index, lease.token, spec.encoding.encoder.segmentExtension)
-      let heartbeat = LeaseHeartbeat(store: store, lease: lease, leaseSeconds: leaseSeconds)
-      do {
-        if let corruptFrame, (lease.startFrame..<(lease.startFrame + lease.frameCount)).contains(corruptFrame) {
-          throw MediaError(.badInput, "frame \(corruptFrame) is corrupt (injected fault)")
-        }
-        let chunk = try ChunkRender(processor: processor, encoding: spec.encoding, target: spec.target, info: info, start: lease.startFrame,
-                                    count: lease.frameCount, segment: segment, placement: helperPlacement,
-                                    renderPlacement: renderPlacement, warmReader: warmReader,
-                                    frameDone: {
-                                      heartbeat.framesDone.add(1, ordering: .relaxed)
-                                      frameDone()
-                                    })
-        warmReader = nil
-        return Claimed(lease: lease, chunk: chunk, heartbeat: heartbeat, started: .now)
-      } catch {
-        heartbeat.stop()
-        _ = try store.fail(lease, error: "\(error)")
-        throw error
-      }
-    }
     if let analysisCPUs { pinCurrentThread(to: analysisCPUs) }
-    let committed = Mutex(0)
-    var finisher: DedicatedThread<Void>?
-    var firstError: (any Error)?
-    var current = try open()
-    while let claimed = current {
-      var next: Claimed?
-      var openError: (any Error)?
-      do {
-        try claimed.chunk.analyse(shouldStop: { shouldStop() || claimed.heartbeat.lost || claimed.heartbeat.jobStopped != nil }, halfway: {
-          do { next = try open() } catch { openError = error }
-        })
-      } catch {
-        claimed.heartbeat.stop()
-        next?.chunk.abandon()
-        next?.heartbeat.stop()
-        firstError = firstError ?? finisher?.joinError()
-        // Leases still ours (the next chunk's) go back at once; the failed chunk counts an attempt.
-        _ = try? store.releaseLeases(job: job, owners: [worker])
-        try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
-        if let state = claimed.heartbeat.jobStopped { throw JobStopped(job: job, state: state) }
-        if !shouldStop() && !claimed.heartbeat.lost { _ = try store.fail(claimed.lease, error: "\(error)") }
-        if shouldStop() {
-          // Stopped, not failed: the chunk goes back to pending untouched.
-          if let firstError { throw firstError }
-          return committed.withLock { $0 }
-        }
-        throw error
-      }
-      // One chunk finishing at a time: wait for the previous before handing this one over.
-      if let error = finisher?.joinError() { firstError = firstError ?? error }
-      finisher = DedicatedThread {
-        defer { claimed.heartbeat.stop() }
-        do {
-          _ = try claimed.chunk.finish()
-          // Verified before it can be committed (FRAME MISMATCH never reaches the join).
-          try VideoAssembly.verifyFrameCount(of: claimed.chunk.segment, expected: claimed.lease.frameCount)
-          claimed.heartbeat.stop()
-          // Fencing: if another worker holds the chunk now, our segment is never referenced.
-          let accepted = try store.complete(claimed.lease, output: (claimed.chunk.segment as NSString).lastPathComponent)
-          if !accepted { try? FileManager.default.removeItem(atPath: claimed.chunk.segment) }
-          if accepted { committed.withLock { $0 += 1 } }
-          chunkDone(ChunkEvent(index: claimed.lease.index, frames: claimed.lease.frameCount,
-                               seconds: (ContinuousClock.now - claimed.started).seconds, committed: accepted,
-                               waitedForFrames: claimed.chunk.waitedForFrames, waitedForRender: claimed.chunk.waitedForRender,
-                               queuedSeconds: claimed.lease.queuedSeconds))
-        } catch {
-          try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
-          _ = try? store.fail(claimed.lease, error: "\(error)")
-          throw error
-        }
-      }
-      if let openError { firstError = firstError ?? openError }
-      if next == nil && firstError == nil { next = try open() }
-      current = next
-    }
-    if let error = finisher?.joinError() { firstError = firstError ?? error }
-    if let firstError { throw firstError }
-    return committed.withLock { $0 }
+    var session = ChunkSession(engine: self, job: job, spec: spec, info: info, processor: processor, worker: worker, warmReader: warmReader,
+                               shouldStop: shouldStop, frameDone: frameDone, chunkDone: chunkDone)
+    return try session.run()
   }
 
   public enum Completion: Sendable, Equatable {
