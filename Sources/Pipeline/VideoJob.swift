@@ -28,7 +28,9 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   /// `command.directory`): cluster workers render from it in-process. Not part of its identity.
   public var configuration: String?
 
-  /// The swap command line that made the job and the folder it ran in.
+  /// The folder the job was asked for in (its configuration's relative paths are relative to
+  /// it). `arguments`, the swap command line, is only in jobs made before the configuration was
+  /// stored; newer ones write it empty.
   public struct StoredCommand: Codable, Sendable, Equatable {
     public var arguments: [String]
     public var directory: String

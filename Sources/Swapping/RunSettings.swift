@@ -24,8 +24,6 @@ public struct RunSettings: Sendable {
   public var version = "dev"
   /// Where the run was asked for: relative paths in the configuration are relative to it.
   public var workingDirectory = FileManager.default.currentDirectoryPath
-  /// The command line that asked for the run, kept with a job for people reading it (`jobs show`).
-  public var commandLine: [String] = []
   /// Finds ONNX Runtime's library.
   public var ortLocator = OrtLibraryLocator()
   /// Where model files are when the configuration names no folder.

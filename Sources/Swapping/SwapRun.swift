@@ -200,7 +200,7 @@ public struct SwapRun: Sendable {
     return try configuration.videoJobSpec(
       frames: frames, encoding: VideoEncoding(encoder: encoder, quality: output.videoQuality, preset: output.videoPreset.rawValue),
       label: engine.label(version: settings.version), modelFiles: try engine.modelFiles(), modelsByContent: modelsByContent,
-      command: .init(arguments: settings.commandLine, directory: settings.workingDirectory))
+      command: .init(arguments: [], directory: settings.workingDirectory))
   }
 
   /// Submits the video job to a cluster store (workers render it, the coordinator joins it):

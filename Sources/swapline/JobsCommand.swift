@@ -70,34 +70,39 @@ struct JobsCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "swap options, including --database and --storage; or --config FILE.")
     var arguments: [String] = []
 
-    /// `--config FILE` replaced by the swap options the file's configuration stands for.
-    static func expandingConfiguration(_ arguments: [String]) throws -> [String] {
-      guard let index = arguments.firstIndex(where: { $0 == "--config" || $0.hasPrefix("--config=") }) else { return arguments }
-      var rest = arguments
-      let path: String
-      if arguments[index].hasPrefix("--config=") {
-        path = String(arguments[index].dropFirst("--config=".count))
-        rest.remove(at: index)
-      } else {
-        guard index + 1 < arguments.count else { throw CLIError.badInput("--config needs a JSON file") }
-        path = arguments[index + 1]
-        rest.removeSubrange(index...(index + 1))
-      }
+    /// `--config FILE --database URL --storage DIR`: the file's configuration and where the job goes
+    /// (nil without --config).
+    static func configurationFile(_ arguments: [String]) throws -> (configuration: SwapConfiguration, database: String, storage: String)? {
+      guard arguments.contains(where: { $0 == "--config" || $0.hasPrefix("--config=") }) else { return nil }
       // Options in the file and on the command line would merge unpredictably (lists add up):
       // only where the job goes is given beside the file.
+      var values: [String: String] = [:]
       var position = 0
-      while position < rest.count {
-        guard ["--database", "--storage"].contains(rest[position]), position + 1 < rest.count else {
-          throw CLIError.badInput("with --config, give the swap options in the file; only --database URL and --storage DIR go beside it (got '\(rest[position])')")
+      while position < arguments.count {
+        let argument = arguments[position]
+        if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+          values[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+          position += 1
+          continue
         }
+        guard ["--config", "--database", "--storage"].contains(argument), position + 1 < arguments.count else {
+          throw CLIError.badInput("with --config, give the swap options in the file; only --database URL and --storage DIR go beside it (got '\(argument)')")
+        }
+        values[argument] = arguments[position + 1]
         position += 2
       }
+      guard let path = values["--config"], let database = values["--database"], let storage = values["--storage"],
+        Set(values.keys) == ["--config", "--database", "--storage"]
+      else { throw CLIError.badInput("jobs submit --config FILE needs --database URL and --storage DIR, and nothing else beside the file") }
       guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.badInput("cannot read --config \(path)") }
       do {
         let configuration = try SwapConfiguration.decode(json: data)
         try configuration.validate()
-        return configuration.commandLineArguments + rest
-      } catch {
+        guard configuration.isVideo else {
+          throw CLIError.badInput("\(path): paths.output must be a video (.mp4, .mkv, .mov or .webm): the cluster renders videos")
+        }
+        return (configuration, database, storage)
+      } catch let error as ConfigurationError {
         let key = error.key.isEmpty ? "" : "\(error.key)\(error.option == "--config" ? "" : " (\(error.option))") "
         throw CLIError.badInput("\(path): \(key)\(error.message)")
       }
@@ -115,11 +120,17 @@ struct JobsCommand: AsyncParsableCommand {
         guard arguments.contains("--database"), arguments.contains("--storage") else {
           throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
         }
+        if let (configuration, database, storage) = try Self.configurationFile(arguments) {
+          var settings = RunSettings()
+          settings.version = Swapline.configuration.version
+          let run = SwapRun(configuration: configuration, settings: settings, events: RunEventPrinter(level: .warn).callAsFunction)
+          let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: storage, leaseSeconds: 30))
+          print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
+          return
+        }
         // The swap command itself, in this process: the same checks, the same job.
         var swap: Swap
-        do { swap = try Swap.parse(try Self.expandingConfiguration(arguments)) } catch let error as CLIError { throw error } catch {
-          throw CLIError.badInput(Swap.message(for: error))
-        }
+        do { swap = try Swap.parse(arguments) } catch { throw CLIError.badInput(Swap.message(for: error)) }
         try await swap.run()
       }
     }
@@ -256,7 +267,6 @@ struct JobsCommand: AsyncParsableCommand {
         settings.workingDirectory = directory
         settings.version = Swapline.configuration.version
         settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
-        settings.commandLine = ["swap"] + configuration.commandLineArguments(includingExecution: false)
         _ = try runHere(configuration, settings: settings, logLevel: logLevel)
       }
     }

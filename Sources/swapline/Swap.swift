@@ -212,8 +212,7 @@ struct Swap: AsyncParsableCommand {
   func run() async throws {
     try await reportingErrors {
       let configuration = try makeConfiguration()
-      var settings = runSettings
-      settings.commandLine = ["swap"] + configuration.commandLineArguments(includingExecution: false)
+      let settings = runSettings
       if let database, let storage {
         // Cluster mode: the job is submitted; workers render it and the coordinator writes OUTPUT.
         let run = SwapRun(configuration: configuration, settings: settings, events: RunEventPrinter(level: logLevel).callAsFunction)

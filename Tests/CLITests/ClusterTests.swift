@@ -211,6 +211,8 @@ import Testing
       (#"{"paths": \#(paths), "video": {"chunkSize": 0}}"#, [], "video.chunkSize (--chunk-size) must be at least 1"),
       (#"{"paths": \#(paths), "faceSwapper": {"wieght": 0.4}}"#, [], "faceSwapper.wieght is not a configuration key"),
       (#"{"paths": \#(paths), "output": {"videoEncoder": "ffv1"}}"#, ["--face-mask-blur", "0.1"], "only --database URL and --storage DIR go beside it"),
+      (#"{"paths": {"sources": ["samples/grace_hopper.jpg"], "target": "samples/astronaut.png", "output": "x.png"}}"#, [],
+       "paths.output must be a video"),
     ]
     for (json, extra, message) in refused {
       let result = try submitFile(json, extra)
