@@ -66,6 +66,16 @@ public struct StoredJobWorker: Sendable {
     self.analysisOnCallerThread = analysisOnCallerThread
   }
 
+  /// A helper of a run on this machine: the job's own execution settings, files compared by
+  /// modification time like the run that made the job, threads as for `settings.workers`.
+  public static func local(job: JobRecord, jobs: JobEngine, settings: RunSettings) throws -> StoredJobWorker {
+    let execution = try configuration(of: job).configuration.execution
+    let threads = settings.threads(execution, video: true)
+    return StoredJobWorker(jobs: jobs, settings: settings, execution: nil, modelsByContent: false,
+                           runtime: try execution.makeRuntime(threads: threads.pool, locator: settings.ortLocator),
+                           analysisOnCallerThread: threads.analysisOnCallerThread)
+  }
+
   /// Why a worker cannot render a job.
   public enum Refusal: Error, CustomStringConvertible {
     /// Submitted by an older swapline, without its configuration: submit it again.

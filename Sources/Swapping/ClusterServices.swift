@@ -200,3 +200,23 @@ public struct ClusterCoordinator: Sendable {
     }
   }
 }
+
+extension SwapConfiguration.ExecutionSettings {
+  /// A GPU node that cannot use its GPU must say so at start, not render quietly on CPU: probes
+  /// each requested provider in order, logs which one attaches or why not; with `strict`, a
+  /// provider that cannot attach is an error.
+  public func checkProviders(runtime: OrtRuntime, logger: Logger) throws(SwapError) {
+    guard providers.contains(where: { $0 != .cpu }) else { return }
+    for provider in providers {
+      let attachment = runtime.probeProvider(provider, deviceID: deviceIDs.first ?? 0, options: options)
+      guard let failure = attachment.failure else {
+        logger.info("execution provider", metadata: ["provider": "\(provider.rawValue)"])
+        return
+      }
+      if strict { throw .failure("\(provider.rawValue) cannot attach (--execution-strict): \(failure)") }
+      logger.warning("\(provider.rawValue) unavailable, falling back to the next provider",
+                     metadata: ["provider": "\(provider.rawValue)", "reason": "\(failure)"])
+    }
+    logger.warning("no requested execution provider attaches; this worker renders on cpu")
+  }
+}

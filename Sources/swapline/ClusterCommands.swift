@@ -142,7 +142,7 @@ struct Worker: AsyncParsableCommand {
       let node = try execution.settings
       let threads = settings.threads(node, video: true)
       let runtime = try node.makeRuntime(threads: threads.pool, locator: settings.ortLocator)
-      try checkProviders(runtime: runtime, logger: logger)
+      try node.checkProviders(runtime: runtime, logger: logger)
       let store = try cluster.open(logger: logger)
       let registry = MetricsRegistry()
       registry.describe(ClusterMetrics.worker)
@@ -183,21 +183,6 @@ struct Worker: AsyncParsableCommand {
     }
   }
 
-  /// A GPU node that cannot use its GPU must say so at start, not render quietly on CPU.
-  func checkProviders(runtime: OrtRuntime, logger: Logger) throws {
-    guard execution.providers.contains(where: { $0 != .cpu }) else { return }
-    for provider in execution.providers {
-      let attachment = runtime.probeProvider(provider, deviceID: execution.deviceIDs.first ?? 0, options: execution.options)
-      guard let failure = attachment.failure else {
-        logger.info("execution provider", metadata: ["provider": "\(provider.rawValue)"])
-        return
-      }
-      if execution.strict { throw CLIError.failure("\(provider.rawValue) cannot attach (--execution-strict): \(failure)") }
-      logger.warning("\(provider.rawValue) unavailable, falling back to the next provider",
-                     metadata: ["provider": "\(provider.rawValue)", "reason": "\(failure)"])
-    }
-    logger.warning("no requested execution provider attaches; this worker renders on cpu")
-  }
 
 }
 

@@ -74,7 +74,7 @@ struct Detect: AsyncParsableCommand {
         }
       }
       if let output {
-        let annotated = Annotation.draw(faces, shapes: shapes, on: rgb)
+        let annotated = DetectionAnnotation.draw(faces, shapes: shapes, on: rgb)
         do {
           try ImageIO.write(annotated, to: output, quality: 90, textMetadata: [("swapline:detections", String(faces.count))])
         } catch { throw CLIError.failure("\(error)") }

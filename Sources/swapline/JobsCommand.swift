@@ -304,17 +304,13 @@ struct JobsCommand: AsyncParsableCommand {
         let jobs = try store.open()
         let job = try JobsCommand.job(id, in: jobs)
         guard job.state == .running else { throw CLIError.badInput("job \(id) is \(job.state.rawValue), not running") }
-        let (configuration, _, _) = try StoredJobWorker.configuration(of: job)
         var settings = RunSettings()
         settings.workers = workers
         settings.leaseSeconds = leaseSeconds
         settings.threadPinning = !noThreadPinning
         settings.version = Swapline.configuration.version
         settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
-        let threads = settings.threads(configuration.execution, video: true)
-        let runtime = try configuration.execution.makeRuntime(threads: threads.pool, locator: settings.ortLocator)
-        let worker = StoredJobWorker(jobs: jobs, settings: settings, execution: nil, modelsByContent: false, runtime: runtime,
-                                     analysisOnCallerThread: threads.analysisOnCallerThread)
+        let worker = try StoredJobWorker.local(job: job, jobs: jobs, settings: settings)
         var isPipe = stat()
         let stdinIsPipe = fstat(STDIN_FILENO, &isPipe) == 0 && (isPipe.st_mode & S_IFMT) == S_IFIFO
         let stop = StopSignal.installed(stdinEnds: stdinIsPipe)

@@ -1,11 +1,10 @@
-import FaceAnalysis
 import Imaging
 
 /// Draws detections for a person to look at: box outlines and keypoint dots.
-enum Annotation {
+public enum DetectionAnnotation {
   static let colours: [(UInt8, UInt8, UInt8)] = [(0, 255, 0), (255, 64, 64), (64, 160, 255), (255, 200, 0), (255, 0, 255)]
 
-  static func draw(_ faces: [DetectedFace], shapes: [[Point2]] = [], on image: Image) -> Image {
+  public static func draw(_ faces: [DetectedFace], shapes: [[Point2]] = [], on image: Image) -> Image {
     var pixels = image.pixels
     let width = image.width, height = image.height
     let thickness = max(1, min(width, height) / 300)
