@@ -25,6 +25,22 @@ import Testing
     return SwapEngine(configuration: configuration, store: ModelStore(directory: models), pool: pool)
   }
 
+  static func temporaryFolder() throws -> String {
+    let folder = NSTemporaryDirectory() + "swapline-engine-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+  }
+
+  /// 320x240 at 25 fps: the astronaut drifting over grey (with a tone when `audio`).
+  static func clip(in folder: String, seconds: String, audio: Bool) throws -> String {
+    let clip = folder + "/clip.mp4"
+    let tone = audio ? ["-f", "lavfi", "-i", "sine=frequency=330:duration=\(seconds)"] : []
+    try runFFmpeg(["-f", "lavfi", "-i", "color=c=0x303030:s=320x240:r=25:d=\(seconds)", "-loop", "1", "-i", root + "/samples/astronaut.png"]
+                  + tone + ["-filter_complex", "[1]scale=200:200[face];[0][face]overlay=x='10+8*t':y=4:shortest=1,format=yuv420p[v]",
+                            "-map", "[v]"] + (audio ? ["-map", "2:a", "-c:a", "aac"] : []) + ["-t", seconds, "-c:v", "libx264", "-g", "25", clip])
+    return clip
+  }
+
   func image(_ name: String) throws -> Image { try ImageIO.read(path: Self.root + "/samples/" + name).converted(toChannels: 3) }
 
   /// Mean absolute difference over a rectangle of two same-sized RGB images.
@@ -99,16 +115,9 @@ import Testing
   /// embedded store, chunk events, the join. 2 s of 320x240 (the astronaut drifting over grey,
   /// a tone), lossless, chunks of 10 frames.
   @Test func aChunkedVideoJobRunsInProcess() throws {
-    let folder = NSTemporaryDirectory() + "swapline-engine-video-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = try Self.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let clip = folder + "/clip.mp4"
-    try runFFmpeg([
-      "-f", "lavfi", "-i", "color=c=0x303030:s=320x240:r=25:d=2", "-loop", "1", "-i", Self.root + "/samples/astronaut.png",
-      "-f", "lavfi", "-i", "sine=frequency=330:duration=2", "-filter_complex",
-      "[1]scale=200:200[face];[0][face]overlay=x='10+8*t':y=4:shortest=1,format=yuv420p[v]",
-      "-map", "[v]", "-map", "2:a", "-t", "2", "-c:v", "libx264", "-g", "25", "-c:a", "aac", clip,
-    ])
+    let clip = try Self.clip(in: folder, seconds: "2", audio: true)
     var configuration = SwapConfiguration(sources: [Self.root + "/samples/grace_hopper.jpg"], target: clip, output: folder + "/out.mkv")
     configuration.output.videoEncoder = .ffv1
     configuration.video.chunkSize = 10
@@ -158,15 +167,9 @@ import Testing
   /// configuration in code, typed events out, the output published; then a stop raised before
   /// the work ends a second run as `interrupted`, and a third run resumes the job.
   @Test func aVideoRunReportsTypedEventsAndResumes() throws {
-    let folder = NSTemporaryDirectory() + "swapline-engine-run-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = try Self.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let clip = folder + "/clip.mp4"
-    try runFFmpeg([
-      "-f", "lavfi", "-i", "color=c=0x303030:s=320x240:r=25:d=1.6", "-loop", "1", "-i", Self.root + "/samples/astronaut.png",
-      "-filter_complex", "[1]scale=200:200[face];[0][face]overlay=x='10+8*t':y=4:shortest=1,format=yuv420p[v]",
-      "-map", "[v]", "-t", "1.6", "-c:v", "libx264", "-g", "25", clip,
-    ])
+    let clip = try Self.clip(in: folder, seconds: "1.6", audio: false)
     var configuration = SwapConfiguration(sources: [Self.root + "/samples/grace_hopper.jpg"], target: clip, output: folder + "/out.mkv")
     configuration.output.videoEncoder = .ffv1
     configuration.video.chunkSize = 10
