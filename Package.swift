@@ -26,7 +26,7 @@ let package = Package(
       name: "CImageCodecs",
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("turbojpeg"), .linkedLibrary("webp")]
     ),
-    .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+    .target(name: "Imaging", dependencies: ["CImageCodecs", "Digests"]),
     // SHA-256 from the system's libcrypto (Debian's libssl-dev), not swift-crypto, whose own
     // BoringSSL (about 360 C files) added a minute or more to every clean build.
     .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),

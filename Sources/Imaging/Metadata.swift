@@ -1,3 +1,5 @@
+import Digests
+
 /// Container-level metadata: EXIF orientation on read, text (our provenance label) on write.
 /// Written by hand over the PNG chunk, JPEG segment and RIFF layouts because the codecs'
 /// simple APIs do not expose them.
@@ -265,20 +267,5 @@ enum Metadata {
 
   static func little24(_ value: Int) -> [UInt8] {
     [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF)]
-  }
-}
-
-/// CRC-32 (IEEE, as PNG and zlib use it).
-enum CRC32 {
-  static let table: [UInt32] = (0..<256).map { n in
-    var c = UInt32(n)
-    for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-  }
-
-  static func checksum(_ bytes: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-    return crc ^ 0xFFFF_FFFF
   }
 }

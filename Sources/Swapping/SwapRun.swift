@@ -204,15 +204,24 @@ public struct SwapRun: Sendable {
   }
 
   /// Submits the video job to a cluster store (workers render it, the coordinator joins it):
-  /// nothing is loaded or rendered here.
+  /// nothing is rendered here, and only the detector is loaded (to check the sources have a face).
   public func submit(to jobs: JobEngine) throws -> JobEngine.Prepared {
     try checkOutput()
     let info = try probeTarget()
     let pool = InferencePool(runtime: try configuration.execution.makeRuntime(threads: 1, locator: settings.ortLocator),
-                             configuration: InferencePoolConfiguration(budgetBytes: 1))
+                             configuration: InferencePoolConfiguration(budgetBytes: 1 << 30))
     let models = settings.models.store(explicit: configuration.paths.modelsDirectory, currentDirectory: settings.workingDirectory)
     let engine = SwapEngine(configuration: configuration, store: models, pool: pool, warn: warn)
-    return try jobs.prepare(try videoJobSpec(engine: engine, info: info, modelsByContent: true))
+    let spec = try videoJobSpec(engine: engine, info: info, modelsByContent: true)
+    // A source without a face is said here, not by every worker: only the detector is loaded.
+    if configuration.processors.contains(.faceSwapper) {
+      let detector = try SwapEngine.makeDetector(engine.detectorOptions, pool: pool, store: models)
+      let sources = try configuration.paths.sources.map { try readImage($0).converted(toChannels: 3) }
+      guard try sources.contains(where: { !(try detector.detect($0)).isEmpty }) else {
+        throw SwapError.badInput("no face found in the source image(s): \(configuration.paths.sources.joined(separator: ", "))")
+      }
+    }
+    return try jobs.prepare(spec)
   }
 
   func probeTarget() throws(SwapError) -> MediaInfo {

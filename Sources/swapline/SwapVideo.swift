@@ -127,15 +127,15 @@ struct JobProgress: Sendable {
   private let total: Int
   private let committedFrames: @Sendable () -> Int
   private var inFlight = 0
-  private let started = Date()
-  private let initiallyDone: Int
+  /// When this process rendered its first frame, and the job's frames done then: the rate is
+  /// measured from there, not from before the models loaded.
+  private var started: (time: Date, done: Int)?
   private var lastPrinted = Date.distantPast
   private let isTerminal = isatty(STDERR_FILENO) == 1
 
   init(total: Int, committedFrames: @escaping @Sendable () -> Int) {
     self.total = total
     self.committedFrames = committedFrames
-    initiallyDone = committedFrames()
   }
 
   mutating func frameDone() {
@@ -161,8 +161,12 @@ struct JobProgress: Sendable {
     guard force || now.timeIntervalSince(lastPrinted) > (isTerminal ? 0.25 : 5) else { return }
     lastPrinted = now
     let done = min(total, committedFrames() + inFlight)
-    let fps = Double(done - initiallyDone) / max(now.timeIntervalSince(started), 1e-3)
-    let line = String(format: "frames %d/%d  %.1f fps  ETA %.0f s", done, total, fps, fps > 0 ? Double(total - done) / fps : 0)
+    let start = started ?? (now, done)
+    started = start
+    let elapsed = now.timeIntervalSince(start.time)
+    let fps = Double(done - start.done) / max(elapsed, 1e-3)
+    let line = elapsed < 1 ? String(format: "frames %d/%d", done, total)
+      : String(format: "frames %d/%d  %.1f fps  ETA %.0f s", done, total, fps, fps > 0 ? Double(total - done) / fps : 0)
     FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
   }
 

@@ -218,6 +218,11 @@ import Testing
       let result = try submitFile(json, extra)
       #expect(result.status == 2 && result.stderr.contains(message), "\(json): \(result.status) \(result.stderr)")
     }
+    // A source without a face is refused at submission, before the store sees a job.
+    let blank = storage + "/blank.png"
+    _ = try CLITests.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=160x120", "-frames:v", "1", blank])
+    let faceless = try submitFile(#"{"paths": {"sources": ["\#(blank)"], "target": "\#(try VideoJobTests.smallClip)", "output": "\#(mp4)"}}"#)
+    #expect(faceless.status == 2 && faceless.stderr.contains("no face found in the source image(s)"), "\(faceless.stderr)")
     #expect(try store().jobs().count == 3)
   }
 
