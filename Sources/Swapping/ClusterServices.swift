@@ -84,7 +84,8 @@ public struct ClusterWorker: Sendable {
   }
 
   /// Runs until `stop` (the chunk in flight is abandoned and its lease released) or, with `once`,
-  /// until nothing is claimable. One ONNX Runtime environment serves every job rendered here.
+  /// until nothing is claimable, on the calling thread (a dedicated one: see `StoppableService`).
+  /// One ONNX Runtime environment serves every job rendered here.
   public func run(runtime: OrtRuntime, analysisOnCallerThread: Bool, stop: StopSignal, logger: Logger,
                   events: @escaping ClusterEvents) throws {
     stop.whenRaised { store.connection.interruptWaits() }
@@ -105,20 +106,18 @@ public struct ClusterWorker: Sendable {
       let logger = jobLogger
       logger.info("working on job")
       do {
-        // Inference belongs on a dedicated thread, not on Swift concurrency's cooperative ones.
-        _ = try onDedicatedThread {
-          let pool = Mutex<InferencePool?>(nil)
-          return try worker.render(job: job, stop: stop, poolReady: { made in pool.withLock { $0 = made } }) { event in
-            switch event {
-            case .chunkFailed(let reason, let leaseLost):
-              if leaseLost { logger.warning("\(reason)") } else { logger.warning("chunk failed", metadata: ["error": "\(reason)"]) }
-            case .message(.warning, let text):
-              logger.warning("\(text)")
-            default:
-              break
-            }
-            events(.run(job: jobID, event, pool: pool.withLock { $0 }))
+        // This runs on the service's dedicated thread (StoppableService), where inference belongs.
+        let pool = Mutex<InferencePool?>(nil)
+        try worker.render(job: job, stop: stop, poolReady: { made in pool.withLock { $0 = made } }) { event in
+          switch event {
+          case .chunkFailed(let reason, let leaseLost):
+            if leaseLost { logger.warning("\(reason)") } else { logger.warning("chunk failed", metadata: ["error": "\(reason)"]) }
+          case .message(.warning, let text):
+            logger.warning("\(text)")
+          default:
+            break
           }
+          events(.run(job: jobID, event, pool: pool.withLock { $0 }))
         }
       } catch let refusal as StoredJobWorker.Refusal {
         refused.insert(jobID)
