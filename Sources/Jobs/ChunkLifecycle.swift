@@ -1,7 +1,9 @@
 /// The chunk lifecycle as one pure state machine: pending -> leased -> done, or back to pending
 /// with backoff after a failure of its own or a lost lease, dead after `maxAttempts`, revived by a
-/// retry, reopened when its segment is lost. Both stores ask it what a chunk becomes and write
-/// that; neither computes a state or a backoff of its own. Fencing (the lease token in every write
+/// retry, reopened when its segment is lost. Both stores ask it what a failed or expired chunk
+/// becomes (state and backoff), so neither computes one of its own; the simpler transitions
+/// (claim, renew, complete, release, retry, reopen) are written in each store's SQL and checked
+/// against it by `ChunkLifecycleTests`' random walks. Fencing (the lease token in every write
 /// after a claim) is the stores' part: the machine says what a write may do, the token says
 /// whether this worker may still write.
 public struct ChunkLifecycle: Sendable, Equatable {

@@ -119,22 +119,25 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   }
 
   public func reapExpiredLeases() throws -> Int {
-    // The expired leases, locked; each one's next state and backoff from the lifecycle (the
-    // token in the update fences a renewal that raced in).
+    // The expired leases, locked; each one's next state and backoff from the lifecycle.
     let lifecycle = ChunkLifecycle(policy: policy)
     let reaped = try connection.transaction { () throws -> Int in
       let expired = try connection.query("""
         SELECT job_id, idx, attempt, lease_token FROM chunks WHERE state = 'leased' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED
         """)
+      var reaped = 0
       for row in expired {
         let next = lifecycle.transition(from: .leased, attempt: Int(row[2] ?? "") ?? 0, on: .leaseExpired, random: .random(in: 0...1))!
-        try connection.query("""
+        // The expiry is checked again: should the statement run outside the transaction (after a
+        // reconnect), a lease renewed meanwhile is left alone.
+        reaped += try connection.query("""
           UPDATE chunks SET state = $1, available_at = now() + make_interval(secs => $2::float8), last_error = 'lease expired',
             lease_owner = NULL, infrastructure_failures = infrastructure_failures + 1
-          WHERE job_id = $3 AND idx = $4 AND state = 'leased' AND lease_token = $5
-          """, [next.state.rawValue, String(next.delay), row[0], row[1], row[3]])
+          WHERE job_id = $3 AND idx = $4 AND state = 'leased' AND lease_token = $5 AND lease_expires_at < now()
+          RETURNING idx
+          """, [next.state.rawValue, String(next.delay), row[0], row[1], row[3]]).count
       }
-      return expired.count
+      return reaped
     }
     if reaped > 0 { notify() }
     return reaped

@@ -30,6 +30,9 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
   /// retry (or dead) and is rethrown once the chunks in flight are settled.
   mutating func run() throws -> Int {
     var finisher: DedicatedThread<Void>?
+    // Whatever way this returns or throws, the chunk finishing in the background is waited for:
+    // its commit must not be cut off.
+    defer { _ = finisher?.joinError() }
     var firstError: (any Error)?
     var current = try open()
     while let claimed = current {
@@ -39,8 +42,9 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
         try claimed.chunk.analyse(shouldStop: { [shouldStop] in shouldStop() || claimed.heartbeat.lost || claimed.heartbeat.jobStopped != nil },
                                   halfway: { do { next = try open() } catch { openError = error } })
       } catch {
-        let earlier = firstError ?? finisher?.joinError()
-        if try abandon(claimed, next: next, after: error, earlier: earlier) { return committed.value }
+        // The previous chunk's commit first: releasing this worker's leases must not take its lease.
+        let finished = finisher?.joinError()
+        if try abandon(claimed, next: next, after: error, earlier: firstError ?? finished) { return committed.value }
       }
       // One chunk finishing at a time: wait for the previous before handing this one over.
       if let error = finisher?.joinError() { firstError = firstError ?? error }
@@ -82,18 +86,20 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
     }
   }
 
-  /// A chunk whose analysis stopped or failed: the chunk opened after it is abandoned, leases
-  /// still ours go back at once, and the failed chunk counts an attempt unless this worker is
-  /// stopping (then it goes back untouched) or lost its lease. True: stopped, return normally;
-  /// otherwise the error is thrown.
+  /// A chunk whose analysis stopped or failed: the failed chunk counts an attempt (backoff, or
+  /// dead) unless this worker is stopping or lost its lease, the chunk opened after it is
+  /// abandoned, and leases still ours go back at once (a stopped chunk untouched). The failure is
+  /// recorded first: releasing would put the failed chunk back to pending, and its attempt would
+  /// never count. True: stopped, return normally; otherwise the error is thrown.
   func abandon(_ claimed: Claimed, next: Claimed?, after error: any Error, earlier: (any Error)?) throws -> Bool {
     claimed.heartbeat.stop()
     next?.chunk.abandon()
     next?.heartbeat.stop()
-    _ = try? store.releaseLeases(job: job, owners: [worker])
     try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
-    if let state = claimed.heartbeat.jobStopped { throw JobStopped(job: job, state: state) }
-    if !shouldStop() && !claimed.heartbeat.lost { _ = try store.fail(claimed.lease, error: "\(error)") }
+    let stopped = claimed.heartbeat.jobStopped
+    if stopped == nil && !shouldStop() && !claimed.heartbeat.lost { _ = try? store.fail(claimed.lease, error: "\(error)") }
+    _ = try? store.releaseLeases(job: job, owners: [worker])
+    if let stopped { throw JobStopped(job: job, state: stopped) }
     guard shouldStop() else { throw error }
     if let earlier { throw earlier }
     return true

@@ -1,5 +1,6 @@
 import Foundation
 import ServiceLifecycle
+import Synchronization
 
 /// A metric declared once: its name, kind, help text and (for histograms) bucket bounds. Code
 /// records through the value, so a name is never spelled twice and a help text never drifts.
@@ -101,7 +102,7 @@ public final class MetricsRegistry: @unchecked Sendable {
 
 /// Serves `GET /metrics` (any path) with the registry's text over plain HTTP/1.1 on a thread:
 /// enough for Prometheus' scraper, with no dependency on an HTTP framework.
-// @unchecked: the socket is set once in init; the accept thread only reads it.
+// @unchecked: the socket is set once in init; the accept thread only reads it (and `stopping` is atomic).
 public final class MetricsServer: @unchecked Sendable {
   public let port: Int
   private let socketDescriptor: Int32
@@ -137,8 +138,12 @@ public final class MetricsServer: @unchecked Sendable {
     Thread.detachNewThread { [self] in serve() }
   }
 
-  /// Stops accepting scrapes and closes the socket.
+  /// Set by `stop()`; the accept loop closes the socket once it sees it.
+  private let stopping = Atomic<Bool>(false)
+
+  /// Stops accepting scrapes; the serving thread closes the socket.
   public func stop() {
+    guard !stopping.exchange(true, ordering: .relaxed) else { return }
     shutdown(socketDescriptor, Int32(SHUT_RDWR))
   }
 
@@ -146,10 +151,19 @@ public final class MetricsServer: @unchecked Sendable {
     while true {
       let client = accept(socketDescriptor, nil, nil)
       guard client >= 0 else {
-        if errno == EINTR { continue }
-        close(socketDescriptor)
-        return
+        if stopping.load(ordering: .relaxed) {
+          close(socketDescriptor)
+          return
+        }
+        // A failed accept (an aborted connection, descriptors exhausted) is not the end of the
+        // endpoint: try again, after a moment when it is about resources.
+        if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { _ = poll(nil, 0, 100) }
+        continue
       }
+      // A client that connects and sends nothing cannot hold the endpoint for long.
+      var timeout = timeval(tv_sec: 5, tv_usec: 0)
+      setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+      setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
       var buffer = [UInt8](repeating: 0, count: 4096)
       _ = read(client, &buffer, buffer.count)  // the request itself does not matter
       refresh()

@@ -49,7 +49,8 @@ func renderChunks(jobs: JobEngine, job: Int64, spec: VideoJobSpec, info: MediaIn
 public struct StoredJobWorker: Sendable {
   public let jobs: JobEngine
   public let settings: RunSettings
-  /// This machine's execution group (a cluster node's own GPUs); nil: the job's stored one.
+  /// This machine's execution group (a cluster node's own GPUs, with the memory defaults for
+  /// this machine); nil: the job's stored execution and memory groups (a local helper).
   public let execution: SwapConfiguration.ExecutionSettings?
   /// Cluster nodes hold their own copies of the model files: compare them by content.
   public let modelsByContent: Bool
@@ -110,7 +111,12 @@ public struct StoredJobWorker: Sendable {
   public func render(job record: JobRecord, stop: StopSignal, poolReady: (InferencePool) -> Void = { _ in },
                      events: @escaping RunEvents) throws -> InferencePool {
     var (configuration, spec, directory) = try Self.configuration(of: record)
-    if let execution { configuration.execution = execution }
+    if let execution {
+      // A cluster node's own machine: its execution group, and the memory defaults for it (the
+      // submitter's budget was sized for the submitter's machine).
+      configuration.execution = execution
+      configuration.memory = SwapConfiguration.MemorySettings()
+    }
     let pool = InferencePool(runtime: runtime, configuration: configuration.execution.poolConfiguration(
       memory: configuration.memory, analysisOnCallerThread: analysisOnCallerThread))
     poolReady(pool)

@@ -22,7 +22,9 @@ public struct RunSettings: Sendable {
   public var faults = FaultInjection()
   /// Written into the provenance label.
   public var version = "dev"
-  /// Where the run was asked for: relative paths in the configuration are relative to it.
+  /// Where the run was asked for: stored with a job (its helpers and `jobs resume` resolve the
+  /// configuration's relative paths against it), and the base of a relative jobs or models folder.
+  /// The run itself opens the configuration's paths as given (relative to the process's folder).
   public var workingDirectory = FileManager.default.currentDirectoryPath
   /// Finds ONNX Runtime's library.
   public var ortLocator = OrtLibraryLocator()

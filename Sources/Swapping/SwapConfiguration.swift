@@ -141,6 +141,7 @@ public struct SwapConfiguration: Codable, Sendable, Hashable {
     public var videoMemoryStrategy: VideoMemoryStrategy = .tolerant
     /// Byte budget for resident model sessions (nil: half of RAM, or 80% of GPU memory).
     public var budgetBytes: Int64?
+    public init() {}
   }
 
   public static let videoExtensions: Set<String> = ["mp4", "mkv", "mov", "webm"]

@@ -54,6 +54,8 @@ struct VideoSwap {
     let processor = try engine.makeProcessor(sourceImages: sourceImages, tracking: true, runLog: settings.recordReport ? ModelRunLog() : nil)
     run.reportProviderFallbacks(engine.pool)
     let costs = try timer.measure("load models") { try processor.measureCosts(width: info.width, height: info.height) }
+    // Loading can take minutes (a TensorRT engine build): a stop meanwhile ends the run here.
+    if stop.raised { throw VideoRunError.interrupted(job: job) }
     let plan = settings.videoPlan(configuration.execution, costs: costs)
     (jobs.helperPlacement, jobs.renderPlacement, jobs.analysisCPUs) = (plan.helpers, plan.render, plan.analysisCPUs)
     settings.faults.apply(to: jobs)

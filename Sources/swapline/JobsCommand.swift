@@ -300,6 +300,10 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
       try await reportingErrors {
+        // First, so a terminate() from the parent during start-up is not lost.
+        var isPipe = stat()
+        let stdinIsPipe = fstat(STDIN_FILENO, &isPipe) == 0 && (isPipe.st_mode & S_IFMT) == S_IFIFO
+        let stop = StopSignal.installed(stdinEnds: stdinIsPipe)
         guard store.database == nil else { throw CLIError.badInput("cluster jobs are rendered by `swapline worker`") }
         let jobs = try store.open()
         let job = try JobsCommand.job(id, in: jobs)
@@ -311,9 +315,6 @@ struct JobsCommand: AsyncParsableCommand {
         settings.version = Swapline.configuration.version
         settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
         let worker = try StoredJobWorker.local(job: job, jobs: jobs, settings: settings)
-        var isPipe = stat()
-        let stdinIsPipe = fstat(STDIN_FILENO, &isPipe) == 0 && (isPipe.st_mode & S_IFMT) == S_IFIFO
-        let stop = StopSignal.installed(stdinEnds: stdinIsPipe)
         let printer = RunEventPrinter(level: logLevel)
         do {
           try onDedicatedThread { _ = try worker.render(job: job, stop: stop, events: printer.callAsFunction) }

@@ -40,7 +40,10 @@ final class RunEventPrinter: Sendable {
     case .chunkRendered:
       progress.withLock { $0?.chunkDone() }
     case .chunkFailed(let reason, _):
-      progress.withLock { $0?.chunkFailed() }
+      progress.withLock {
+        $0?.chunkFailed()
+        if level >= .warn { $0?.interrupt() }
+      }
       if level >= .warn { printError("swapline: warning: chunk failed: \(reason)") }
     }
   }
@@ -82,7 +85,9 @@ nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
 func runHere(_ configuration: SwapConfiguration, settings: RunSettings, logLevel: LogLevel) throws -> SwapRun.Outcome {
   let printer = RunEventPrinter(level: logLevel)
   let run = SwapRun(configuration: configuration, settings: settings, events: printer.callAsFunction)
-  let stop = StopSignal.installed()
+  // Video: SIGINT/SIGTERM stop the run between frames so the job can resume. An image keeps the
+  // default (the process ends; the output is written atomically, so nothing is half-written).
+  let stop = configuration.isVideo ? StopSignal.installed() : StopSignal()
   let outcome: SwapRun.Outcome
   do {
     defer { printer.finish() }
@@ -101,7 +106,7 @@ func runHere(_ configuration: SwapConfiguration, settings: RunSettings, logLevel
   }
   if case .video(let video) = outcome.kind {
     let output = configuration.paths.output
-    if video.writtenElsewhere { printError("swapline: \(output) was written by another run of job \(video.job)") }
+    if video.writtenElsewhere && logLevel >= .info { printError("swapline: \(output) was written by another run of job \(video.job)") }
     print("\(output): \(video.frames.count) frames (job \(video.job), \(video.chunkCount) chunks, \(video.renderedHere) rendered by this process)")
   }
   return outcome

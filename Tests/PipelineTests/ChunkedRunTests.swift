@@ -47,6 +47,19 @@ import Testing
     func render(_ frame: Image, analysis: Int) throws -> Image { frame }
   }
 
+  /// Fails the analysis of one frame (a model error mid-chunk); passes every other frame through.
+  final class FailingProcessor: VideoFrameProcessor, @unchecked Sendable {
+    let failing: Int
+    init(failing: Int) { self.failing = failing }
+    func beginChunk(at frame: Int) {}
+    func prepare(_ frame: Image, index: Int, position: Int) throws -> Int { index }
+    func analyse(_ frame: Image, prepared: Int, index: Int) throws -> Int {
+      if index == failing { throw MediaError(.processFailed, "analysis failed at frame \(index)") }
+      return index
+    }
+    func render(_ frame: Image, analysis: Int) throws -> Image { frame }
+  }
+
   func spec(output: String, chunkFrames: Int, start: Int = 0, end: Int = 75) throws -> VideoJobSpec {
     VideoJobSpec(target: try Self.clip, output: output, startFrame: start, endFrame: end, chunkFrames: chunkFrames, encoding: .lossless,
                  label: "face-swapped by swapline tests", options: ["test": "identity"], files: [:])
@@ -126,4 +139,24 @@ import Testing
     #expect(record.output != "chunk-00000.t\(stale.token).mkv" && record.infrastructureFailures == 1)
   }
 
+
+  /// A chunk whose analysis fails mid-chunk uses up an attempt each time (with backoff) and ends
+  /// dead after the last one; the chunks before it are committed, and no lease is left held.
+  @Test func aChunkFailingInAnalysisUsesUpItsAttemptsAndDies() throws {
+    let info = try MediaProbe.probe(Self.clip)
+    let store = try SQLiteChunkStore(path: Self.folder + "/failing.sqlite", policy: RetryPolicy(maxAttempts: 3, baseDelay: 0, maxDelay: 0, jitter: 0))
+    let jobs = JobEngine(store: store, directory: Self.folder + "/jobs-failing")
+    let spec = try spec(output: Self.folder + "/failing.mkv", chunkFrames: 25)
+    let job = try jobs.prepare(spec).job
+    let processor = FailingProcessor(failing: 30)
+    for attempt in 1...3 {
+      #expect(throws: MediaError.self) { try jobs.work(job: job, spec: spec, info: info, processor: processor) }
+      let chunk = try store.chunks(job: job)[1]
+      #expect(chunk.attempt == attempt && chunk.state == (attempt < 3 ? .pending : .dead), "attempt \(attempt): \(chunk)")
+      #expect(chunk.lastError?.contains("analysis failed at frame 30") == true && chunk.infrastructureFailures == 0, "\(chunk)")
+    }
+    let chunks = try store.chunks(job: job)
+    #expect(chunks[0].state == .done && !chunks.contains { $0.state == .leased }, "\(chunks.map(\.state))")
+    #expect(try jobs.completion(job: job) != .complete)
+  }
 }
