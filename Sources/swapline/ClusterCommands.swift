@@ -63,7 +63,8 @@ struct ClusterArguments: ParsableArguments {
     }
   }
 
-  /// An interactive submission: one attempt, so an unreachable server is said at once.
+  /// For an interactive command (a submission, `jobs list`): one attempt, so an unreachable
+  /// server is said at once.
   static func openForSubmission(database: String, storage: String, leaseSeconds: Double) throws -> JobEngine {
     do { return JobEngine(store: try PostgresChunkStore(url: database, connectAttempts: 1), directory: storage, leaseSeconds: leaseSeconds) } catch {
       throw CLIError.failure("cannot open the cluster store: \(error)")
@@ -135,11 +136,9 @@ struct Worker: AsyncParsableCommand {
       let logger = LogLines.logger(json: logJSON, role: "worker")
       // One ONNX Runtime environment for the worker's life; its global pool sized as for one
       // local worker (the jobs rendered here share it, one at a time).
-      var settings = RunSettings()
+      var settings = RunSettings.forThisProcess
       settings.leaseSeconds = leaseSeconds
-      settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
-      settings.version = Swapline.configuration.version
-      let node = try execution.settings
+      let node = execution.settings
       let threads = settings.threads(node, video: true)
       let runtime = try node.makeRuntime(threads: threads.pool, locator: settings.ortLocator)
       try node.checkProviders(runtime: runtime, logger: logger)

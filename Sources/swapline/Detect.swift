@@ -41,7 +41,7 @@ struct Detect: AsyncParsableCommand {
       let store = models.store
       let paths = try detector.modelPaths(store: store)
       let runtime = try execution.makeRuntime()
-      let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution.options))
+      let pool = InferencePool(runtime: runtime, configuration: memory.configuration(execution: execution))
       let faceDetector = try detector.makeDetector(pool: pool, store: store)
       for backend in faceDetector.backends {
         for fallback in backend.session.fallbacks {

@@ -36,7 +36,7 @@ struct Doctor: AsyncParsableCommand {
         healthy = false
         print("onnxruntime: NOT LOADED: \(error)")
       }
-      let pool = memory.configuration(execution: execution.options)
+      let pool = memory.configuration(execution: execution)
       print(String(format: "memory: %.1f GiB RAM, session budget %.1f GiB, video memory strategy %@",
                    Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824, Double(pool.budgetBytes) / 1_073_741_824,
                    pool.strategy.rawValue as NSString))

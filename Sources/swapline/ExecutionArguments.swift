@@ -50,43 +50,26 @@ struct ExecutionArguments: ParsableArguments {
     }
   }
 
-  var options: ExecutionOptions {
-    ExecutionOptions(
-      providers: providers, deviceIDs: deviceIDs, strictProviders: strict,
-      cuda: CUDAProviderOptions(gpuMemoryLimit: cudaMemoryLimitMiB.map { Int64($0) << 20 },
-                                arenaExtendStrategy: .init(rawValue: cudaArenaStrategy) ?? .sameAsRequested,
-                                convAlgoSearch: .init(rawValue: cudaConvAlgoSearch) ?? .exhaustive),
-      tensorrt: TensorRTProviderOptions(fp16: !tensorrtFP32, cacheDirectory: tensorrtCacheDirectory))
+  /// The configuration's execution group from these options (`validate()` has refused any CUDA
+  /// choice the fallbacks below would stand in for).
+  var settings: SwapConfiguration.ExecutionSettings {
+    var settings = SwapConfiguration.ExecutionSettings()
+    settings.providers = providers
+    settings.deviceIDs = deviceIDs
+    settings.threadCount = threadCountOption
+    settings.strict = strict
+    settings.cudaMemoryLimitMiB = cudaMemoryLimitMiB
+    settings.cudaConvAlgoSearch = .init(rawValue: cudaConvAlgoSearch) ?? .exhaustive
+    settings.cudaArenaExtendStrategy = .init(rawValue: cudaArenaStrategy) ?? .sameAsRequested
+    settings.tensorrtFP16 = !tensorrtFP32
+    settings.tensorrtCacheDirectory = tensorrtCacheDirectory
+    return settings
   }
 
-  /// The configuration's execution group from these options.
-  var settings: SwapConfiguration.ExecutionSettings {
-    get throws {
-      var settings = SwapConfiguration.ExecutionSettings()
-      settings.providers = providers
-      settings.deviceIDs = deviceIDs
-      settings.threadCount = threadCountOption
-      settings.strict = strict
-      settings.cudaMemoryLimitMiB = cudaMemoryLimitMiB
-      guard let search = CUDAProviderOptions.ConvAlgoSearch(rawValue: cudaConvAlgoSearch) else {
-        throw ValidationError("--cuda-conv-algo-search must be EXHAUSTIVE, HEURISTIC or DEFAULT")
-      }
-      guard let arena = CUDAProviderOptions.ArenaExtendStrategy(rawValue: cudaArenaStrategy) else {
-        throw ValidationError("--cuda-arena-extend-strategy must be kNextPowerOfTwo or kSameAsRequested")
-      }
-      (settings.cudaConvAlgoSearch, settings.cudaArenaExtendStrategy) = (search, arena)
-      settings.tensorrtFP16 = !tensorrtFP32
-      settings.tensorrtCacheDirectory = tensorrtCacheDirectory
-      return settings
-    }
-  }
+  var options: ExecutionOptions { settings.options }
 
   func makeRuntime(defaultThreads: Int? = nil) throws -> OrtRuntime {
-    do {
-      return try OrtRuntime(threading: ThreadingOptions(intraOpThreads: threadCountOption ?? defaultThreads ?? threadCount))
-    } catch {
-      throw CLIError.failure("\(error)")
-    }
+    try settings.makeRuntime(threads: defaultThreads ?? threadCount, locator: OrtLibraryLocator())
   }
 }
 
@@ -119,10 +102,17 @@ struct MemoryArguments: ParsableArguments {
     return Int64(number * Double(factor))
   }
 
-  func configuration(execution: ExecutionOptions) -> InferencePoolConfiguration {
-    let budgetBytes = budget.flatMap(Self.parseBytes)
-      ?? InferencePoolConfiguration.defaultBudget(deviceMemory: execution.providers.first == .cpu ? nil : GPUInfo.totalMemory())
-    return InferencePoolConfiguration(budgetBytes: budgetBytes, strategy: strategy, execution: execution)
+  /// The configuration's memory group from these options.
+  var settings: SwapConfiguration.MemorySettings {
+    var settings = SwapConfiguration.MemorySettings()
+    settings.videoMemoryStrategy = strategy
+    settings.budgetBytes = budget.flatMap(Self.parseBytes)
+    return settings
+  }
+
+  /// The session pool's settings, as a swap with these options gets them.
+  func configuration(execution: ExecutionArguments) -> InferencePoolConfiguration {
+    execution.settings.poolConfiguration(memory: settings, analysisOnCallerThread: false)
   }
 }
 

@@ -29,10 +29,7 @@ struct JobsCommand: AsyncParsableCommand {
     func open() throws -> JobEngine {
       if let database {
         guard !database.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.badInput("--database needs a PostgreSQL URL") }
-        // An interactive command: one attempt, so an unreachable server is said at once.
-        do { return JobEngine(store: try PostgresChunkStore(url: database, connectAttempts: 1), directory: storage ?? ".") } catch {
-          throw CLIError.failure("cannot open the cluster store: \(error)")
-        }
+        return try ClusterArguments.openForSubmission(database: database, storage: storage ?? ".", leaseSeconds: 30)
       }
       guard FileManager.default.fileExists(atPath: directory + "/jobs.sqlite") else {
         throw CLIError.badInput("no job store in \(directory) (give --jobs-dir: the .swapline-jobs folder next to the output)")
@@ -121,9 +118,7 @@ struct JobsCommand: AsyncParsableCommand {
           throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
         }
         if let (configuration, database, storage) = try Self.configurationFile(arguments) {
-          var settings = RunSettings()
-          settings.version = Swapline.configuration.version
-          let run = SwapRun(configuration: configuration, settings: settings, events: RunEventPrinter(level: .warn).callAsFunction)
+          let run = SwapRun(configuration: configuration, settings: .forThisProcess, events: RunEventPrinter(level: .warn).callAsFunction)
           let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: storage, leaseSeconds: 30))
           print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
           return
@@ -261,12 +256,10 @@ struct JobsCommand: AsyncParsableCommand {
           throw CLIError.badInput("job \(id) was made by an older swapline, which did not store its configuration: run its swap command again (that resumes it)")
         }
         if job.state == .cancelled || job.state == .failed { _ = try jobs.store.retry(job: id) }
-        var settings = RunSettings()
+        var settings = RunSettings.forThisProcess
         settings.workers = workers
         settings.jobsDirectory = jobs.directory
         settings.workingDirectory = directory
-        settings.version = Swapline.configuration.version
-        settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
         _ = try runHere(configuration, settings: settings, logLevel: logLevel)
       }
     }
@@ -308,12 +301,10 @@ struct JobsCommand: AsyncParsableCommand {
         let jobs = try store.open()
         let job = try JobsCommand.job(id, in: jobs)
         guard job.state == .running else { throw CLIError.badInput("job \(id) is \(job.state.rawValue), not running") }
-        var settings = RunSettings()
+        var settings = RunSettings.forThisProcess
         settings.workers = workers
         settings.leaseSeconds = leaseSeconds
         settings.threadPinning = !noThreadPinning
-        settings.version = Swapline.configuration.version
-        settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
         let worker = try StoredJobWorker.local(job: job, jobs: jobs, settings: settings)
         let printer = RunEventPrinter(level: logLevel)
         do {

@@ -101,15 +101,13 @@ struct Swap: AsyncParsableCommand {
 
   /// How and where this run works (not part of the job's identity).
   var runSettings: RunSettings {
-    var settings = RunSettings()
+    var settings = RunSettings.forThisProcess
     settings.workers = workers
     settings.jobsDirectory = jobsDirectory
     settings.restart = restart
     settings.leaseSeconds = leaseSeconds
     settings.threadPinning = !noThreadPinning
     settings.recordReport = runReport != nil
-    settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
-    settings.version = Swapline.configuration.version
     return settings
   }
 

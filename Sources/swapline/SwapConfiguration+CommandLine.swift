@@ -15,9 +15,8 @@ extension Swap {
     selection.apply(to: &configuration)
     outputOptions.apply(to: &configuration)
     video.apply(to: &configuration)
-    configuration.execution = try execution.settings
-    configuration.memory.videoMemoryStrategy = memory.strategy
-    configuration.memory.budgetBytes = memory.budget.flatMap(MemoryArguments.parseBytes)
+    configuration.execution = execution.settings
+    configuration.memory = memory.settings
     return configuration
   }
 }

@@ -19,6 +19,17 @@ enum LogLevel: String, ExpressibleByArgument, Comparable, CaseIterable {
   }
 }
 
+extension RunSettings {
+  /// Settings every command starts from: this build's version (for the provenance label) and
+  /// the test-only faults named in the environment, read here at the entry point.
+  static var forThisProcess: RunSettings {
+    var settings = RunSettings()
+    settings.version = Swapline.configuration.version
+    settings.faults = FaultInjection(environment: ProcessInfo.processInfo.environment)
+    return settings
+  }
+}
+
 /// A run's events on stderr: messages by level, and at `info` the progress line of the job.
 final class RunEventPrinter: Sendable {
   let level: LogLevel
