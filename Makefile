@@ -37,9 +37,11 @@ demo: build
 
 # The tests run optimised, and the end-to-end ones run the swapline built with them (SWAPLINE_BIN):
 # a debug swapline spends ~14 s loading the dlib model alone, and one build is faster than two.
+# Then the HTTP API's tests: a real `swapline serve` on loopback, a real HTTP client, schemathesis.
 test: setup-dev
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	SWAPLINE_BIN=$(CURDIR)/$(BIN) $(SWIFT) test $(BUILD_FLAGS) --skip-build
+	SWAPLINE_BIN=$(CURDIR)/$(BIN) .venv/bin/python -m pytest tests/api -q -p no:cacheprovider
 
 bench: build
 	$(BIN) benchmark detect samples/solvay_conference_1927.jpg --iterations 30

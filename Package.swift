@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Dependencies are chosen for build time on small CI machines: argument parsing, swift-log and
@@ -16,6 +16,10 @@ let package = Package(
     // Logging and graceful shutdown: small, no NIO (the HTTP API brings that).
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    // The HTTP API (`swapline serve`) and the metrics endpoint. Its default traits (swift-configuration,
+    // full Foundation extras) are off: nothing here uses them and they cost build time.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
   ],
   targets: [
     // Our own minimal declaration of the ONNX Runtime C API plus the dlopen loader.
@@ -42,8 +46,8 @@ let package = Package(
     .target(name: "Jobs", dependencies: ["CSQLite", "CPostgres"]),
     // ffprobe/ffmpeg as subprocesses with raw frame pipes.
     // Linux thread placement calls (affinity, per-thread nice) that need _GNU_SOURCE.
-    .target(name: "CSystem"),
-    .target(name: "Media", dependencies: ["Imaging", "CSystem"]),
+    .target(name: "CLinuxThreads"),
+    .target(name: "Media", dependencies: ["Imaging", "CLinuxThreads"]),
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
     .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", "Digests"]),
     // The swap engine's typed run configuration (and, as it moves out of the executable, the engine).
@@ -55,10 +59,17 @@ let package = Package(
     .target(name: "Benchmarks", dependencies: ["FaceAnalysis", "Imaging", "OnnxRuntime", "Jobs", "Pipeline", "Media", "Swapping"]),
     // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
     .target(name: "Server", dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+    // The HTTP API service: tenants, assets, jobs, live progress, webhooks, retention (`swapline serve`).
+    .target(name: "HTTPAPI", dependencies: [
+      "Swapping", "Jobs", "Media", "Imaging", "Models", "Digests", "Pipeline", "Server",
+      .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+      .product(name: "Logging", package: "swift-log"),
+      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    ]),
     .executableTarget(
       name: "swapline",
       dependencies: [
-        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping", "Benchmarks",
+        "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping", "Benchmarks", "HTTPAPI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]

@@ -30,6 +30,8 @@ public struct ChunkRecord: Sendable, Equatable {
   public let infrastructureFailures: Int
   /// The worker holding the lease, while leased.
   public let owner: String?
+  /// Frames rendered so far by the current lease (the whole chunk once done).
+  public var framesDone = 0
 }
 
 /// Retries: attempt n waits base * 2^(n-1) seconds (capped), plus up to `jitter` of that.
@@ -75,11 +77,22 @@ public struct JobRecord: Sendable, Equatable {
   public let error: String?
   public let createdAt: Double
   public let updatedAt: Double
+  /// Who submitted it (the HTTP API's tenant; "" for the CLI): claims share workers fairly
+  /// between tenants.
+  public var tenant = ""
+  /// When its first chunk was claimed (nil: still queued).
+  public var startedAt: Double? = nil
+
+  public init(id: Int64, name: String, fingerprint: String, spec: String, state: JobState, error: String?, createdAt: Double,
+              updatedAt: Double, tenant: String = "", startedAt: Double? = nil) {
+    (self.id, self.name, self.fingerprint, self.spec, self.state, self.error) = (id, name, fingerprint, spec, state, error)
+    (self.createdAt, self.updatedAt, self.tenant, self.startedAt) = (createdAt, updatedAt, tenant, startedAt)
+  }
 }
 
 /// Where chunks are tracked: the embedded SQLite file today, PostgreSQL in cluster mode.
 public protocol ChunkStore: Sendable {
-  func createJob(name: String, fingerprint: String, spec: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64
+  func createJob(name: String, fingerprint: String, spec: String, tenant: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64
   /// The next pending chunk of a running job (of `job` only, when given) whose backoff has
   /// passed, leased to `worker` for `leaseSeconds`.
   func claim(worker: String, job: Int64?, leaseSeconds: Double) throws -> ChunkLease?
@@ -104,7 +117,8 @@ public protocol ChunkStore: Sendable {
   /// The newest job with this fingerprint in one of `states`.
   func findJob(fingerprint: String, states: Set<JobState>) throws -> JobRecord?
   func setJobState(_ id: Int64, _ state: JobState, error: String?) throws
-  /// A running job with a chunk claimable now, other than `excluded` (jobs this worker refused).
+  /// A running job with a chunk claimable now, other than `excluded` (jobs this worker refused),
+  /// chosen fairly between tenants (`FairShare`).
   func claimableJob(excluding excluded: Set<Int64>) throws -> Int64?
   /// Sends done chunks whose segment is missing or damaged back to pending (attempts reset), so
   /// they are rendered again instead of joined; returns how many changed.
@@ -118,7 +132,11 @@ extension ChunkStore {
   }
 
   public func createJob(name: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
-    try createJob(name: name, fingerprint: "", spec: "{}", chunks: chunks)
+    try createJob(name: name, fingerprint: "", spec: "{}", tenant: "", chunks: chunks)
+  }
+
+  public func createJob(name: String, fingerprint: String, spec: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
+    try createJob(name: name, fingerprint: fingerprint, spec: spec, tenant: "", chunks: chunks)
   }
 
   public func claim(worker: String, leaseSeconds: Double) throws -> ChunkLease? {
@@ -133,20 +151,20 @@ extension ChunkStore {
 /// decoder per record for the columns below, in this order.
 extension ChunkRecord {
   /// The columns `init(row:)` reads.
-  static let columns = "idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures, lease_owner"
+  static let columns = "idx, start_frame, frame_count, state, attempt, output, last_error, infrastructure_failures, lease_owner, frames_done"
 
   init(row: [String?]) {
     self.init(index: Int(row[0] ?? "") ?? 0, startFrame: Int(row[1] ?? "") ?? 0, frameCount: Int(row[2] ?? "") ?? 0,
               state: ChunkState(rawValue: row[3] ?? "") ?? .pending, attempt: Int(row[4] ?? "") ?? 0, output: row[5],
-              lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0, owner: row[8])
+              lastError: row[6], infrastructureFailures: Int(row[7] ?? "") ?? 0, owner: row[8], framesDone: Int(row[9] ?? "") ?? 0)
   }
 }
 
 extension JobRecord {
-  /// Columns: id, name, fingerprint, spec, state, error, created (epoch seconds), updated.
+  /// Columns: id, name, fingerprint, spec, state, error, created (epoch seconds), updated, tenant, started.
   init(row: [String?]) {
     self.init(id: Int64(row[0] ?? "") ?? 0, name: row[1] ?? "", fingerprint: row[2] ?? "", spec: row[3] ?? "{}",
               state: JobState(rawValue: row[4] ?? "") ?? .running, error: row[5], createdAt: Double(row[6] ?? "") ?? 0,
-              updatedAt: Double(row[7] ?? "") ?? 0)
+              updatedAt: Double(row[7] ?? "") ?? 0, tenant: row[8] ?? "", startedAt: row[9].flatMap(Double.init))
   }
 }

@@ -34,7 +34,12 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
       infrastructure_failures INTEGER NOT NULL DEFAULT 0, frames_done INTEGER NOT NULL DEFAULT 0,
       PRIMARY KEY (job_id, idx));
     CREATE INDEX chunks_claimable ON chunks (state, available_at);
+    """,
     """
+    ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN started_at TIMESTAMPTZ;
+    CREATE TABLE tenant_claims (tenant TEXT PRIMARY KEY, last_claim_at DOUBLE PRECISION NOT NULL)
+    """,
   ]
 
   func migrate() throws {
@@ -53,10 +58,10 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
 
   private func notify() { _ = try? connection.query("NOTIFY \(Self.channel)") }
 
-  public func createJob(name: String, fingerprint: String, spec: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
+  public func createJob(name: String, fingerprint: String, spec: String, tenant: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
     let id = try connection.transaction { () throws -> Int64 in
-      let id = Int64(try connection.query("INSERT INTO jobs (name, fingerprint, spec) VALUES ($1, $2, $3) RETURNING id",
-                                          [name, fingerprint, spec]).first?[0] ?? "") ?? 0
+      let id = Int64(try connection.query("INSERT INTO jobs (name, fingerprint, spec, tenant) VALUES ($1, $2, $3, $4) RETURNING id",
+                                          [name, fingerprint, spec, tenant]).first?[0] ?? "") ?? 0
       // One statement for all chunks: unnest of three arrays.
       try connection.query("""
         INSERT INTO chunks (job_id, idx, start_frame, frame_count)
@@ -70,21 +75,52 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   }
 
   public func claim(worker: String, job: Int64?, leaseSeconds: Double) throws -> ChunkLease? {
+    // The job asked for, or claimable jobs in fair order: the first whose chunk is not locked by
+    // a concurrent claimer.
+    for candidate in try job.map({ [$0] }) ?? fairlyOrderedClaimableJobs(excluding: []) {
+      if let lease = try claim(worker: worker, in: candidate, leaseSeconds: leaseSeconds) { return lease }
+    }
+    return nil
+  }
+
+  private func claim(worker: String, in job: Int64, leaseSeconds: Double) throws -> ChunkLease? {
     let rows = try connection.query("""
       WITH c AS (
         SELECT ch.job_id, ch.idx FROM chunks ch JOIN jobs j ON j.id = ch.job_id
-        WHERE ch.state = 'pending' AND ch.available_at <= now() AND j.state = 'running' AND ($3::bigint < 0 OR ch.job_id = $3::bigint)
-        ORDER BY ch.job_id, ch.idx LIMIT 1 FOR UPDATE OF ch SKIP LOCKED)
-      UPDATE chunks SET state = 'leased', attempt = attempt + 1, lease_token = lease_token + 1, lease_owner = $1,
-        lease_expires_at = now() + make_interval(secs => $2::float8), frames_done = 0
-      FROM c WHERE chunks.job_id = c.job_id AND chunks.idx = c.idx
-      RETURNING chunks.job_id, chunks.idx, chunks.start_frame, chunks.frame_count, chunks.attempt, chunks.lease_token,
-        extract(epoch from now() - chunks.available_at)
-      """, [worker, String(leaseSeconds), String(job ?? -1)])
-    guard let row = rows.first, row.count == 7 else { return nil }
+        WHERE ch.state = 'pending' AND ch.available_at <= now() AND j.state = 'running' AND ch.job_id = $3::bigint
+        ORDER BY ch.idx LIMIT 1 FOR UPDATE OF ch SKIP LOCKED),
+      leased AS (
+        UPDATE chunks SET state = 'leased', attempt = attempt + 1, lease_token = lease_token + 1, lease_owner = $1,
+          lease_expires_at = now() + make_interval(secs => $2::float8), frames_done = 0
+        FROM c WHERE chunks.job_id = c.job_id AND chunks.idx = c.idx
+        RETURNING chunks.job_id, chunks.idx, chunks.start_frame, chunks.frame_count, chunks.attempt, chunks.lease_token,
+          extract(epoch from now() - chunks.available_at) AS queued),
+      started AS (
+        UPDATE jobs SET started_at = COALESCE(started_at, now()) FROM leased WHERE jobs.id = leased.job_id RETURNING jobs.tenant),
+      served AS (
+        INSERT INTO tenant_claims (tenant, last_claim_at) SELECT tenant, extract(epoch from clock_timestamp()) FROM started
+        ON CONFLICT (tenant) DO UPDATE SET last_claim_at = excluded.last_claim_at RETURNING 1)
+      SELECT job_id, idx, start_frame, frame_count, attempt, lease_token, queued, (SELECT count(*) FROM served) FROM leased
+      """, [worker, String(leaseSeconds), String(job)])
+    guard let row = rows.first, row.count == 8 else { return nil }
     let values = row.prefix(6).map { Int64($0 ?? "") ?? 0 }
     return ChunkLease(jobID: values[0], index: Int(values[1]), startFrame: Int(values[2]), frameCount: Int(values[3]),
                       attempt: Int(values[4]), token: values[5], queuedSeconds: max(0, Double(row[6] ?? "") ?? 0))
+  }
+
+  /// Running jobs with a chunk claimable now, in `FairShare` order.
+  private func fairlyOrderedClaimableJobs(excluding excluded: Set<Int64>) throws -> [Int64] {
+    let candidates = try connection.query("""
+      SELECT DISTINCT c.job_id, j.tenant FROM chunks c JOIN jobs j ON j.id = c.job_id
+      WHERE c.state = 'pending' AND c.available_at <= now() AND j.state = 'running' AND NOT (c.job_id = ANY($1::bigint[]))
+      """, ["{" + excluded.sorted().map(String.init).joined(separator: ",") + "}"]).map { (job: Int64($0[0] ?? "") ?? 0, tenant: $0[1] ?? "") }
+    guard candidates.count > 1 else { return candidates.map(\.job) }
+    var leased: [String: Int] = [:], lastClaim: [String: Double] = [:]
+    for row in try connection.query("SELECT j.tenant, count(*) FROM chunks c JOIN jobs j ON j.id = c.job_id WHERE c.state = 'leased' GROUP BY j.tenant") {
+      leased[row[0] ?? ""] = Int(row[1] ?? "") ?? 0
+    }
+    for row in try connection.query("SELECT tenant, last_claim_at FROM tenant_claims") { lastClaim[row[0] ?? ""] = Double(row[1] ?? "") ?? 0 }
+    return FairShare.order(candidates, leased: leased, lastClaim: lastClaim)
   }
 
   private func fenced(_ assignments: String, _ parameters: [String?], _ lease: ChunkLease) throws -> Bool {
@@ -173,7 +209,10 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
     return rows.count
   }
 
-  static let jobColumns = "id, name, fingerprint, spec, state, error, extract(epoch from created_at), extract(epoch from updated_at)"
+  static let jobColumns = """
+    id, name, fingerprint, spec, state, error, extract(epoch from created_at), extract(epoch from updated_at), tenant,
+    extract(epoch from started_at)
+    """
 
   public func jobs() throws -> [JobRecord] {
     try connection.query("SELECT \(Self.jobColumns) FROM jobs ORDER BY id").map(JobRecord.init(row:))
@@ -189,11 +228,7 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   }
 
   public func claimableJob(excluding excluded: Set<Int64>) throws -> Int64? {
-    try connection.query("""
-      SELECT DISTINCT c.job_id FROM chunks c JOIN jobs j ON j.id = c.job_id
-      WHERE c.state = 'pending' AND c.available_at <= now() AND j.state = 'running' AND NOT (c.job_id = ANY($1::bigint[]))
-      ORDER BY c.job_id LIMIT 1
-      """, ["{" + excluded.sorted().map(String.init).joined(separator: ",") + "}"]).first.flatMap { Int64($0[0] ?? "") }
+    try fairlyOrderedClaimableJobs(excluding: excluded).first
   }
 
   public func reopen(job: Int64, indices: [Int], reason: String) throws -> Int {

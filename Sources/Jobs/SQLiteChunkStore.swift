@@ -5,7 +5,7 @@ import Foundation
 /// write transactions taken IMMEDIATE so claims serialise, and a busy timeout so waiting
 /// writers retry instead of failing.
 // @unchecked: the handle is used only under `lock`.
-public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
+public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendable {
   public struct Failure: Error, CustomStringConvertible {
     public let description: String
     /// The file is not a usable SQLite database (damaged, truncated, or something else).
@@ -59,6 +59,12 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
     ALTER TABLE jobs ADD COLUMN updated_at REAL NOT NULL DEFAULT 0;
     CREATE INDEX jobs_fingerprint ON jobs (fingerprint);
     """,
+    """
+    ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN started_at REAL;
+    ALTER TABLE chunks ADD COLUMN frames_done INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE tenant_claims (tenant TEXT PRIMARY KEY, last_claim_at REAL NOT NULL);
+    """,
   ]
 
   func migrate() throws {
@@ -72,11 +78,11 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
     }
   }
 
-  public func createJob(name: String, fingerprint: String, spec: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
+  public func createJob(name: String, fingerprint: String, spec: String, tenant: String, chunks: [(startFrame: Int, frameCount: Int)]) throws -> Int64 {
     try transaction {
       let time = now()
-      try execute("INSERT INTO jobs (name, fingerprint, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                  [.text(name), .text(fingerprint), .text(spec), .real(time), .real(time)])
+      try execute("INSERT INTO jobs (name, fingerprint, spec, tenant, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                  [.text(name), .text(fingerprint), .text(spec), .text(tenant), .real(time), .real(time)])
       let id = sqlite3_last_insert_rowid(handle)
       for (index, chunk) in chunks.enumerated() {
         try execute("INSERT INTO chunks (job_id, idx, start_frame, frame_count) VALUES (?, ?, ?, ?)",
@@ -88,15 +94,25 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
 
   public func claim(worker: String, job: Int64?, leaseSeconds: Double) throws -> ChunkLease? {
     let time = now()
-    let rows = try transaction {
-      try query("""
+    let rows = try transaction { () throws -> [[String?]] in
+      // The job: the one asked for, or the first claimable one in fair order.
+      guard let chosen = try job ?? fairlyOrderedClaimableJobs(time: time).first else { return [] }
+      let rows = try query("""
         UPDATE chunks SET state = 'leased', attempt = attempt + 1, lease_token = lease_token + 1, lease_owner = ?,
-          lease_expires_at = ?
+          lease_expires_at = ?, frames_done = 0
         WHERE rowid = (SELECT chunks.rowid FROM chunks JOIN jobs ON jobs.id = chunks.job_id
-                       WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running' AND (? < 0 OR jobs.id = ?)
-                       ORDER BY chunks.job_id, chunks.idx LIMIT 1)
+                       WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running' AND jobs.id = ?
+                       ORDER BY chunks.idx LIMIT 1)
         RETURNING job_id, idx, start_frame, frame_count, attempt, lease_token
-        """, [.text(worker), .real(time + leaseSeconds), .real(time), .integer(job ?? -1), .integer(job ?? -1)])
+        """, [.text(worker), .real(time + leaseSeconds), .real(time), .integer(chosen)])
+      if !rows.isEmpty {
+        try execute("UPDATE jobs SET started_at = COALESCE(started_at, ?) WHERE id = ?", [.real(time), .integer(chosen)])
+        try execute("""
+          INSERT INTO tenant_claims (tenant, last_claim_at) SELECT tenant, ? FROM jobs WHERE id = ?
+          ON CONFLICT (tenant) DO UPDATE SET last_claim_at = excluded.last_claim_at
+          """, [.real(time), .integer(chosen)])
+      }
+      return rows
     }
     guard let row = rows.first, row.count == 6 else { return nil }
     let values = row.map { Int64($0 ?? "") ?? 0 }
@@ -104,13 +120,32 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
                       attempt: Int(values[4]), token: values[5])
   }
 
+  /// Running jobs with a chunk claimable at `time`, in `FairShare` order.
+  private func fairlyOrderedClaimableJobs(time: Double) throws -> [Int64] {
+    let candidates = try query("""
+      SELECT DISTINCT chunks.job_id, jobs.tenant FROM chunks JOIN jobs ON jobs.id = chunks.job_id
+      WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running'
+      """, [.real(time)]).map { (job: Int64($0[0] ?? "") ?? 0, tenant: $0[1] ?? "") }
+    guard candidates.count > 1 else { return candidates.map(\.job) }
+    var leased: [String: Int] = [:], lastClaim: [String: Double] = [:]
+    for row in try query("SELECT jobs.tenant, COUNT(*) FROM chunks JOIN jobs ON jobs.id = chunks.job_id WHERE chunks.state = 'leased' GROUP BY jobs.tenant") {
+      leased[row[0] ?? ""] = Int(row[1] ?? "") ?? 0
+    }
+    for row in try query("SELECT tenant, last_claim_at FROM tenant_claims") { lastClaim[row[0] ?? ""] = Double(row[1] ?? "") ?? 0 }
+    return FairShare.order(candidates, leased: leased, lastClaim: lastClaim)
+  }
+
   public func renew(_ lease: ChunkLease, leaseSeconds: Double) throws -> Bool {
     try fencedUpdate("UPDATE chunks SET lease_expires_at = ?", [.real(now() + leaseSeconds)], lease)
   }
 
+  public func renew(_ lease: ChunkLease, leaseSeconds: Double, framesDone: Int) throws -> Bool {
+    try fencedUpdate("UPDATE chunks SET lease_expires_at = ?, frames_done = ?", [.real(now() + leaseSeconds), .integer(Int64(framesDone))], lease)
+  }
+
   public func complete(_ lease: ChunkLease, output: String) throws -> Bool {
     // The owner stays recorded: who rendered the chunk.
-    try fencedUpdate("UPDATE chunks SET state = 'done', output = ?", [.text(output)], lease)
+    try fencedUpdate("UPDATE chunks SET state = 'done', output = ?, frames_done = frame_count", [.text(output)], lease)
   }
 
   public func fail(_ lease: ChunkLease, error: String) throws -> ChunkState? {
@@ -169,7 +204,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
     }
   }
 
-  static let jobColumns = "id, name, fingerprint, spec, state, error, created_at, updated_at"
+  static let jobColumns = "id, name, fingerprint, spec, state, error, created_at, updated_at, tenant, started_at"
 
   public func jobs() throws -> [JobRecord] {
     try query("SELECT \(Self.jobColumns) FROM jobs ORDER BY id").map(JobRecord.init(row:))
@@ -185,10 +220,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
   }
 
   public func claimableJob(excluding excluded: Set<Int64>) throws -> Int64? {
-    try query("""
-      SELECT DISTINCT chunks.job_id FROM chunks JOIN jobs ON jobs.id = chunks.job_id
-      WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running' ORDER BY chunks.job_id
-      """, [.real(now())]).compactMap { Int64($0[0] ?? "") }.first { !excluded.contains($0) }
+    try transaction { try fairlyOrderedClaimableJobs(time: now()).first { !excluded.contains($0) } }
   }
 
   public func reopen(job: Int64, indices: [Int], reason: String) throws -> Int {
@@ -196,7 +228,7 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
       var changed = 0
       for index in indices {
         try execute("""
-          UPDATE chunks SET state = 'pending', attempt = 0, available_at = 0, output = NULL, lease_owner = NULL, last_error = ?
+          UPDATE chunks SET state = 'pending', attempt = 0, available_at = 0, output = NULL, lease_owner = NULL, last_error = ?, frames_done = 0
           WHERE job_id = ? AND idx = ? AND state = 'done' AND (SELECT state FROM jobs WHERE id = job_id) = 'running'
           """, [.text(reason), .integer(job), .integer(Int64(index))])
         changed += Int(sqlite3_changes(handle))
@@ -214,9 +246,13 @@ public final class SQLiteChunkStore: ChunkStore, @unchecked Sendable {
 
   // MARK: SQLite plumbing
 
-  enum Value {
-    case integer(Int64), real(Double), text(String), null
-  }
+  public var isPostgres: Bool { false }
+
+  public func rows(_ sql: String, _ values: [SQLValue]) throws -> [[String?]] { try query(sql, values) }
+
+  public func inTransaction<T>(_ body: () throws -> T) throws -> T { try transaction(body) }
+
+  typealias Value = SQLValue
 
   private func fencedUpdate(_ sql: String, _ values: [Value], _ lease: ChunkLease) throws -> Bool {
     try transaction {

@@ -1,4 +1,4 @@
-import CSystem
+import CLinuxThreads
 import Foundation
 
 /// Where and how the pipeline's helper work runs (ffmpeg processes, decode and render threads)

@@ -31,8 +31,10 @@ public struct MediaInfo: Sendable, Equatable {
 }
 
 public enum MediaProbe {
-  /// Probes `path` with ffprobe: stream metadata, then every frame's timestamp.
-  public static func probe(_ path: String) throws(MediaError) -> MediaInfo {
+  /// Probes `path` with ffprobe: stream metadata, then every frame's timestamp. With
+  /// `maxPixels`, a video whose frames are larger is refused from its header, before any frame
+  /// is decoded (an upload must not make the server decode a bomb).
+  public static func probe(_ path: String, maxPixels: Int? = nil) throws(MediaError) -> MediaInfo {
     guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.badInput, "cannot read video '\(path)': no such file") }
     let streamData: Data
     do {
@@ -64,6 +66,9 @@ public enum MediaProbe {
     // ffmpeg applies the display rotation when decoding, so frames of a quarter-turned video come
     // out with width and height swapped: report the size frames will have.
     if rotation % 180 == 90 { swap(&width, &height) }
+    if let maxPixels, width * height > maxPixels {
+      throw MediaError(.badInput, "'\(path)': video frames are \(width)x\(height), over the limit of \(maxPixels) pixels")
+    }
     let transfer = video["color_transfer"] as? String ?? ""
 
     let timesData: Data

@@ -158,7 +158,7 @@ public final class JobEngine: @unchecked Sendable {
 
   /// Finds the running job with this spec's fingerprint, or creates it. When resuming, leases of
   /// local workers that no longer exist (killed) go back to pending at once.
-  public func prepare(_ spec: VideoJobSpec) throws -> Prepared {
+  public func prepare(_ spec: VideoJobSpec, tenant: String = "") throws -> Prepared {
     // Two runs of the same command started together must find one job, not make two.
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let lock = try FileLock(directory + "/prepare.lock")
@@ -176,7 +176,7 @@ public final class JobEngine: @unchecked Sendable {
       return Prepared(job: existing.id, resumed: true, chunkCount: chunks.count, doneChunks: chunks.filter { $0.state == .done }.count)
     }
     let job = try store.createJob(name: (spec.output as NSString).lastPathComponent, fingerprint: spec.fingerprint, spec: spec.json,
-                                  chunks: spec.chunks)
+                                  tenant: tenant, chunks: spec.chunks)
     try FileManager.default.createDirectory(atPath: segmentFolder(job: job), withIntermediateDirectories: true)
     return Prepared(job: job, resumed: false, chunkCount: spec.chunks.count, doneChunks: 0)
   }

@@ -60,11 +60,13 @@ public struct StoppableService: Service, CustomStringConvertible {
   }
 }
 
-/// `swapline worker`: waits for jobs with claimable chunks (LISTEN/NOTIFY, polling as a
-/// fallback) and renders them in this process from their stored configuration. A job this node
-/// cannot render (other model files, no stored configuration) is refused once and skipped.
+/// `swapline worker` (and the in-process workers of `swapline serve`): waits for jobs with
+/// claimable chunks (LISTEN/NOTIFY on PostgreSQL, polling as a fallback and on SQLite) and
+/// renders them in this process from their stored configuration, videos chunk by chunk and
+/// images (`ImageJobSpec`) whole. A job this node cannot render (other model files, no stored
+/// configuration) is refused once and skipped.
 public struct ClusterWorker: Sendable {
-  public let store: PostgresChunkStore
+  public let store: any ChunkStore
   public let storage: String
   public let settings: RunSettings
   /// This node's execution group (its own GPUs and threads).
@@ -73,7 +75,7 @@ public struct ClusterWorker: Sendable {
   /// Exit when no job has claimable chunks, instead of waiting for more.
   public let once: Bool
 
-  public init(store: PostgresChunkStore, storage: String, settings: RunSettings, execution: SwapConfiguration.ExecutionSettings,
+  public init(store: any ChunkStore, storage: String, settings: RunSettings, execution: SwapConfiguration.ExecutionSettings,
               pollInterval: Double, once: Bool) {
     self.store = store
     self.storage = storage
@@ -88,8 +90,9 @@ public struct ClusterWorker: Sendable {
   /// One ONNX Runtime environment serves every job rendered here.
   public func run(runtime: OrtRuntime, analysisOnCallerThread: Bool, stop: StopSignal, logger: Logger,
                   events: @escaping ClusterEvents) throws {
-    stop.whenRaised { store.connection.interruptWaits() }
-    try store.listen()
+    let postgres = store as? PostgresChunkStore
+    stop.whenRaised { postgres?.connection.interruptWaits() }
+    try postgres?.listen()
     let jobs = JobEngine(store: store, directory: storage, leaseSeconds: settings.leaseSeconds)
     let worker = StoredJobWorker(jobs: jobs, settings: settings, execution: execution, modelsByContent: true, runtime: runtime,
                                  analysisOnCallerThread: analysisOnCallerThread)
@@ -97,7 +100,7 @@ public struct ClusterWorker: Sendable {
     try serve(stop: stop, pollInterval: pollInterval, logger: logger) {
       guard let jobID = try store.claimableJob(excluding: refused) else {
         if once { return false }
-        _ = store.connection.waitForNotification(timeout: pollInterval)
+        if let postgres { _ = postgres.connection.waitForNotification(timeout: pollInterval) } else { stop.wait(seconds: pollInterval) }
         return true
       }
       guard let job = try store.job(jobID) else { return true }
@@ -108,7 +111,8 @@ public struct ClusterWorker: Sendable {
       do {
         // This runs on the service's dedicated thread (StoppableService), where inference belongs.
         let pool = Mutex<InferencePool?>(nil)
-        try worker.render(job: job, stop: stop, poolReady: { made in pool.withLock { $0 = made } }) { event in
+        let render = ImageJobSpec(json: job.spec) == nil ? worker.render : worker.renderImage
+        try render(job, stop, { made in pool.withLock { $0 = made } }) { event in
           switch event {
           case .chunkFailed(let reason, let leaseLost):
             if leaseLost { logger.warning("\(reason)") } else { logger.warning("chunk failed", metadata: ["error": "\(reason)"]) }
@@ -137,13 +141,13 @@ public struct ClusterWorker: Sendable {
 /// backoff, or dead after their last attempt), fails a job with a dead chunk, and joins a job
 /// whose chunks are all done into its output.
 public struct ClusterCoordinator: Sendable {
-  public let store: PostgresChunkStore
+  public let store: any ChunkStore
   public let storage: String
   public let pollInterval: Double
   /// Exit when no job is running, instead of waiting for more.
   public let once: Bool
 
-  public init(store: PostgresChunkStore, storage: String, pollInterval: Double, once: Bool) {
+  public init(store: any ChunkStore, storage: String, pollInterval: Double, once: Bool) {
     self.store = store
     self.storage = storage
     self.pollInterval = pollInterval
@@ -151,7 +155,7 @@ public struct ClusterCoordinator: Sendable {
   }
 
   public func run(stop: StopSignal, logger: Logger, events: @escaping ClusterEvents) throws {
-    stop.whenRaised { store.connection.interruptWaits() }
+    stop.whenRaised { (store as? PostgresChunkStore)?.connection.interruptWaits() }
     let engine = JobEngine(store: store, directory: storage)
     try serve(stop: stop, pollInterval: pollInterval, logger: logger) {
       let reaped = try store.reapExpiredLeases()
@@ -177,6 +181,10 @@ public struct ClusterCoordinator: Sendable {
       try store.setJobState(job.id, .failed, error: reason)
       events(.jobFinished(job: job.id, published: false, joinSeconds: nil))
       logger.error("job failed", metadata: ["error": "\(reason)"])
+    case .complete where ImageJobSpec(json: job.spec) != nil:
+      // Its worker wrote the image and marks it done; this covers a worker that died in between.
+      try store.setJobState(job.id, .done, error: nil)
+      events(.jobFinished(job: job.id, published: true, joinSeconds: nil))
     case .complete:
       do {
         let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))

@@ -30,6 +30,9 @@ public struct RunSettings: Sendable {
   public var ortLocator = OrtLibraryLocator()
   /// Where model files are when the configuration names no folder.
   public var models = ModelsLocation()
+  /// A long-lived process's one ONNX Runtime for checking submissions (the API server), instead
+  /// of one per submission.
+  public var submissionRuntime: OrtRuntime?
 
   public init() {}
 

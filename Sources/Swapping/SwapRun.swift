@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Jobs
 import Media
+import Models
 import OnnxRuntime
 import Pipeline
 
@@ -107,6 +108,13 @@ public struct SwapRun: Sendable {
     if isVideo {
       return try VideoSwap(run: self, engine: engine, sourceImages: sourceImages, stop: stop).run(launchHelpers: launchHelpers)
     }
+    let faces = try renderImage(engine: engine, sourceImages: sourceImages, timer: timer)
+    return Outcome(kind: .image(faces: faces), swapped: engine.swapping, timer: timer, pool: pool, placement: nil, report: nil)
+  }
+
+  /// The image swap: reads the target, swaps, writes the output (atomically, with the provenance
+  /// label); the faces processed.
+  func renderImage(engine: SwapEngine, sourceImages: [Image], timer: StageTimer) throws -> Int {
     let target: Image
     do { target = try timer.measure("decode") { try ImageIO.read(path: configuration.paths.target) } } catch {
       // A video given with an image OUTPUT: say so instead of "cannot read image".
@@ -116,9 +124,9 @@ public struct SwapRun: Sendable {
       throw SwapError.badInput("\(error)")
     }
     let processor = try engine.makeProcessor(sourceImages: sourceImages, tracking: false)
-    reportProviderFallbacks(pool)
+    reportProviderFallbacks(engine.pool)
     let (result, faces) = try SwapEngine.swap(image: target, with: processor)
-    releaseProcessorModels(pool)
+    releaseProcessorModels(engine.pool)
     if faces == 0 && configuration.processors != [.frameEnhancer] {
       warn("no face in target \(configuration.paths.target); face processors leave it unchanged")
     }
@@ -128,7 +136,7 @@ public struct SwapRun: Sendable {
                           textMetadata: [("swapline.provenance", engine.label(version: settings.version)), ("Software", "swapline")])
       } catch { throw SwapError.failure("\(error)") }
     }
-    return Outcome(kind: .image(faces: faces), swapped: engine.swapping, timer: timer, pool: pool, placement: nil, report: nil)
+    return faces
   }
 
   /// A requested provider that could not attach is said once per provider.
@@ -203,25 +211,45 @@ public struct SwapRun: Sendable {
       command: .init(arguments: [], directory: settings.workingDirectory))
   }
 
-  /// Submits the video job to a cluster store (workers render it, the coordinator joins it):
-  /// nothing is rendered here, and only the detector is loaded (to check the sources have a face).
-  public func submit(to jobs: JobEngine) throws -> JobEngine.Prepared {
+  /// Submits the video job to a store whose workers render it and whose coordinator joins it
+  /// (a cluster, or `swapline serve`): nothing is rendered here, and only the detector is loaded
+  /// (to check the sources have a face). `tenant`: the HTTP API's tenant, for fair claims.
+  public func submit(to jobs: JobEngine, tenant: String = "") throws -> JobEngine.Prepared {
     try checkOutput()
     let info = try probeTarget()
-    let pool = InferencePool(runtime: try configuration.execution.makeRuntime(threads: 1, locator: settings.ortLocator),
-                             configuration: InferencePoolConfiguration(budgetBytes: 1 << 30))
-    let models = settings.models.store(explicit: configuration.paths.modelsDirectory, currentDirectory: settings.workingDirectory)
-    let engine = SwapEngine(configuration: configuration, store: models, pool: pool, warn: warn)
+    let (engine, pool, models) = try submissionEngine()
     let spec = try videoJobSpec(engine: engine, info: info, modelsByContent: true)
-    // A source without a face is said here, not by every worker: only the detector is loaded.
-    if configuration.processors.contains(.faceSwapper) {
-      let detector = try SwapEngine.makeDetector(engine.detectorOptions, pool: pool, store: models)
-      let sources = try configuration.paths.sources.map { try readImage($0).converted(toChannels: 3) }
-      guard try sources.contains(where: { !(try detector.detect($0)).isEmpty }) else {
-        throw SwapError.badInput("no face found in the source image(s): \(configuration.paths.sources.joined(separator: ", "))")
-      }
+    try checkSourcesHaveFaces(engine: engine, pool: pool, models: models)
+    return try jobs.prepare(spec, tenant: tenant)
+  }
+
+  /// Queues the image swap as a job of one frame (`ImageJobSpec`) that a worker renders whole.
+  /// The configuration's paths must be absolute (workers run elsewhere).
+  public func submitImage(to store: any ChunkStore, tenant: String) throws -> Int64 {
+    try checkOutput()
+    let (engine, pool, models) = try submissionEngine()
+    try checkSourcesHaveFaces(engine: engine, pool: pool, models: models)
+    let spec = ImageJobSpec(configuration: String(decoding: configuration.canonicalJSON, as: UTF8.self),
+                            label: engine.label(version: settings.version))
+    return try store.createJob(name: (configuration.paths.output as NSString).lastPathComponent, fingerprint: "", spec: spec.json,
+                               tenant: tenant, chunks: [(startFrame: 0, frameCount: 1)])
+  }
+
+  private func submissionEngine() throws -> (SwapEngine, InferencePool, ModelStore) {
+    let runtime = try settings.submissionRuntime ?? configuration.execution.makeRuntime(threads: 1, locator: settings.ortLocator)
+    let pool = InferencePool(runtime: runtime, configuration: InferencePoolConfiguration(budgetBytes: 1 << 30))
+    let models = settings.models.store(explicit: configuration.paths.modelsDirectory, currentDirectory: settings.workingDirectory)
+    return (SwapEngine(configuration: configuration, store: models, pool: pool, warn: warn), pool, models)
+  }
+
+  /// A source without a face is said at submission, not by every worker: only the detector is loaded.
+  private func checkSourcesHaveFaces(engine: SwapEngine, pool: InferencePool, models: ModelStore) throws {
+    guard configuration.processors.contains(.faceSwapper) else { return }
+    let detector = try SwapEngine.makeDetector(engine.detectorOptions, pool: pool, store: models)
+    let sources = try configuration.paths.sources.map { try readImage($0).converted(toChannels: 3) }
+    guard try sources.contains(where: { !(try detector.detect($0)).isEmpty }) else {
+      throw SwapError.badInput("no face found in the source image(s): \(configuration.paths.sources.joined(separator: ", "))")
     }
-    return try jobs.prepare(spec)
   }
 
   func probeTarget() throws(SwapError) -> MediaInfo {
