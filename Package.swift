@@ -57,8 +57,11 @@ let package = Package(
     ]),
     // Measurements behind `swapline benchmark` (the command only decodes options and prints).
     .target(name: "Benchmarks", dependencies: ["FaceAnalysis", "Imaging", "OnnxRuntime", "Jobs", "Pipeline", "Media", "Swapping"]),
-    // Observability: Prometheus text metrics and their HTTP endpoint (plain sockets).
-    .target(name: "Server", dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+    // Observability: Prometheus text metrics and their HTTP endpoint (Hummingbird).
+    .target(name: "Server", dependencies: [
+      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Hummingbird", package: "hummingbird"),
+      .product(name: "Logging", package: "swift-log"),
+    ]),
     // The HTTP API service: tenants, assets, jobs, live progress, webhooks, retention (`swapline serve`).
     .target(name: "HTTPAPI", dependencies: [
       "Swapping", "Jobs", "Media", "Imaging", "Models", "Digests", "Pipeline", "Server",

@@ -9,6 +9,7 @@ import Models
 import Pipeline
 import Server
 import Swapping
+import Synchronization
 
 /// Per-request state: the authenticated tenant.
 public struct APIContext: RequestContext {
@@ -33,6 +34,8 @@ public final class APIServer: Sendable {
   public let settings: RunSettings
   public let metrics: MetricsRegistry
   let logger: Logger
+  /// Raised on graceful shutdown: open event streams end so the server can stop.
+  let stopping = Atomic<Bool>(false)
 
   public init(configuration: ServiceConfiguration, store: ServiceStore, jobs: any ChunkStore, settings: RunSettings,
               metrics: MetricsRegistry, logger: Logger) {
@@ -151,6 +154,12 @@ public final class APIServer: Sendable {
         if size > limit {
           throw APIError(.contentTooLarge, "upload_too_large", "the upload is over this tenant's limit of \(limit) bytes", field: "body")
         }
+        // A body without Content-Length is held to the storage quota as it arrives.
+        if used + size > tenant.limits.maxStorageBytes {
+          throw APIError(.contentTooLarge, "storage_quota_exceeded",
+                         "this upload would take the tenant over its \(tenant.limits.maxStorageBytes) bytes; delete jobs or wait for expiry",
+                         field: "body")
+        }
         try buffer.withUnsafeReadableBytes { bytes in
           var offset = 0
           while offset < bytes.count {
@@ -215,7 +224,8 @@ public final class APIServer: Sendable {
           throw APIError.invalid("this Idempotency-Key was used with a different request", field: "Idempotency-Key")
         }
         guard let record = try store.jobRecord(existing.id) else { throw APIError.notFound("job") }
-        return Self.json(try view(existing, record).object, status: .ok, headers: [HTTPField.Name("Idempotent-Replayed")!: "true"])
+        return Self.json(try view(existing, record).object, status: .ok,
+                         headers: [HTTPField.Name("Idempotent-Replayed")!: "true", .location: "/v1/jobs/\(existing.id)"])
       }
     }
     let submission = try JobSubmission.parse(data, tenant: tenant, store: store, server: configuration)
@@ -251,7 +261,10 @@ public final class APIServer: Sendable {
       }
     } catch let error as SwapError {
       try? FileManager.default.removeItem(atPath: folder)
-      let message = error.message.replacingOccurrences(of: configuration.dataDirectory + "/", with: "")
+      // Messages name the tenant's asset ids, never the server's paths.
+      var message = error.message
+      for (id, path) in submission.assetPaths { message = message.replacingOccurrences(of: path, with: id) }
+      message = message.replacingOccurrences(of: configuration.dataDirectory + "/", with: "")
       switch error.kind {
       case .badInput: throw APIError.invalid(message, field: message.contains("source") ? "sources" : nil)
       case .failure: throw APIError(.internalServerError, "internal", "the job could not be queued: \(message)")
@@ -450,6 +463,8 @@ public final class APIServer: Sendable {
           try await send("done", view.object)
           break
         }
+        // The server is shutting down: end the stream (the client reconnects elsewhere or later).
+        if self.stopping.load(ordering: .relaxed) { break }
         if ContinuousClock.now - lastWrite > .seconds(15) {
           try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
           lastWrite = .now

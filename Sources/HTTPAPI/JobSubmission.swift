@@ -14,6 +14,8 @@ struct JobSubmission {
   let outputExtension: String
   let webhookURL: String?
   let webhookEvents: [String]
+  /// Asset id and file of every source and the target, to speak of ids in messages.
+  let assetPaths: [(id: String, path: String)]
 
   static let webhookEventNames = ["job.processing", "job.succeeded", "job.failed", "job.canceled"]
   static let serverOwnedGroups = ["paths", "execution", "memory"]
@@ -29,19 +31,22 @@ struct JobSubmission {
       throw APIError.invalid("sources must be a list of 1 to 10 asset ids", field: "sources")
     }
     var sourcePaths: [String] = []
+    var assetPaths: [(id: String, path: String)] = []
     for (index, id) in sources.enumerated() {
       guard let asset = try store.asset(id, tenant: tenant.id) else { throw APIError.notFound("asset '\(id)'", field: "sources[\(index)]") }
       guard asset.kind == .image else { throw APIError.invalid("a source must be an image (asset '\(id)' is a video)", field: "sources[\(index)]") }
       sourcePaths.append(asset.path)
+      assetPaths.append((id, asset.path))
     }
     guard let targetID = body["target"] as? String else { throw APIError.invalid("target must be an asset id", field: "target") }
     guard let target = try store.asset(targetID, tenant: tenant.id) else { throw APIError.notFound("asset '\(targetID)'", field: "target") }
+    assetPaths.append((targetID, target.path))
 
     var outputExtension = target.kind == .video ? "mp4" : "png"
     if let format = body["output_format"] {
       let allowed = target.kind == .video ? ["mp4", "mkv", "mov", "webm"] : ["png", "jpg", "webp"]
       guard let text = format as? String, allowed.contains(text) else {
-        throw APIError.invalid("output_format for a \(target.kind.rawValue) target takes \(allowed.joined(separator: ", "))", field: "output_format")
+        throw APIError.invalid("output_format for \(target.kind == .image ? "an image" : "a video") target takes \(allowed.joined(separator: ", "))", field: "output_format")
       }
       outputExtension = text
     }
@@ -88,7 +93,7 @@ struct JobSubmission {
     let optionsData = (try? JSONSerialization.data(withJSONObject: options, options: [.sortedKeys])) ?? Data("{}".utf8)
     return JobSubmission(kind: target.kind, sourceIDs: sources, targetAsset: target, configuration: configuration,
                          optionsJSON: String(decoding: optionsData, as: UTF8.self), outputExtension: outputExtension,
-                         webhookURL: webhookURL, webhookEvents: events)
+                         webhookURL: webhookURL, webhookEvents: events, assetPaths: assetPaths)
   }
 
   /// A configuration rule broken, as the request's field.

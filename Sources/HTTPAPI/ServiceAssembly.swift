@@ -34,7 +34,7 @@ public enum ServiceAssembly {
       router: server.router(),
       configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "swapline"),
       onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) }, logger: quiet)
-    return [application, WebhookDispatcher(server: server), RetentionSweeper(server: server)]
+    return [application, WebhookDispatcher(server: server), RetentionSweeper(server: server), ShutdownNotice(server: server)]
   }
 
   /// `count` workers and one coordinator rendering the embedded store's jobs in this process,
@@ -57,5 +57,15 @@ public enum ServiceAssembly {
                                          pollInterval: configuration.pollInterval, once: false)
     services.append(StoppableService("coordinator") { stop in try coordinator.run(stop: stop, logger: logger) { _ in } })
     return services
+  }
+}
+
+/// Raises the server's `stopping` on graceful shutdown, so long-lived responses (event streams)
+/// end and the application can finish.
+struct ShutdownNotice: Service {
+  let server: APIServer
+  func run() async throws {
+    try? await gracefulShutdown()
+    server.stopping.store(true, ordering: .relaxed)
   }
 }

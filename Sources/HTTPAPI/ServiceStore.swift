@@ -282,7 +282,8 @@ public final class ServiceStore: Sendable {
   }
 
   public func job(idempotencyKey: String, tenant: String) throws -> APIJob? {
-    try database.rows("SELECT \(Self.jobColumns) FROM api_jobs WHERE idempotency_key = ? AND tenant = ?", [.text(idempotencyKey), .text(tenant)])
+    try database.rows("SELECT \(Self.jobColumns) FROM api_jobs WHERE idempotency_key = ? AND tenant = ? AND deleted = 0",
+                      [.text(idempotencyKey), .text(tenant)])
       .first.map(Self.job)
   }
 
@@ -358,7 +359,8 @@ public final class ServiceStore: Sendable {
   }
 
   public func markDeleted(_ id: Int64) throws {
-    try database.rows("UPDATE api_jobs SET deleted = 1 WHERE job_id = ?", [.integer(id)])
+    // Its idempotency key is free again: a deleted job is not replayed.
+    try database.rows("UPDATE api_jobs SET deleted = 1, idempotency_key = NULL WHERE job_id = ?", [.integer(id)])
   }
 
   /// Finished jobs whose output was published before `time` - ttl and is still held.

@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import Logging
 import ServiceLifecycle
 import Synchronization
 
@@ -100,96 +102,26 @@ public final class MetricsRegistry: @unchecked Sendable {
   }
 }
 
-/// Serves `GET /metrics` (any path) with the registry's text over plain HTTP/1.1 on a thread:
-/// enough for Prometheus' scraper, with no dependency on an HTTP framework.
-// @unchecked: the socket is set once in init; the accept thread only reads it (and `stopping` is atomic).
-public final class MetricsServer: @unchecked Sendable {
-  public let port: Int
-  private let socketDescriptor: Int32
-  private let registry: MetricsRegistry
-  /// Called before each scrape to refresh gauges that are read on demand.
-  private let refresh: @Sendable () -> Void
-
-  public struct Failure: Error, CustomStringConvertible { public let description: String }
-
-  public init(port: Int, registry: MetricsRegistry, refresh: @escaping @Sendable () -> Void = {}) throws {
-    self.registry = registry
-    self.refresh = refresh
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw Failure(description: "cannot create a socket") }
-    var yes: Int32 = 1
-    setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr = in_addr(s_addr: INADDR_ANY)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0, listen(descriptor, 16) == 0 else {
-      close(descriptor)
-      throw Failure(description: "cannot listen on port \(port): \(String(cString: strerror(errno)))")
-    }
-    var actual = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-    self.port = Int(UInt16(bigEndian: actual.sin_port))
-    socketDescriptor = descriptor
-    Thread.detachNewThread { [self] in serve() }
-  }
-
-  /// Set by `stop()`; the accept loop closes the socket once it sees it.
-  private let stopping = Atomic<Bool>(false)
-
-  /// Stops accepting scrapes; the serving thread closes the socket.
-  public func stop() {
-    guard !stopping.exchange(true, ordering: .relaxed) else { return }
-    shutdown(socketDescriptor, Int32(SHUT_RDWR))
-  }
-
-  private func serve() {
-    while true {
-      let client = accept(socketDescriptor, nil, nil)
-      guard client >= 0 else {
-        if stopping.load(ordering: .relaxed) {
-          close(socketDescriptor)
-          return
-        }
-        // A failed accept (an aborted connection, descriptors exhausted) is not the end of the
-        // endpoint: try again, after a moment when it is about resources.
-        if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { _ = poll(nil, 0, 100) }
-        continue
-      }
-      // A client that connects and sends nothing cannot hold the endpoint for long.
-      var timeout = timeval(tv_sec: 5, tv_usec: 0)
-      setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-      setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-      var buffer = [UInt8](repeating: 0, count: 4096)
-      _ = read(client, &buffer, buffer.count)  // the request itself does not matter
-      refresh()
-      let body = Array(registry.text().utf8)
-      let header = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-      let response = Array(header.utf8) + body
-      var written = 0
-      while written < response.count {
-        let count = response[written...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        written += count
-      }
-      close(client)
-    }
-  }
-}
-
-/// The metrics endpoint as a service: it serves until the service group shuts down.
+/// Serves `GET /metrics` with the registry's text on Hummingbird (the HTTP API's framework), as a
+/// service: it listens until the service group shuts down. `onListening` gets the bound port
+/// (0 asks for any free one).
 public struct MetricsEndpoint: Service, CustomStringConvertible {
-  public let server: MetricsServer
-  public init(server: MetricsServer) { self.server = server }
-  public var description: String { "metrics endpoint :\(server.port)" }
+  let application: any Service
+  public let description: String
 
-  public func run() async throws {
-    // Ends on graceful shutdown (SIGTERM) or cancellation alike.
-    try? await gracefulShutdown()
-    server.stop()
+  public init(host: String = "0.0.0.0", port: Int, registry: MetricsRegistry, refresh: @escaping @Sendable () -> Void = {},
+              onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+    let router = Router()
+    router.get("/metrics") { _, _ in
+      refresh()
+      return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: registry.text())))
+    }
+    var quiet = Logger(label: "swapline.metrics")
+    quiet.logLevel = .warning
+    application = Application(router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "swapline"),
+                              onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) }, logger: quiet)
+    description = "metrics endpoint :\(port)"
   }
+
+  public func run() async throws { try await application.run() }
 }

@@ -267,16 +267,20 @@ extension SwapConfiguration {
       }
       return result
     }
+    /// `faceMasker.types[1]`, not `faceMasker.types.Index 1`.
+    func keyPath(_ path: [any CodingKey]) -> String {
+      path.reduce("") { text, key in key.intValue.map { text + "[\($0)]" } ?? (text.isEmpty ? key.stringValue : text + "." + key.stringValue) }
+    }
     let configuration: SwapConfiguration
     do {
       let data = try JSONSerialization.data(withJSONObject: merged(defaultObject, given))
       configuration = try JSONDecoder().decode(SwapConfiguration.self, from: data)
     } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-      throw failure(context.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type: \(context.debugDescription)")
+      throw failure(keyPath(context.codingPath), "has the wrong type: \(context.debugDescription)")
     } catch let DecodingError.dataCorrupted(context) {
-      throw failure(context.codingPath.map(\.stringValue).joined(separator: "."), "is not a valid value: \(context.debugDescription)")
+      throw failure(keyPath(context.codingPath), "is not a valid value: \(context.debugDescription)")
     } catch let DecodingError.keyNotFound(key, context) {
-      throw failure((context.codingPath + [key]).map(\.stringValue).joined(separator: "."), "is missing")
+      throw failure(keyPath(context.codingPath + [key]), "is missing")
     } catch {
       throw failure("", "cannot be read: \(error)")
     }

@@ -23,14 +23,12 @@ struct ClusterArguments: ParsableArguments {
   @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics on this port (0: any free port, printed at start).")
   var metricsPort: Int?
 
-  /// The metrics endpoint's service, listening already (so a bad port fails at start).
+  /// The metrics endpoint's service (a port that cannot be bound ends the process at start).
   func metricsEndpoint(_ registry: MetricsRegistry, logger: Logger, refresh: @escaping @Sendable () -> Void = {}) throws -> [any Service] {
     guard let metricsPort else { return [] }
-    do {
-      let server = try MetricsServer(port: metricsPort, registry: registry, refresh: refresh)
-      logger.info("metrics", metadata: ["url": "http://0.0.0.0:\(server.port)/metrics"])
-      return [MetricsEndpoint(server: server)]
-    } catch { throw CLIError.failure("\(error)") }
+    return [MetricsEndpoint(port: metricsPort, registry: registry, refresh: refresh) { port in
+      logger.info("metrics", metadata: ["url": "http://0.0.0.0:\(port)/metrics"])
+    }]
   }
 
   /// Runs the services until the main one returns (or fails), or SIGTERM/SIGINT shut them down

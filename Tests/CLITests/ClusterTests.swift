@@ -44,7 +44,7 @@ import Testing
   func scrape(_ process: Background) throws -> String {
     guard let range = process.text.range(of: #"0\.0\.0\.0:[0-9]+"#, options: .regularExpression) else { return "" }
     let port = process.text[range].split(separator: ":").last!
-    return try CLITests.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port); printf 'GET /metrics HTTP/1.1\\r\\n\\r\\n' >&3; cat <&3"]).stdout
+    return try CLITests.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port); printf 'GET /metrics HTTP/1.1\\r\\nConnection: close\\r\\n\\r\\n' >&3; cat <&3"]).stdout
   }
 
   func store() throws -> PostgresChunkStore { try PostgresChunkStore(url: database) }

@@ -95,3 +95,24 @@ def test_cancel_retry_and_delete(server, workspace):
     assert server.request("DELETE", f"/v1/jobs/{job['id']}", key=key).status == 204
     assert server.request("GET", f"/v1/jobs/{job['id']}", key=key).status == 404
     assert not output_folder.exists()
+
+
+def test_sigterm_ends_open_event_streams_and_the_server(workspace):
+    import signal
+    import threading
+    import time
+    from conftest import Server
+    server = Server(workspace / "sigterm-data", ["--workers", "0"]).start()
+    key = server.tenant("waiting")["api_key"]
+    source = server.upload(key, SAMPLES / "grace_hopper.jpg")
+    target = server.upload(key, SAMPLES / "astronaut.png")
+    job = server.submit(key, {"sources": [source["id"]], "target": target["id"]})  # no workers: stays queued
+    streamed = []
+    reader = threading.Thread(target=lambda: streamed.extend(server.events(key, job["id"], timeout=60)), daemon=True)
+    reader.start()
+    time.sleep(1.5)
+    started = time.time()
+    server.stop(signal.SIGTERM)
+    assert time.time() - started < 10 and server.process.returncode == 0
+    reader.join(timeout=10)
+    assert not reader.is_alive() and streamed and streamed[0][0] == "state" and streamed[0][1]["status"] == "queued"

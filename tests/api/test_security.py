@@ -126,6 +126,7 @@ def test_bad_options_are_422_naming_the_field(server, tenants):
         ({"output_format": "exe"}, "output_format"),
         ({"webhook": {"url": "file:///etc/passwd"}}, "webhook.url"),
         ({"webhook": {"url": "http://127.0.0.1:9/x", "events": ["job.exploded"]}}, "webhook.events"),
+        ({"options": {"processors": ["face_swapper", "nope"]}}, "options.processors[1]"),
         ({"colour": "blue"}, "colour"),
     ]
     for body, field in cases:
@@ -139,6 +140,8 @@ def test_bad_options_are_422_naming_the_field(server, tenants):
     blank = server.upload(key, png_blank())
     response = server.request("POST", "/v1/jobs", key=key, body={"sources": [blank["id"]], "target": faceless["id"]})
     assert response.status == 422 and response.json()["error"]["field"] == "sources", response.body
+    message = response.json()["error"]["message"]
+    assert blank["id"] in message and "assets/" not in message and "tn_" not in message, message
 
 
 def png_blank():
@@ -160,6 +163,12 @@ def test_a_retried_submit_with_the_same_idempotency_key_is_the_same_job(server, 
     # Keys are per tenant: B's same key is B's own job (B has no such assets: 404, not A's job).
     b = tenants[1]
     assert server.request("POST", "/v1/jobs", key=b["api_key"], body=body, headers={"Idempotency-Key": "order-42"}).status == 404
+    # A deleted job is not replayed: the key makes a new job.
+    first_id = first.json()["id"]
+    server.wait(key, first_id)
+    assert server.request("DELETE", f"/v1/jobs/{first_id}", key=key).status == 204
+    anew = server.request("POST", "/v1/jobs", key=key, body=body, headers={"Idempotency-Key": "order-42"})
+    assert anew.status == 201 and anew.json()["id"] != first_id
 
 
 def test_quotas_refuse_with_429_and_413(workspace):
@@ -180,6 +189,10 @@ def test_quotas_refuse_with_429_and_413(workspace):
         assert second.json()["error"]["code"] == "too_many_jobs"
         full = server.request("POST", "/v1/assets", key=key, body=(SAMPLES / "astronaut.png").read_bytes())
         assert full.status == 413 and full.json()["error"]["code"] == "storage_quota_exceeded"
+        # Without a Content-Length the quota is held while the body streams in.
+        data = (SAMPLES / "astronaut.png").read_bytes()
+        chunked = server.request("POST", "/v1/assets", key=key, body=(data[i:i + 65536] for i in range(0, len(data), 65536)))
+        assert chunked.status == 413 and chunked.json()["error"]["code"] == "storage_quota_exceeded"
         assert trimmed.json()["status"] == "queued" and trimmed.json()["queue_position"] == 0
     finally:
         server.stop()
