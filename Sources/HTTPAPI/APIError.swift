@@ -28,7 +28,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     object["field"] = field ?? NSNull()
     var headers: HTTPFields = [.contentType: "application/json"]
     if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-    let body = (try? JSONSerialization.data(withJSONObject: ["error": object], options: [.sortedKeys])) ?? Data()
+    let body = JSONText.data(["error": object])
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
   }
 

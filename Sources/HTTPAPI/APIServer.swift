@@ -63,7 +63,7 @@ public final class APIServer: Sendable {
     router.get("/openapi.json") { _, _ in
       Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
-    let v1 = router.group("v1").add(middleware: BearerAuthentication(store: store))
+    let v1 = router.group("v1").add(middleware: BearerAuthentication(store: store, cacheSeconds: configuration.authenticationCacheSeconds))
     v1.post("assets") { request, context in try await self.upload(request, tenant: context.tenant!) }
     v1.get("assets/:id") { _, context in
       guard let asset = try self.store.asset(context.parameters.get("id") ?? "", tenant: context.tenant!.id) else { throw APIError.notFound("asset") }
@@ -89,7 +89,7 @@ public final class APIServer: Sendable {
   static func json(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
     var headers = headers
     headers[.contentType] = "application/json"
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    let data = JSONText.data(object)
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
@@ -97,10 +97,10 @@ public final class APIServer: Sendable {
 
   /// The caller's job from the path, or 404 (another tenant's job is not found either).
   func ownJob(_ context: APIContext) throws -> (APIJob, JobRecord) {
-    guard let id = Int64(context.parameters.get("id") ?? ""), let job = try store.job(id, tenant: context.tenant!.id),
-      let record = try store.jobRecord(id)
-    else { throw APIError.notFound("job") }
-    return (job, record)
+    guard let id = Int64(context.parameters.get("id") ?? ""), let found = try store.jobWithRecord(id, tenant: context.tenant!.id) else {
+      throw APIError.notFound("job")
+    }
+    return found
   }
 
   // MARK: Health
@@ -444,8 +444,7 @@ public final class APIServer: Sendable {
       var lastWrite = ContinuousClock.now
       func send(_ event: String, _ object: [String: Any]) async throws {
         sequence += 1
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        try await writer.write(ByteBuffer(string: "id: \(sequence)\nevent: \(event)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
+        try await writer.write(ByteBuffer(string: "id: \(sequence)\nevent: \(event)\ndata: \(JSONText.string(object))\n\n"))
         lastWrite = .now
       }
       while true {
@@ -491,13 +490,40 @@ public final class APIServer: Sendable {
 
 /// `Authorization: Bearer <key>` for every /v1 route: 401 without a key or with a wrong or
 /// disabled one (the same answer for each, so keys cannot be probed).
+/// A key's tenant is remembered for `cacheSeconds` (a status poll need not hash and look it up
+/// every time), so a disabled tenant or a rotated key is refused within that time.
 struct BearerAuthentication: RouterMiddleware {
   typealias Context = APIContext
   let store: ServiceStore
+  let cacheSeconds: Double
+  private let remembered = RememberedKeys()
+
+  final class RememberedKeys: Sendable {
+    let entries = Mutex<[String: (tenant: Tenant, until: Double)]>([:])
+    func withLock<T>(_ body: (inout [String: (tenant: Tenant, until: Double)]) -> T) -> T { entries.withLock { body(&$0) } }
+  }
+
+  init(store: ServiceStore, cacheSeconds: Double) {
+    self.store = store
+    self.cacheSeconds = cacheSeconds
+  }
+
+  func tenant(key: String) throws -> Tenant? {
+    let now = Date().timeIntervalSince1970
+    if let known = remembered.withLock({ $0[key] }), known.until > now { return known.tenant }
+    guard let tenant = try store.authenticate(key: key) else { return nil }
+    if cacheSeconds > 0 {
+      remembered.withLock { cache in
+        if cache.count > 10_000 { cache.removeAll() }  // bounded: keys are few, but a flood must not grow it
+        cache[key] = (tenant, now + cacheSeconds)
+      }
+    }
+    return tenant
+  }
 
   func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
     guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-      let tenant = try store.authenticate(key: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+      let tenant = try tenant(key: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
     else {
       throw APIError(.unauthorized, "unauthorized", "a valid API key is needed: Authorization: Bearer <key>")
     }

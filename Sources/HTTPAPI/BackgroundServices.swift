@@ -56,7 +56,7 @@ public struct WebhookDispatcher: Service {
       if job.webhookEvents.contains(event) {
         let id = "msg_" + Secrets.randomToken(bytes: 12)
         let payload: [String: Any] = ["type": event, "timestamp": Date().timeIntervalSince1970, "data": try server.view(job, record).object]
-        let body = String(decoding: (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        let body = JSONText.string(payload)
         delivery = (id, event, body)
       }
       try store.recordStatus(job: job, status: status.rawValue, delivery: delivery)

@@ -69,7 +69,7 @@ struct JobView {
     var object: [String: Any] = [
       "id": String(job.id), "object": "job", "kind": job.kind.rawValue, "status": status.rawValue,
       "sources": job.sources, "target": job.target,
-      "options": (try? JSONSerialization.jsonObject(with: Data(job.options.utf8))) ?? [:],
+      "options": RawJSON(text: job.options),
       "created_at": job.createdAt, "progress": progress,
     ]
     object["started_at"] = record.startedAt ?? NSNull()

@@ -25,6 +25,8 @@ public struct ServiceConfiguration: Sendable {
   /// Webhook delivery: attempts before giving up, and the first retry's delay (doubling).
   public var webhookAttempts = 8
   public var webhookRetryDelay: Double = 1
+  /// A key's tenant is remembered this long: a disabled tenant or rotated key is refused within it.
+  public var authenticationCacheSeconds: Double = 1
   /// Execution group for the jobs rendered here (the server's machine, never the request's).
   public var execution = SwapConfiguration.ExecutionSettings()
   /// Folder with the model files (nil: the default search).

@@ -18,6 +18,8 @@ public struct Tenant: Sendable, Equatable, Codable {
 public struct TenantLimits: Sendable, Equatable, Codable {
   /// Jobs queued or processing at once (429 beyond).
   public var maxActiveJobs = 20
+  /// Jobs rendered at once: claims skip the tenant's other jobs until one ends.
+  public var maxConcurrentJobs = 4
   /// Bytes of assets and outputs held (413 beyond).
   public var maxStorageBytes: Int64 = 20 << 30
   /// One upload's size (413 beyond).
@@ -81,10 +83,11 @@ public struct WebhookDelivery: Sendable, Equatable {
 /// The API's own tables, kept in the job store's database (SQLite embedded, PostgreSQL in a
 /// cluster) beside the chunks: tenants, assets, API jobs, webhook deliveries.
 public final class ServiceStore: Sendable {
-  public let database: any SQLDatabase
+  /// The job store's database (the API's tables sit beside the chunks).
+  public let database: any ChunkStore & SQLDatabase
   let now: @Sendable () -> Double
 
-  public init(database: any SQLDatabase, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
+  public init(database: any ChunkStore & SQLDatabase, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
     self.database = database
     self.now = now
     try migrate()
@@ -94,7 +97,7 @@ public final class ServiceStore: Sendable {
     """
     CREATE TABLE IF NOT EXISTS api_tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, disabled INTEGER NOT NULL DEFAULT 0,
       created_at DOUBLE PRECISION NOT NULL, key_id TEXT NOT NULL UNIQUE, key_hash TEXT NOT NULL, webhook_secret TEXT NOT NULL,
-      limits TEXT NOT NULL)
+      max_active_jobs BIGINT NOT NULL, max_storage_bytes BIGINT NOT NULL, max_upload_bytes BIGINT NOT NULL, max_frames BIGINT NOT NULL)
     """,
     """
     CREATE TABLE IF NOT EXISTS api_assets (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL,
@@ -147,16 +150,28 @@ public final class ServiceStore: Sendable {
     let secret = "whsec_" + Data(Secrets.randomBytes(24)).base64EncodedString()
     let time = now()
     try database.rows("""
-      INSERT INTO api_tenants (id, name, created_at, key_id, key_hash, webhook_secret, limits) VALUES (?, ?, ?, ?, ?, ?, ?)
-      """, [.text(id), .text(name), .real(time), .text(keyID), .text(hash), .text(secret), .text(Self.json(limits))])
+      INSERT INTO api_tenants (id, name, created_at, key_id, key_hash, webhook_secret, max_active_jobs, max_storage_bytes, max_upload_bytes,
+        max_frames) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """, [.text(id), .text(name), .real(time), .text(keyID), .text(hash), .text(secret), .integer(Int64(limits.maxActiveJobs)),
+            .integer(limits.maxStorageBytes), .integer(limits.maxUploadBytes), .integer(Int64(limits.maxFramesPerJob))])
+    try database.setConcurrentJobLimit(tenant: id, limit: limits.maxConcurrentJobs)
     return (Tenant(id: id, name: name, disabled: false, createdAt: time, webhookSecret: secret, limits: limits), key)
   }
 
-  static let tenantColumns = "id, name, disabled, created_at, webhook_secret, limits"
+  static let tenantColumns = """
+    id, name, disabled, created_at, webhook_secret, max_active_jobs, max_storage_bytes, max_upload_bytes, max_frames,
+    (SELECT max_concurrent_jobs FROM tenant_claims WHERE tenant_claims.tenant = api_tenants.id)
+    """
 
   static func tenant(_ row: [String?]) -> Tenant {
-    Tenant(id: row[0] ?? "", name: row[1] ?? "", disabled: row[2] == "1", createdAt: Double(row[3] ?? "") ?? 0,
-           webhookSecret: row[4] ?? "", limits: (try? JSONDecoder().decode(TenantLimits.self, from: Data((row[5] ?? "{}").utf8))) ?? TenantLimits())
+    var limits = TenantLimits()
+    limits.maxActiveJobs = Int(row[5] ?? "") ?? limits.maxActiveJobs
+    limits.maxStorageBytes = Int64(row[6] ?? "") ?? limits.maxStorageBytes
+    limits.maxUploadBytes = Int64(row[7] ?? "") ?? limits.maxUploadBytes
+    limits.maxFramesPerJob = Int(row[8] ?? "") ?? limits.maxFramesPerJob
+    limits.maxConcurrentJobs = Int(row[9] ?? "") ?? limits.maxConcurrentJobs
+    return Tenant(id: row[0] ?? "", name: row[1] ?? "", disabled: row[2] == "1", createdAt: Double(row[3] ?? "") ?? 0,
+                  webhookSecret: row[4] ?? "", limits: limits)
   }
 
   public func tenants() throws -> [Tenant] {
@@ -174,7 +189,10 @@ public final class ServiceStore: Sendable {
   }
 
   public func setLimits(_ id: String, _ limits: TenantLimits) throws {
-    try database.rows("UPDATE api_tenants SET limits = ? WHERE id = ?", [.text(Self.json(limits)), .text(id)])
+    try database.setConcurrentJobLimit(tenant: id, limit: limits.maxConcurrentJobs)
+    try database.rows("UPDATE api_tenants SET max_active_jobs = ?, max_storage_bytes = ?, max_upload_bytes = ?, max_frames = ? WHERE id = ?",
+                      [.integer(Int64(limits.maxActiveJobs)), .integer(limits.maxStorageBytes), .integer(limits.maxUploadBytes),
+                       .integer(Int64(limits.maxFramesPerJob)), .text(id)])
   }
 
   /// A new key for the tenant; the old one stops working at once.
@@ -189,7 +207,7 @@ public final class ServiceStore: Sendable {
     let parts = key.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
     guard parts.count == 3, parts[0] == "sl", !parts[1].isEmpty, !parts[2].isEmpty, key.utf8.count < 200 else { return nil }
     guard let row = try database.rows("SELECT \(Self.tenantColumns), key_hash FROM api_tenants WHERE key_id = ?", [.text(String(parts[1]))]).first,
-      let stored = Secrets.bytes(hex: row[6] ?? "")
+      let stored = Secrets.bytes(hex: row[10] ?? "")
     else { return nil }
     guard Secrets.constantTimeEqual(Secrets.sha256(String(parts[2])), stored) else { return nil }
     let tenant = Self.tenant(row)
@@ -229,8 +247,8 @@ public final class ServiceStore: Sendable {
       """, [.real(time)]).map(Self.asset).filter { asset in
         (try? database.rows("""
           SELECT j.job_id FROM api_jobs j JOIN jobs s ON s.id = j.job_id
-          WHERE j.tenant = ? AND s.state = 'running' AND (j.target = ? OR j.sources LIKE ?)
-          """, [.text(asset.tenant), .text(asset.id), .text("%\"\(asset.id)\"%")]).isEmpty) ?? false
+          WHERE j.tenant = ? AND s.state = 'running' AND (j.target = ? OR ',' || j.sources || ',' LIKE ?)
+          """, [.text(asset.tenant), .text(asset.id), .text("%,\(asset.id),%")]).isEmpty) ?? false
       }
   }
 
@@ -250,9 +268,13 @@ public final class ServiceStore: Sendable {
     created_at, last_event_status, output_expired
     """
 
+  /// The same columns of `api_jobs j`, for joins.
+  static let prefixedJobColumns = jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    .joined(separator: ", ")
+
   static func job(_ row: [String?]) -> APIJob {
     APIJob(id: Int64(row[0] ?? "") ?? 0, tenant: row[1] ?? "", kind: Asset.Kind(rawValue: row[2] ?? "") ?? .image,
-           sources: (try? JSONDecoder().decode([String].self, from: Data((row[3] ?? "[]").utf8))) ?? [], target: row[4] ?? "",
+           sources: (row[3] ?? "").split(separator: ",").map(String.init), target: row[4] ?? "",
            options: row[5] ?? "{}", outputPath: row[6] ?? "", idempotencyKey: row[7], requestHash: row[8] ?? "", webhookURL: row[9],
            webhookEvents: (row[10] ?? "").split(separator: ",").map(String.init), frames: Int(row[11] ?? "") ?? 0,
            createdAt: Double(row[12] ?? "") ?? 0, lastEventStatus: row[13], outputExpired: row[14] == "1")
@@ -266,7 +288,7 @@ public final class ServiceStore: Sendable {
         INSERT INTO api_jobs (job_id, tenant, kind, sources, target, options, output_path, idempotency_key, request_hash, webhook_url,
           webhook_events, frames, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """, [.integer(job.id), .text(job.tenant), .text(job.kind.rawValue), .text(Self.json(job.sources)), .text(job.target),
+        """, [.integer(job.id), .text(job.tenant), .text(job.kind.rawValue), .text(job.sources.joined(separator: ",")), .text(job.target),
               .text(job.options), .text(job.outputPath), .optional(job.idempotencyKey), .text(job.requestHash), .optional(job.webhookURL),
               .text(job.webhookEvents.joined(separator: ",")), .integer(Int64(job.frames)), .real(job.createdAt)])
       return job
@@ -274,6 +296,21 @@ public final class ServiceStore: Sendable {
       if let key = job.idempotencyKey, let existing = try self.job(idempotencyKey: key, tenant: job.tenant) { return existing }
       throw error
     }
+  }
+
+  /// The tenant's job with the store's record of it, in one query (the status request's path).
+  public func jobWithRecord(_ id: Int64, tenant: String) throws -> (APIJob, JobRecord)? {
+    let (created, updated, started) = database.isPostgres
+      ? ("extract(epoch from s.created_at)", "extract(epoch from s.updated_at)", "extract(epoch from s.started_at)")
+      : ("s.created_at", "s.updated_at", "s.started_at")
+    guard let row = try database.rows("""
+      SELECT \(Self.prefixedJobColumns), s.name, s.state, s.error, \(created), \(updated), s.tenant, \(started)
+      FROM api_jobs j JOIN jobs s ON s.id = j.job_id WHERE j.job_id = ? AND j.tenant = ? AND j.deleted = 0
+      """, [.integer(id), .text(tenant)]).first else { return nil }
+    let record = Array(row[15...])
+    return (Self.job(row), JobRecord(id: id, name: record[0] ?? "", fingerprint: "", spec: "", state: JobState(rawValue: record[1] ?? "") ?? .running,
+                                     error: record[2], createdAt: Double(record[3] ?? "") ?? 0, updatedAt: Double(record[4] ?? "") ?? 0,
+                                     tenant: record[5] ?? "", startedAt: record[6].flatMap(Double.init)))
   }
 
   public func job(_ id: Int64, tenant: String) throws -> APIJob? {
@@ -290,7 +327,7 @@ public final class ServiceStore: Sendable {
   /// The tenant's jobs, newest first, below `before` (the cursor), with the store's state.
   public func jobs(tenant: String, states: Set<JobState>?, before: Int64?, limit: Int) throws -> [(APIJob, JobRecord)] {
     var sql = """
-      SELECT \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
+      SELECT \(Self.prefixedJobColumns),
         s.state FROM api_jobs j JOIN jobs s ON s.id = j.job_id WHERE j.tenant = ? AND j.deleted = 0
       """
     var values: [SQLValue] = [.text(tenant)]
@@ -367,7 +404,7 @@ public final class ServiceStore: Sendable {
   public func jobsWithExpiredOutput(before time: Double) throws -> [APIJob] {
     let updated = database.isPostgres ? "extract(epoch from s.updated_at)" : "s.updated_at"
     return try database.rows("""
-      SELECT \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+      SELECT \(Self.prefixedJobColumns)
       FROM api_jobs j JOIN jobs s ON s.id = j.job_id WHERE j.output_expired = 0 AND s.state <> 'running' AND \(updated) < ?
       """, [.real(time)]).map(Self.job)
   }
@@ -381,7 +418,7 @@ public final class ServiceStore: Sendable {
   /// Jobs with a webhook whose status may have changed since the last event.
   func jobsWithWebhooks() throws -> [APIJob] {
     try database.rows("""
-      SELECT \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+      SELECT \(Self.prefixedJobColumns)
       FROM api_jobs j WHERE j.webhook_url IS NOT NULL AND j.deleted = 0
         AND (j.last_event_status IS NULL OR j.last_event_status NOT IN ('succeeded', 'failed', 'canceled'))
       """).map(Self.job)

@@ -120,6 +120,9 @@ public protocol ChunkStore: Sendable {
   /// A running job with a chunk claimable now, other than `excluded` (jobs this worker refused),
   /// chosen fairly between tenants (`FairShare`).
   func claimableJob(excluding excluded: Set<Int64>) throws -> Int64?
+  /// At most `limit` of the tenant's jobs are rendered at once (nil: no limit); claims skip its
+  /// other jobs meanwhile.
+  func setConcurrentJobLimit(tenant: String, limit: Int?) throws
   /// Sends done chunks whose segment is missing or damaged back to pending (attempts reset), so
   /// they are rendered again instead of joined; returns how many changed.
   func reopen(job: Int64, indices: [Int], reason: String) throws -> Int

@@ -38,7 +38,7 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
     """
     ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
     ALTER TABLE jobs ADD COLUMN started_at TIMESTAMPTZ;
-    CREATE TABLE tenant_claims (tenant TEXT PRIMARY KEY, last_claim_at DOUBLE PRECISION NOT NULL)
+    CREATE TABLE tenant_claims (tenant TEXT PRIMARY KEY, last_claim_at DOUBLE PRECISION NOT NULL, max_concurrent_jobs INTEGER)
     """,
   ]
 
@@ -114,13 +114,8 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
       SELECT DISTINCT c.job_id, j.tenant FROM chunks c JOIN jobs j ON j.id = c.job_id
       WHERE c.state = 'pending' AND c.available_at <= now() AND j.state = 'running' AND NOT (c.job_id = ANY($1::bigint[]))
       """, ["{" + excluded.sorted().map(String.init).joined(separator: ",") + "}"]).map { (job: Int64($0[0] ?? "") ?? 0, tenant: $0[1] ?? "") }
-    guard candidates.count > 1 else { return candidates.map(\.job) }
-    var leased: [String: Int] = [:], lastClaim: [String: Double] = [:]
-    for row in try connection.query("SELECT j.tenant, count(*) FROM chunks c JOIN jobs j ON j.id = c.job_id WHERE c.state = 'leased' GROUP BY j.tenant") {
-      leased[row[0] ?? ""] = Int(row[1] ?? "") ?? 0
-    }
-    for row in try connection.query("SELECT tenant, last_claim_at FROM tenant_claims") { lastClaim[row[0] ?? ""] = Double(row[1] ?? "") ?? 0 }
-    return FairShare.order(candidates, leased: leased, lastClaim: lastClaim)
+    let (running, lastClaim, limits) = try FairShare.read { try connection.query($0) }
+    return FairShare.order(candidates, running: running, lastClaim: lastClaim, concurrentJobLimit: limits)
   }
 
   private func fenced(_ assignments: String, _ parameters: [String?], _ lease: ChunkLease) throws -> Bool {
@@ -241,6 +236,13 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
       """, [String(job), "{" + indices.map(String.init).joined(separator: ",") + "}", reason])
     if !rows.isEmpty { notify() }
     return rows.count
+  }
+
+  public func setConcurrentJobLimit(tenant: String, limit: Int?) throws {
+    try connection.query("""
+      INSERT INTO tenant_claims (tenant, last_claim_at, max_concurrent_jobs) VALUES ($1, 0, $2::int)
+      ON CONFLICT (tenant) DO UPDATE SET max_concurrent_jobs = excluded.max_concurrent_jobs
+      """, [tenant, limit.map(String.init)])
   }
 
   public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {

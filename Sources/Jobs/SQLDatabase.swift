@@ -59,18 +59,45 @@ extension PostgresChunkStore: SQLDatabase {
   }
 }
 
-/// How claims share workers between tenants: a tenant with fewer chunks leased now goes first,
-/// then the one whose last claim is oldest (a tenant never served before first of all), then
-/// the oldest job. One tenant's long queue thus cannot starve another's later, short job.
-/// Both stores order candidate jobs by this.
+/// How claims share workers between tenants: a tenant at its concurrent-jobs limit gets no new
+/// job (the jobs it is already rendering go on); otherwise the tenant with fewer chunks leased now
+/// goes first, then the one whose last claim is oldest (a tenant never served before first of
+/// all), then the oldest job. One tenant's long queue thus cannot starve another's later, short
+/// job. Both stores order candidate jobs by this.
 enum FairShare {
-  static func order(_ candidates: [(job: Int64, tenant: String)], leased: [String: Int], lastClaim: [String: Double]) -> [Int64] {
-    candidates.sorted { a, b in
+  /// Tenants' leased chunks by job (the jobs they are rendering now).
+  typealias Running = [String: [Int64: Int]]
+
+  static func order(_ candidates: [(job: Int64, tenant: String)], running: Running, lastClaim: [String: Double],
+                    concurrentJobLimit: [String: Int]) -> [Int64] {
+    let leased = running.mapValues { $0.values.reduce(0, +) }
+    return candidates.filter { candidate in
+      guard let limit = concurrentJobLimit[candidate.tenant] else { return true }
+      let rendering = running[candidate.tenant] ?? [:]
+      return rendering[candidate.job] != nil || rendering.count < limit
+    }.sorted { a, b in
       let (leasedA, leasedB) = (leased[a.tenant] ?? 0, leased[b.tenant] ?? 0)
       if leasedA != leasedB { return leasedA < leasedB }
       let (lastA, lastB) = (lastClaim[a.tenant] ?? 0, lastClaim[b.tenant] ?? 0)
       if lastA != lastB { return lastA < lastB }
       return a.job < b.job
     }.map(\.job)
+  }
+
+  /// The state `order` needs, read with the store's own query function (`?` placeholders).
+  static func read(_ query: (String) throws -> [[String?]]) throws -> (Running, [String: Double], [String: Int]) {
+    var running: Running = [:]
+    for row in try query("""
+      SELECT jobs.tenant, chunks.job_id, COUNT(*) FROM chunks JOIN jobs ON jobs.id = chunks.job_id
+      WHERE chunks.state = 'leased' GROUP BY jobs.tenant, chunks.job_id
+      """) {
+      running[row[0] ?? "", default: [:]][Int64(row[1] ?? "") ?? 0] = Int(row[2] ?? "") ?? 0
+    }
+    var lastClaim: [String: Double] = [:], limits: [String: Int] = [:]
+    for row in try query("SELECT tenant, last_claim_at, max_concurrent_jobs FROM tenant_claims") {
+      lastClaim[row[0] ?? ""] = Double(row[1] ?? "") ?? 0
+      if let limit = row[2].flatMap({ Int($0) }) { limits[row[0] ?? ""] = limit }
+    }
+    return (running, lastClaim, limits)
   }
 }

@@ -38,7 +38,14 @@ public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendabl
     try migrate()
   }
 
-  deinit { sqlite3_close(handle) }
+  deinit {
+    for statement in prepared.values { sqlite3_finalize(statement) }
+    sqlite3_close(handle)
+  }
+
+  /// Prepared single statements by their text, reused (reset, rebound): preparing was most of a
+  /// small query's cost (the API's status requests, claims). Used only under `lock`.
+  nonisolated(unsafe) private var prepared: [String: OpaquePointer] = [:]
 
   /// Forward-only, numbered migrations recorded in schema_migrations.
   static let migrations: [String] = [
@@ -63,7 +70,7 @@ public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendabl
     ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
     ALTER TABLE jobs ADD COLUMN started_at REAL;
     ALTER TABLE chunks ADD COLUMN frames_done INTEGER NOT NULL DEFAULT 0;
-    CREATE TABLE tenant_claims (tenant TEXT PRIMARY KEY, last_claim_at REAL NOT NULL);
+    CREATE TABLE tenant_claims (tenant TEXT PRIMARY KEY, last_claim_at REAL NOT NULL, max_concurrent_jobs INTEGER);
     """,
   ]
 
@@ -126,13 +133,8 @@ public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendabl
       SELECT DISTINCT chunks.job_id, jobs.tenant FROM chunks JOIN jobs ON jobs.id = chunks.job_id
       WHERE chunks.state = 'pending' AND chunks.available_at <= ? AND jobs.state = 'running'
       """, [.real(time)]).map { (job: Int64($0[0] ?? "") ?? 0, tenant: $0[1] ?? "") }
-    guard candidates.count > 1 else { return candidates.map(\.job) }
-    var leased: [String: Int] = [:], lastClaim: [String: Double] = [:]
-    for row in try query("SELECT jobs.tenant, COUNT(*) FROM chunks JOIN jobs ON jobs.id = chunks.job_id WHERE chunks.state = 'leased' GROUP BY jobs.tenant") {
-      leased[row[0] ?? ""] = Int(row[1] ?? "") ?? 0
-    }
-    for row in try query("SELECT tenant, last_claim_at FROM tenant_claims") { lastClaim[row[0] ?? ""] = Double(row[1] ?? "") ?? 0 }
-    return FairShare.order(candidates, leased: leased, lastClaim: lastClaim)
+    let (running, lastClaim, limits) = try FairShare.read { try query($0) }
+    return FairShare.order(candidates, running: running, lastClaim: lastClaim, concurrentJobLimit: limits)
   }
 
   public func renew(_ lease: ChunkLease, leaseSeconds: Double) throws -> Bool {
@@ -237,6 +239,15 @@ public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendabl
     }
   }
 
+  public func setConcurrentJobLimit(tenant: String, limit: Int?) throws {
+    try transaction {
+      try execute("""
+        INSERT INTO tenant_claims (tenant, last_claim_at, max_concurrent_jobs) VALUES (?, 0, ?)
+        ON CONFLICT (tenant) DO UPDATE SET max_concurrent_jobs = excluded.max_concurrent_jobs
+        """, [.text(tenant), limit.map { .integer(Int64($0)) } ?? .null])
+    }
+  }
+
   public func setJobState(_ id: Int64, _ state: JobState, error: String?) throws {
     try transaction {
       try execute("UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
@@ -288,47 +299,66 @@ public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendabl
   }
 
   /// Runs every statement in `sql` (binding `values` to the last one) and returns its rows as text.
+  /// A single statement is prepared once and kept (`prepared`).
   @discardableResult
   private func query(_ sql: String, _ values: [Value] = []) throws -> [[String?]] {
     lock.lock()
     defer { lock.unlock() }
-    do {
-      var rows: [[String?]] = []
-      var remaining = sql
-      while !remaining.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-        var statement: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let status = remaining.withCString { text -> Int32 in
-          let result = sqlite3_prepare_v2(handle, text, -1, &statement, &tail)
-          let consumed = tail.map { $0 - text } ?? strlen(text)
-          remaining = String(remaining.utf8.dropFirst(consumed))!
-          return result
-        }
-        guard status == SQLITE_OK else { throw failure() }
-        guard let statement else { continue }
-        defer { sqlite3_finalize(statement) }
-        if sqlite3_bind_parameter_count(statement) > 0 {
-          for (position, value) in values.enumerated() {
-            let index = Int32(position + 1)
-            switch value {
-            case .integer(let number): sqlite3_bind_int64(statement, index, number)
-            case .real(let number): sqlite3_bind_double(statement, index, number)
-            case .text(let text): sqlite3_bind_text(statement, index, text, -1, swapline_sqlite_transient())
-            case .null: sqlite3_bind_null(statement, index)
-            }
-          }
-        }
-        rows = []
-        while true {
-          let step = sqlite3_step(statement)
-          if step == SQLITE_DONE { break }
-          guard step == SQLITE_ROW else { throw failure() }
-          rows.append((0..<sqlite3_column_count(statement)).map { column in
-            sqlite3_column_text(statement, column).map { String(cString: $0) }
-          })
+    if let statement = prepared[sql] { return try run(statement, values, keep: true) }
+    var rows: [[String?]] = []
+    var remaining = sql
+    var first = true
+    // (A byte scan: Foundation's trimming was a measurable share of a status request.)
+    while remaining.utf8.contains(where: { $0 > 0x20 }) {
+      var statement: OpaquePointer?
+      var tail: UnsafePointer<CChar>?
+      let status = remaining.withCString { text -> Int32 in
+        let result = sqlite3_prepare_v2(handle, text, -1, &statement, &tail)
+        let consumed = tail.map { $0 - text } ?? strlen(text)
+        remaining = String(remaining.utf8.dropFirst(consumed))!
+        return result
+      }
+      guard status == SQLITE_OK else { throw failure() }
+      guard let statement else { continue }
+      let single = first && !remaining.utf8.contains(where: { $0 > 0x20 })
+      first = false
+      let keep = single && prepared.count < 256
+      if keep { prepared[sql] = statement }
+      rows = try run(statement, values, keep: keep)
+    }
+    return rows
+  }
+
+  /// Binds, steps to the end and collects the rows; a kept statement is reset for its next use,
+  /// any other finalized.
+  private func run(_ statement: OpaquePointer, _ values: [Value], keep: Bool) throws -> [[String?]] {
+    defer {
+      if keep {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+      } else {
+        sqlite3_finalize(statement)
+      }
+    }
+    if sqlite3_bind_parameter_count(statement) > 0 {
+      for (position, value) in values.enumerated() {
+        let index = Int32(position + 1)
+        switch value {
+        case .integer(let number): sqlite3_bind_int64(statement, index, number)
+        case .real(let number): sqlite3_bind_double(statement, index, number)
+        case .text(let text): sqlite3_bind_text(statement, index, text, -1, swapline_sqlite_transient())
+        case .null: sqlite3_bind_null(statement, index)
         }
       }
-      return rows
     }
+    var rows: [[String?]] = []
+    let columns = sqlite3_column_count(statement)
+    while true {
+      let step = sqlite3_step(statement)
+      if step == SQLITE_DONE { break }
+      guard step == SQLITE_ROW else { throw failure() }
+      rows.append((0..<columns).map { column in sqlite3_column_text(statement, column).map { String(cString: $0) } })
+    }
+    return rows
   }
 }

@@ -41,8 +41,15 @@ public final class MetricsRegistry: @unchecked Sendable {
 
   static func render(_ labels: [String: String]) -> String {
     guard !labels.isEmpty else { return "" }
-    return "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value.replacingOccurrences(of: "\"", with: "\\\""))\"" }
-      .joined(separator: ",") + "}"
+    return "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escaped($0.value))\"" }.joined(separator: ",") + "}"
+  }
+
+  /// Prometheus' label value escapes (backslash, quote, newline); most values need none, and
+  /// this runs for every API request.
+  static func escaped(_ value: String) -> String {
+    guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else { return value }
+    return value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+      .replacingOccurrences(of: "\n", with: "\\n")
   }
 
   /// Declares metrics, so their help and type are exposed even before a first sample.

@@ -131,6 +131,7 @@ struct Tenants: AsyncParsableCommand {
     @OptionGroup var store: ServiceStoreArguments
     @Argument(help: "A unique name.") var name: String
     @Option(name: .customLong("max-active-jobs"), help: "Jobs queued or processing at once (429 beyond).") var maxActiveJobs: Int?
+    @Option(name: .customLong("max-concurrent-jobs"), help: "Jobs rendered at once (the rest wait their turn).") var maxConcurrentJobs: Int?
     @Option(name: .customLong("max-storage-bytes"), help: "Bytes of assets and outputs held (413 beyond).") var maxStorageBytes: Int64?
     @Option(name: .customLong("max-upload-bytes"), help: "Size of one upload (413 beyond).") var maxUploadBytes: Int64?
     @Option(name: .customLong("max-frames"), help: "Frames one video job may render (413 beyond).") var maxFrames: Int?
@@ -138,7 +139,7 @@ struct Tenants: AsyncParsableCommand {
 
     func validate() throws {
       guard !name.isEmpty, name.count <= 100 else { throw ValidationError("NAME takes 1 to 100 characters") }
-      for (option, value) in [("--max-active-jobs", maxActiveJobs.map(Int64.init)), ("--max-storage-bytes", maxStorageBytes),
+      for (option, value) in [("--max-active-jobs", maxActiveJobs.map(Int64.init)), ("--max-concurrent-jobs", maxConcurrentJobs.map(Int64.init)), ("--max-storage-bytes", maxStorageBytes),
                               ("--max-upload-bytes", maxUploadBytes), ("--max-frames", maxFrames.map(Int64.init))] {
         if let value, value < 1 { throw ValidationError("\(option) must be at least 1") }
       }
@@ -148,6 +149,7 @@ struct Tenants: AsyncParsableCommand {
       try await reportingErrors {
         var limits = TenantLimits()
         if let maxActiveJobs { limits.maxActiveJobs = maxActiveJobs }
+        if let maxConcurrentJobs { limits.maxConcurrentJobs = maxConcurrentJobs }
         if let maxStorageBytes { limits.maxStorageBytes = maxStorageBytes }
         if let maxUploadBytes { limits.maxUploadBytes = maxUploadBytes }
         if let maxFrames { limits.maxFramesPerJob = maxFrames }
@@ -176,6 +178,7 @@ struct Tenants: AsyncParsableCommand {
         for tenant in try store.openServiceStore().tenants() {
           let limits = tenant.limits
           print("\(tenant.id)  \(tenant.name)  \(tenant.disabled ? "disabled" : "enabled")  active-jobs<=\(limits.maxActiveJobs) "
+                + "concurrent-jobs<=\(limits.maxConcurrentJobs) "
                 + "storage<=\(limits.maxStorageBytes) upload<=\(limits.maxUploadBytes) frames<=\(limits.maxFramesPerJob)")
         }
       }

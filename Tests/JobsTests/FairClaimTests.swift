@@ -48,4 +48,35 @@ import Testing
     #expect(try store.claim(worker: "w2", job: nil, leaseSeconds: 30)?.jobID == b)
     #expect(try store.job(a1)?.startedAt != nil && store.job(a1)?.tenant == "A")
   }
+
+  /// A tenant at its concurrent-jobs limit gets no new job (its running one goes on); others do.
+  func concurrencyLimitIsKept(_ store: any ChunkStore) throws {
+    try store.setConcurrentJobLimit(tenant: "A", limit: 1)
+    let a1 = try store.createJob(name: "a1", fingerprint: "", spec: "{}", tenant: "A", chunks: [(0, 10), (10, 10)])
+    let a2 = try store.createJob(name: "a2", fingerprint: "", spec: "{}", tenant: "A", chunks: [(0, 10)])
+    let first = try #require(try store.claim(worker: "w1", job: nil, leaseSeconds: 30))
+    #expect(first.jobID == a1)
+    // A renders a1: a second worker helps with a1, not starting a2.
+    let second = try #require(try store.claim(worker: "w2", job: nil, leaseSeconds: 30))
+    #expect(second.jobID == a1)
+    // Nothing else of A's may start while a1 runs, though a2 waits.
+    #expect(try store.claim(worker: "w3", job: nil, leaseSeconds: 30) == nil)
+    #expect(try store.claimableJob(excluding: []) == nil)
+    #expect(try store.complete(first, output: "x") && store.complete(second, output: "x"))
+    // a1 is through: a2 may start.
+    #expect(try store.claim(worker: "w1", job: nil, leaseSeconds: 30)?.jobID == a2)
+    // No limit: both of B's jobs start at once.
+    let b1 = try store.createJob(name: "b1", fingerprint: "", spec: "{}", tenant: "B", chunks: [(0, 10)])
+    let b2 = try store.createJob(name: "b2", fingerprint: "", spec: "{}", tenant: "B", chunks: [(0, 10)])
+    let started = Set([try store.claim(worker: "w3", job: nil, leaseSeconds: 30)?.jobID, try store.claim(worker: "w4", job: nil, leaseSeconds: 30)?.jobID])
+    #expect(started == [b1, b2])
+  }
+
+  @Test func sqliteKeepsATenantsConcurrentJobLimit() throws {
+    try concurrencyLimitIsKept(try SQLiteChunkStore(path: NSTemporaryDirectory() + "swapline-fair-\(UUID().uuidString).sqlite"))
+  }
+
+  @Test func postgresKeepsATenantsConcurrentJobLimit() throws {
+    try concurrencyLimitIsKept(try PostgresChunkStore(url: try TestPostgres.database()))
+  }
 }
