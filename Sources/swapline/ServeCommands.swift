@@ -122,37 +122,69 @@ struct Serve: AsyncParsableCommand {
 struct Tenants: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tenants",
-    abstract: "Create, list, disable and re-key the HTTP API's tenants.",
-    subcommands: [Create.self, List.self, Disable.self, Enable.self, RotateKey.self])
+    abstract: "Create, list, limit, disable and re-key the HTTP API's tenants.",
+    subcommands: [Create.self, List.self, SetLimits.self, Disable.self, Enable.self, RotateKey.self])
+
+  /// The limit options of `create` and `set-limits`.
+  struct LimitArguments: ParsableArguments {
+    @Option(name: .customLong("max-active-jobs"), help: "Jobs queued or processing at once (429 beyond).") var maxActiveJobs: Int?
+    @Option(name: .customLong("max-concurrent-jobs"), help: "Jobs rendered at once (the rest wait their turn).") var maxConcurrentJobs: Int?
+    @Option(name: .customLong("max-storage-bytes"), help: "Bytes of assets and outputs held (413 beyond).") var maxStorageBytes: Int64?
+    @Option(name: .customLong("max-upload-bytes"), help: "Size of one upload (413 beyond).") var maxUploadBytes: Int64?
+    @Option(name: .customLong("max-frames"), help: "Frames one video job may render (413 beyond).") var maxFrames: Int?
+
+    func validate() throws {
+      for (option, value) in [("--max-active-jobs", maxActiveJobs.map(Int64.init)), ("--max-concurrent-jobs", maxConcurrentJobs.map(Int64.init)),
+                              ("--max-storage-bytes", maxStorageBytes), ("--max-upload-bytes", maxUploadBytes), ("--max-frames", maxFrames.map(Int64.init))] {
+        if let value, value < 1 { throw ValidationError("\(option) must be at least 1") }
+      }
+    }
+
+    /// `limits` with the options given laid over it.
+    func applied(to limits: TenantLimits) -> TenantLimits {
+      var limits = limits
+      if let maxActiveJobs { limits.maxActiveJobs = maxActiveJobs }
+      if let maxConcurrentJobs { limits.maxConcurrentJobs = maxConcurrentJobs }
+      if let maxStorageBytes { limits.maxStorageBytes = maxStorageBytes }
+      if let maxUploadBytes { limits.maxUploadBytes = maxUploadBytes }
+      if let maxFrames { limits.maxFramesPerJob = maxFrames }
+      return limits
+    }
+  }
+
+  struct SetLimits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set-limits",
+                                                    abstract: "Change a tenant's limits (the options given; the rest stay). Running servers apply them within a second.")
+    @OptionGroup var store: ServiceStoreArguments
+    @Argument(help: "Tenant id or name.") var tenant: String
+    @OptionGroup var limits: LimitArguments
+    func run() async throws {
+      try await reportingErrors {
+        let opened = try store.openServiceStore()
+        guard let found = try opened.tenant(tenant) else { throw CLIError.badInput("no tenant '\(tenant)'") }
+        let changed = limits.applied(to: found.limits)
+        try opened.setLimits(found.id, changed)
+        print("\(found.id) active-jobs<=\(changed.maxActiveJobs) concurrent-jobs<=\(changed.maxConcurrentJobs) storage<=\(changed.maxStorageBytes) "
+              + "upload<=\(changed.maxUploadBytes) frames<=\(changed.maxFramesPerJob)")
+      }
+    }
+  }
 
   struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Create a tenant; prints its API key and webhook secret once (only the key's hash is stored).")
     @OptionGroup var store: ServiceStoreArguments
     @Argument(help: "A unique name.") var name: String
-    @Option(name: .customLong("max-active-jobs"), help: "Jobs queued or processing at once (429 beyond).") var maxActiveJobs: Int?
-    @Option(name: .customLong("max-concurrent-jobs"), help: "Jobs rendered at once (the rest wait their turn).") var maxConcurrentJobs: Int?
-    @Option(name: .customLong("max-storage-bytes"), help: "Bytes of assets and outputs held (413 beyond).") var maxStorageBytes: Int64?
-    @Option(name: .customLong("max-upload-bytes"), help: "Size of one upload (413 beyond).") var maxUploadBytes: Int64?
-    @Option(name: .customLong("max-frames"), help: "Frames one video job may render (413 beyond).") var maxFrames: Int?
+    @OptionGroup var limits: LimitArguments
     @Flag(name: .customLong("json"), help: "Print JSON.") var json = false
 
     func validate() throws {
       guard !name.isEmpty, name.count <= 100 else { throw ValidationError("NAME takes 1 to 100 characters") }
-      for (option, value) in [("--max-active-jobs", maxActiveJobs.map(Int64.init)), ("--max-concurrent-jobs", maxConcurrentJobs.map(Int64.init)), ("--max-storage-bytes", maxStorageBytes),
-                              ("--max-upload-bytes", maxUploadBytes), ("--max-frames", maxFrames.map(Int64.init))] {
-        if let value, value < 1 { throw ValidationError("\(option) must be at least 1") }
-      }
     }
 
     func run() async throws {
       try await reportingErrors {
-        var limits = TenantLimits()
-        if let maxActiveJobs { limits.maxActiveJobs = maxActiveJobs }
-        if let maxConcurrentJobs { limits.maxConcurrentJobs = maxConcurrentJobs }
-        if let maxStorageBytes { limits.maxStorageBytes = maxStorageBytes }
-        if let maxUploadBytes { limits.maxUploadBytes = maxUploadBytes }
-        if let maxFrames { limits.maxFramesPerJob = maxFrames }
+        let limits = self.limits.applied(to: TenantLimits())
         let created: (tenant: Tenant, key: String)
         do { created = try store.openServiceStore().createTenant(name: name, limits: limits) } catch let error as ServiceStoreError {
           throw CLIError.badInput("\(error)")

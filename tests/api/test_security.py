@@ -196,5 +196,12 @@ def test_quotas_refuse_with_429_and_413(workspace):
         chunked = server.request("POST", "/v1/assets", key=key, body=(data[i:i + 65536] for i in range(0, len(data), 65536)))
         assert chunked.status == 413 and chunked.json()["error"]["code"] == "storage_quota_exceeded"
         assert trimmed.json()["status"] == "queued" and trimmed.json()["queue_position"] == 0
+        # Limits change without a restart (within the server's 1 s memory of a key's tenant).
+        import subprocess
+        from conftest import ROOT, SWAPLINE
+        subprocess.run([SWAPLINE, "tenants", "set-limits", "small", "--max-active-jobs", "2", "--data-dir", str(server.data)],
+                       cwd=ROOT, check=True, capture_output=True)
+        time.sleep(1.2)
+        assert server.request("POST", "/v1/jobs", key=key, body={"sources": [source["id"]], "target": target["id"]}).status == 201
     finally:
         server.stop()
