@@ -172,7 +172,8 @@ public final class APIServer: Sendable {
         }
       }
     }
-    let probe = AssetProbe(maxPixels: configuration.maxPixels, maxImageSide: configuration.maxImageSide, maxImageBytes: configuration.maxImageBytes)
+    let probe = AssetProbe(maxPixels: configuration.maxPixels, maxImageSide: configuration.maxImageSide, maxImageBytes: configuration.maxImageBytes,
+                           maxFrames: tenant.limits.maxFramesPerJob)
     let received = size
     let probed = try await onDedicatedThread { () throws(APIError) -> ProbedAsset in try probe.probe(path: partial, size: received) }
     let id = "as_" + Secrets.randomToken(bytes: 12)
@@ -236,19 +237,22 @@ public final class APIServer: Sendable {
     }
     let token = Secrets.randomToken(bytes: 12)
     let folder = configuration.outputsDirectory + "/" + tenant.id + "/" + token
-    try createFolder(folder)
     let output = folder + "/output." + submission.outputExtension
     var swapConfiguration = submission.configuration
     swapConfiguration.paths.output = output
-    do { try swapConfiguration.validate() } catch { throw submission.mapped(error) }
+    do { try swapConfiguration.validate() } catch {
+      let mapped = submission.mapped(error)
+      throw APIError.invalid(mapped.message.replacingOccurrences(of: output, with: "output." + submission.outputExtension), field: mapped.field)
+    }
     if submission.kind == .video, let frames = submission.targetAsset.frames {
       let selected = swapConfiguration.frameRange(frameCount: frames)?.count ?? 0
       guard selected <= tenant.limits.maxFramesPerJob else {
-        try? FileManager.default.removeItem(atPath: folder)
         throw APIError(.contentTooLarge, "too_many_frames", "the job renders \(selected) frames; this tenant's limit is \(tenant.limits.maxFramesPerJob)",
                        field: "target")
       }
     }
+    // Created only once every check has passed: a refused request leaves no folder.
+    try createFolder(folder)
     let run = SwapRun(configuration: swapConfiguration, settings: settings)
     let (jobs, segments) = (self.jobs, configuration.segmentsDirectory)
     let id: Int64
@@ -279,15 +283,22 @@ public final class APIServer: Sendable {
                         frames: submission.targetAsset.frames ?? 1, createdAt: now, lastEventStatus: nil, outputExpired: false)
     let stored = try store.insert(record)
     if stored.id != id {
-      // A concurrent request with the same key won: this one's job is withdrawn.
-      try? jobs.setJobState(id, .cancelled, error: "superseded by an idempotent retry")
+      // A concurrent request with the same key won: this one's job and folder are withdrawn.
+      _ = try? jobs.transitionJob(id, from: .running, to: .cancelled, error: "superseded by an idempotent retry")
+      try? FileManager.default.removeItem(atPath: folder)
+      guard stored.requestHash == requestHash else {
+        throw APIError.invalid("this Idempotency-Key was used with a different request", field: "Idempotency-Key")
+      }
+      guard let current = try store.jobRecord(stored.id) else { throw APIError.notFound("job") }
+      return Self.json(try view(stored, current).object, status: .ok,
+                       headers: [HTTPField.Name("Idempotent-Replayed")!: "true", .location: "/v1/jobs/\(stored.id)"])
     }
     metrics.increment(APIMetrics.jobsSubmitted, labels: ["kind": submission.kind.rawValue])
     var waited: String?
     if submission.kind == .image, let seconds = Self.preferredWait(request.headers[HTTPField.Name("Prefer")!]) {
       waited = "wait=\(seconds)"
       let deadline = now + Double(seconds)
-      while now < deadline, let current = try store.jobRecord(stored.id), !APIJobStatus(current).isTerminal {
+      while now < deadline, !stopping.load(ordering: .relaxed), let current = try store.jobRecord(stored.id), !APIJobStatus(current).isTerminal {
         try await Task.sleep(for: .milliseconds(100))
       }
     }
@@ -352,7 +363,10 @@ public final class APIServer: Sendable {
     guard record.state == .running else {
       throw APIError(.conflict, "not_cancelable", "the job is \(APIJobStatus(record).rawValue); only queued or processing jobs can be canceled")
     }
-    try jobs.setJobState(job.id, .cancelled, error: "canceled through the API")
+    guard try jobs.transitionJob(job.id, from: .running, to: .cancelled, error: "canceled through the API") else {
+      let now = try store.jobRecord(job.id) ?? record
+      throw APIError(.conflict, "not_cancelable", "the job is \(APIJobStatus(now).rawValue); only queued or processing jobs can be canceled")
+    }
     return Self.json(try view(job, try store.jobRecord(job.id) ?? record).object)
   }
 
@@ -363,12 +377,13 @@ public final class APIServer: Sendable {
     }
     guard !job.outputExpired else { throw APIError(.conflict, "expired", "the job's files have expired") }
     _ = try jobs.retry(job: job.id)
+    try store.resetEventStatus(job.id)
     return Self.json(try view(job, try store.jobRecord(job.id) ?? record).object)
   }
 
   func delete(_ context: APIContext) throws -> Response {
     let (job, record) = try ownJob(context)
-    if record.state == .running { try jobs.setJobState(job.id, .cancelled, error: "deleted through the API") }
+    if record.state == .running { _ = try jobs.transitionJob(job.id, from: .running, to: .cancelled, error: "deleted through the API") }
     try? FileManager.default.removeItem(atPath: (job.outputPath as NSString).deletingLastPathComponent)
     try? FileManager.default.removeItem(atPath: configuration.segmentsDirectory + "/job-\(job.id)")
     try store.markDeleted(job.id)
@@ -522,7 +537,7 @@ struct BearerAuthentication: RouterMiddleware {
   }
 
   func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-    guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+    guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer ",
       let tenant = try tenant(key: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
     else {
       throw APIError(.unauthorized, "unauthorized", "a valid API key is needed: Authorization: Bearer <key>")

@@ -19,6 +19,13 @@ struct AssetProbe {
   let maxPixels: Int
   let maxImageSide: Int
   let maxImageBytes: Int64
+  /// The tenant's frames-per-job limit: a longer video is refused before its frames are decoded.
+  let maxFrames: Int
+
+  /// Containers a video upload may be. Anything else is refused before ffmpeg opens it for real:
+  /// playlists and concat lists (hls, concat, ...) name other files, which would let an upload
+  /// read the server's files (another tenant's segments among them); image sequences likewise.
+  static let videoContainers: Set<String> = ["mov", "mp4", "matroska", "webm", "avi"]
 
   func probe(path: String, size: Int64) throws(APIError) -> ProbedAsset {
     guard size > 0 else { throw APIError.invalid("the upload is empty", field: "body") }
@@ -40,6 +47,19 @@ struct AssetProbe {
         throw APIError.invalid("not a usable \(format.pathExtension.uppercased()) image: \(error.message.replacingOccurrences(of: path, with: "upload"))",
                                field: "body")
       }
+    }
+    let header: MediaHeader
+    do { header = try MediaProbe.header(path) } catch {
+      let reason = error.message.replacingOccurrences(of: "'\(path)'", with: "the upload").replacingOccurrences(of: path, with: "upload")
+      throw APIError.invalid("not a PNG, JPEG or WebP image, nor a video this server can read (\(reason))", field: "body")
+    }
+    guard header.formatNames.contains(where: Self.videoContainers.contains) else {
+      throw APIError.invalid("not a PNG, JPEG or WebP image, nor a video in a container this server takes (MP4/MOV, Matroska/WebM, AVI; "
+                             + "this is '\(header.formatNames.joined(separator: ","))')", field: "body")
+    }
+    if let declared = header.declaredFrames, declared > maxFrames {
+      throw APIError(.contentTooLarge, "too_many_frames", "the video has \(declared) frames; this tenant's limit is \(maxFrames) per job",
+                     field: "body")
     }
     let info: MediaInfo
     do { info = try MediaProbe.probe(path, maxPixels: maxPixels) } catch {

@@ -66,7 +66,7 @@ public struct WebhookDispatcher: Service {
   func deliver(session: URLSession) async throws {
     let store = server.store
     for delivery in try store.dueDeliveries(maxAttempts: server.configuration.webhookAttempts) {
-      guard let tenant = try store.tenant(delivery.tenant), let url = URL(string: delivery.url) else { continue }
+      guard let tenant = try store.tenant(id: delivery.tenant), let url = URL(string: delivery.url) else { continue }
       let timestamp = Int(Date().timeIntervalSince1970)
       var request = URLRequest(url: url, timeoutInterval: 10)
       request.httpMethod = "POST"

@@ -146,7 +146,7 @@ enum OpenAPIDocument {
             "assets"
           ],
           "summary": "Upload an image or video",
-          "description": "The raw bytes of one image or video form the body. Its kind and format are found by probing the content, never from the Content-Type or a file name.",
+          "description": "The raw bytes of one image or video form the body. Its kind and format are found by probing the content, never from the Content-Type or a file name. Video containers taken: MP4/MOV, Matroska/WebM, AVI (playlists and file lists are refused); a video longer than the tenant's frames-per-job limit is refused with 413 before any frame is decoded.",
           "security": [
             {
               "bearer": []
@@ -213,6 +213,16 @@ enum OpenAPIDocument {
             },
             "422": {
               "description": "Not a usable image or video: empty, truncated, unrecognised, or with oversized dimensions.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "$ref": "#/components/schemas/Error"
+                  }
+                }
+              }
+            },
+            "507": {
+              "description": "The server could not store the upload (disk full).",
               "content": {
                 "application/json": {
                   "schema": {

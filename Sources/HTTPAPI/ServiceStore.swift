@@ -395,6 +395,16 @@ public final class ServiceStore: Sendable {
       .compactMap { $0[0] }
   }
 
+  /// After a retry the job's statuses are news again (its webhook hears how it ends this time).
+  public func resetEventStatus(_ id: Int64) throws {
+    try database.rows("UPDATE api_jobs SET last_event_status = NULL WHERE job_id = ?", [.integer(id)])
+  }
+
+  /// By id only (the webhook dispatcher: a name must never stand in for another tenant's id).
+  public func tenant(id: String) throws -> Tenant? {
+    try database.rows("SELECT \(Self.tenantColumns) FROM api_tenants WHERE id = ?", [.text(id)]).first.map(Self.tenant)
+  }
+
   public func markDeleted(_ id: Int64) throws {
     // Its idempotency key is free again: a deleted job is not replayed.
     try database.rows("UPDATE api_jobs SET deleted = 1, idempotency_key = NULL WHERE job_id = ?", [.integer(id)])

@@ -117,6 +117,9 @@ public protocol ChunkStore: Sendable {
   /// The newest job with this fingerprint in one of `states`.
   func findJob(fingerprint: String, states: Set<JobState>) throws -> JobRecord?
   func setJobState(_ id: Int64, _ state: JobState, error: String?) throws
+  /// Moves the job to `state` only if it is `from` now; false when it was not (a cancel that
+  /// lost to the job finishing, or the reverse, must not overwrite the other).
+  func transitionJob(_ id: Int64, from: JobState, to state: JobState, error: String?) throws -> Bool
   /// A running job with a chunk claimable now, other than `excluded` (jobs this worker refused),
   /// chosen fairly between tenants (`FairShare`).
   func claimableJob(excluding excluded: Set<Int64>) throws -> Int64?

@@ -238,6 +238,11 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
     return rows.count
   }
 
+  public func transitionJob(_ id: Int64, from: JobState, to state: JobState, error: String?) throws -> Bool {
+    try connection.query("UPDATE jobs SET state = $1, error = $2, updated_at = now() WHERE id = $3 AND state = $4 RETURNING id",
+                         [state.rawValue, error, String(id), from.rawValue]).count == 1
+  }
+
   public func setConcurrentJobLimit(tenant: String, limit: Int?) throws {
     try connection.query("""
       INSERT INTO tenant_claims (tenant, last_claim_at, max_concurrent_jobs) VALUES ($1, 0, $2::int)

@@ -239,6 +239,14 @@ public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendabl
     }
   }
 
+  public func transitionJob(_ id: Int64, from: JobState, to state: JobState, error: String?) throws -> Bool {
+    try transaction {
+      try execute("UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state = ?",
+                  [.text(state.rawValue), error.map { .text($0) } ?? .null, .real(now()), .integer(id), .text(from.rawValue)])
+      return sqlite3_changes(handle) == 1
+    }
+  }
+
   public func setConcurrentJobLimit(tenant: String, limit: Int?) throws {
     try transaction {
       try execute("""

@@ -30,7 +30,39 @@ public struct MediaInfo: Sendable, Equatable {
   public var declaredFrameCount: Int? = nil
 }
 
+/// What a container's header says, read without decoding a frame (for checks before a probe that
+/// decodes every frame).
+public struct MediaHeader: Sendable, Equatable {
+  /// ffprobe's demuxer names ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "hls", ...).
+  public let formatNames: [String]
+  public let width: Int
+  public let height: Int
+  /// Frames the header states (nb_frames), else duration x frame rate; nil when neither is known.
+  public let declaredFrames: Int?
+}
+
 public enum MediaProbe {
+  /// The container's header (one ffprobe call, no frame decoded).
+  public static func header(_ path: String) throws(MediaError) -> MediaHeader {
+    let data: Data
+    do {
+      data = try runToCompletion("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path])
+    } catch where error.code == .processFailed {
+      throw MediaError(.badInput, "cannot read video '\(path)': \(error.message)")
+    }
+    guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+      throw MediaError(.badInput, "cannot read video '\(path)': ffprobe gave no stream list")
+    }
+    let format = json["format"] as? [String: Any]
+    let names = (format?["format_name"] as? String ?? "").split(separator: ",").map(String.init)
+    let video = (json["streams"] as? [[String: Any]])?.first { $0["codec_type"] as? String == "video" }
+    let rate = fraction(video?["avg_frame_rate"] as? String) ?? fraction(video?["r_frame_rate"] as? String) ?? 0
+    let duration = Double(format?["duration"] as? String ?? "") ?? Double(video?["duration"] as? String ?? "")
+    let declared = (video?["nb_frames"] as? String).flatMap { Int($0) } ?? duration.map { Int(($0 * rate).rounded()) }
+    return MediaHeader(formatNames: names, width: video?["width"] as? Int ?? 0, height: video?["height"] as? Int ?? 0,
+                       declaredFrames: declared)
+  }
+
   /// Probes `path` with ffprobe: stream metadata, then every frame's timestamp. With
   /// `maxPixels`, a video whose frames are larger is refused from its header, before any frame
   /// is decoded (an upload must not make the server decode a bomb).

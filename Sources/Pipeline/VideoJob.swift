@@ -302,7 +302,8 @@ public final class JobEngine: @unchecked Sendable {
         && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
       metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: spec.output, workFolder: folder,
       beforePublish: { if let pause = pauseBeforePublish { StopSignal().wait(seconds: pause) } })
-    try store.setJobState(job, .done, error: nil)
+    // Done only from running: a job cancelled during the join stays cancelled.
+    _ = try store.transitionJob(job, from: .running, to: .done, error: nil)
     try? FileManager.default.removeItem(atPath: folder)
     return .published
   }

@@ -183,7 +183,7 @@ public struct ClusterCoordinator: Sendable {
       logger.error("job failed", metadata: ["error": "\(reason)"])
     case .complete where ImageJobSpec(json: job.spec) != nil:
       // Its worker wrote the image and marks it done; this covers a worker that died in between.
-      try store.setJobState(job.id, .done, error: nil)
+      guard try store.transitionJob(job.id, from: .running, to: .done, error: nil) else { return }
       events(.jobFinished(job: job.id, published: true, joinSeconds: nil))
     case .complete:
       do {

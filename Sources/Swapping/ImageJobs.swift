@@ -58,7 +58,8 @@ extension StoredJobWorker {
       _ = try run.renderImage(engine: engine, sourceImages: sourceImages, timer: StageTimer())
       events(.frameRendered)
       if try jobs.store.complete(lease, output: (configuration.paths.output as NSString).lastPathComponent) {
-        try jobs.store.setJobState(record.id, .done, error: nil)
+        // Done only from running: a job cancelled while it rendered stays cancelled.
+        _ = try jobs.store.transitionJob(record.id, from: .running, to: .done, error: nil)
       }
     } catch {
       _ = try jobs.store.fail(lease, error: "\(error)")

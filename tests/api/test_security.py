@@ -110,6 +110,12 @@ def test_bad_files_are_422_with_a_clear_message_and_nothing_kept(server, tenants
 
     response = server.request("POST", "/v1/assets", key=key, body=b"")
     assert response.status == 422 and "empty" in response.json()["error"]["message"]
+
+    # A playlist naming files on the server (here a real segment of this server's) is no video.
+    segment = make_clip(workspace / "segment.ts", seconds=1, size="320x240", audio=False)
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.0,\n{segment}\n#EXT-X-ENDLIST\n".encode()
+    response = server.request("POST", "/v1/assets", key=key, body=playlist)
+    assert response.status == 422 and "container" in response.json()["error"]["message"], response.body
     assert files_under(server.data / "assets") + files_under(server.data / "uploads") == before
 
 
@@ -180,9 +186,10 @@ def test_quotas_refuse_with_429_and_413(workspace):
         key = tenant["api_key"]
         source = server.upload(key, SAMPLES / "grace_hopper.jpg")
         target = server.upload(key, SAMPLES / "astronaut.png")
-        clip = server.upload(key, make_clip(workspace / "q.mp4", seconds=3, size="320x240", audio=False))
-        too_long = server.request("POST", "/v1/jobs", key=key, body={"sources": [source["id"]], "target": clip["id"]})
-        assert too_long.status == 413 and too_long.json()["error"]["field"] == "target"
+        # A video longer than the tenant's frames per job is refused at upload, before its frames are decoded.
+        too_long = server.request("POST", "/v1/assets", key=key, body=make_clip(workspace / "q3.mp4", seconds=3, size="320x240", audio=False).read_bytes())
+        assert too_long.status == 413 and too_long.json()["error"]["code"] == "too_many_frames", too_long.body
+        clip = server.upload(key, make_clip(workspace / "q.mp4", seconds=2, size="320x240", audio=False))
         trimmed = server.request("POST", "/v1/jobs", key=key,
                                  body={"sources": [source["id"]], "target": clip["id"], "options": {"video": {"trimFrameEnd": 40}}})
         assert trimmed.status == 201, trimmed.body  # no workers: it stays queued
