@@ -36,6 +36,10 @@ public final class APIServer: Sendable {
   let logger: Logger
   /// Raised on graceful shutdown: open event streams end so the server can stop.
   let stopping = Atomic<Bool>(false)
+  /// Bytes of uploads and jobs being submitted, per tenant, not yet in the store: quotas count
+  /// them, so parallel requests cannot each pass a check that only one of them fits.
+  let uploadsInFlight = TenantLedger()
+  let submissionsInFlight = TenantLedger()
 
   public init(configuration: ServiceConfiguration, store: ServiceStore, jobs: any ChunkStore, settings: RunSettings,
               metrics: MetricsRegistry, logger: Logger) {
@@ -134,10 +138,20 @@ public final class APIServer: Sendable {
       throw APIError(.contentTooLarge, "upload_too_large", "the upload is \(declared) bytes; this tenant's limit is \(limit)", field: "body")
     }
     let used = try storageUsed(tenant: tenant.id)
-    if used + (declared ?? 0) > tenant.limits.maxStorageBytes {
-      throw APIError(.contentTooLarge, "storage_quota_exceeded",
-                     "this tenant holds \(used) of its \(tenant.limits.maxStorageBytes) bytes; delete jobs or wait for expiry", field: "body")
+    let quota = tenant.limits.maxStorageBytes
+    // This upload's bytes (declared, then received) stay in the ledger until it is stored or refused.
+    var counted: Int64 = 0
+    defer { uploadsInFlight.change(tenant.id, by: -counted) }
+    func count(_ total: Int64) throws {
+      let inFlight = uploadsInFlight.change(tenant.id, by: total - counted)
+      counted = total
+      if used + inFlight > quota {
+        throw APIError(.contentTooLarge, "storage_quota_exceeded",
+                       "this upload would take the tenant over its \(quota) bytes (it holds \(used)); delete jobs or wait for expiry",
+                       field: "body")
+      }
     }
+    try count(declared ?? 0)
     try createFolder(configuration.uploadsDirectory)
     let partial = configuration.uploadsDirectory + "/" + Secrets.randomToken(bytes: 12) + ".part"
     let descriptor = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0o600)
@@ -154,12 +168,8 @@ public final class APIServer: Sendable {
         if size > limit {
           throw APIError(.contentTooLarge, "upload_too_large", "the upload is over this tenant's limit of \(limit) bytes", field: "body")
         }
-        // A body without Content-Length is held to the storage quota as it arrives.
-        if used + size > tenant.limits.maxStorageBytes {
-          throw APIError(.contentTooLarge, "storage_quota_exceeded",
-                         "this upload would take the tenant over its \(tenant.limits.maxStorageBytes) bytes; delete jobs or wait for expiry",
-                         field: "body")
-        }
+        // A body without Content-Length (or longer than declared) is held to the quota as it arrives.
+        if size > counted { try count(size) }
         try buffer.withUnsafeReadableBytes { bytes in
           var offset = 0
           while offset < bytes.count {
@@ -186,7 +196,21 @@ public final class APIServer: Sendable {
     let asset = Asset(id: id, tenant: tenant.id, kind: probed.kind, path: path, size: size, width: probed.width, height: probed.height,
                       duration: probed.duration, frames: probed.frames, format: probed.format, createdAt: time,
                       expiresAt: time + configuration.retentionSeconds)
-    do { try store.insert(asset) } catch {
+    // The last check and the insert together, against what the store holds now and what other
+    // uploads of this tenant hold in flight.
+    let others = counted
+    do {
+      try uploadsInFlight.committing {
+        let held = try storageUsed(tenant: tenant.id)
+        let pending = uploadsInFlight.total(tenant.id) - others
+        guard held + pending + size <= quota else {
+          throw APIError(.contentTooLarge, "storage_quota_exceeded",
+                         "this upload would take the tenant over its \(quota) bytes (it holds \(held)); delete jobs or wait for expiry",
+                         field: "body")
+        }
+        try store.insert(asset)
+      }
+    } catch {
       unlink(path)
       throw error
     }
@@ -230,7 +254,10 @@ public final class APIServer: Sendable {
       }
     }
     let submission = try JobSubmission.parse(data, tenant: tenant, store: store, server: configuration)
-    let active = try store.activeJobs(tenant: tenant.id)
+    // This submission counts until its job is in the store (then the store counts it).
+    let submitting = submissionsInFlight.change(tenant.id, by: 1)
+    defer { submissionsInFlight.change(tenant.id, by: -1) }
+    let active = try store.activeJobs(tenant: tenant.id) + Int(submitting) - 1
     guard active < tenant.limits.maxActiveJobs else {
       throw APIError(.tooManyRequests, "too_many_jobs", "this tenant has \(active) jobs queued or processing (its limit is \(tenant.limits.maxActiveJobs))",
                      retryAfter: 30)
@@ -591,4 +618,31 @@ enum APIMetrics {
   static let chunks = Metric("swapline_chunks", .gauge, "Chunks in the store, by state.")
   static let jobs = Metric("swapline_jobs", .gauge, "Jobs in the store, by state.")
   static let all = [requests, requestSeconds, uploadedBytes, jobsSubmitted, webhookAttempts, swept, chunks, jobs]
+}
+
+/// Per-tenant amounts held by requests in flight (bytes of uploads, submissions), for quota
+/// checks that parallel requests must not each pass. One server process; a cluster's API servers
+/// each keep their own.
+final class TenantLedger: Sendable {
+  private let amounts = Mutex<[String: Int64]>([:])
+  private let commit = NSLock()
+
+  /// Adds `delta` for the tenant; the tenant's new total.
+  @discardableResult
+  func change(_ tenant: String, by delta: Int64) -> Int64 {
+    amounts.withLock { amounts in
+      let total = amounts[tenant, default: 0] + delta
+      amounts[tenant] = total == 0 ? nil : total
+      return total
+    }
+  }
+
+  func total(_ tenant: String) -> Int64 { amounts.withLock { $0[tenant] ?? 0 } }
+
+  /// Runs a final check and its store write one at a time.
+  func committing<T>(_ body: () throws -> T) throws -> T {
+    commit.lock()
+    defer { commit.unlock() }
+    return try body()
+  }
 }

@@ -212,3 +212,31 @@ def test_quotas_refuse_with_429_and_413(workspace):
         assert server.request("POST", "/v1/jobs", key=key, body={"sources": [source["id"]], "target": target["id"]}).status == 201
     finally:
         server.stop()
+
+
+def test_parallel_uploads_cannot_pass_the_storage_quota_together(workspace):
+    import threading
+    server = Server(workspace / "parallel-data", ["--workers", "0"]).start()
+    try:
+        key = server.tenant("parallel", "--max-storage-bytes", "1500000")["api_key"]
+        data = (SAMPLES / "astronaut.png").read_bytes()  # 791,555 bytes: one fits, two do not
+
+        def slowly():
+            for i in range(0, len(data), 100_000):
+                time.sleep(0.2)
+                yield data[i:i + 100_000]
+
+        statuses = []
+        def upload(chunked):
+            body = slowly() if chunked else data
+            statuses.append(server.request("POST", "/v1/assets", key=key, body=body).status)
+        threads = [threading.Thread(target=upload, args=(i % 2 == 0,)) for i in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(statuses) == [201, 413, 413], statuses
+        stored = sum(p.stat().st_size for p in (server.data / "assets").rglob("*") if p.is_file())
+        assert stored <= 1_500_000
+    finally:
+        server.stop()
