@@ -490,7 +490,7 @@ public final class APIServer: Sendable {
         lastWrite = .now
       }
       while true {
-        guard let record = try self.store.jobRecord(job.id), let current = try self.store.job(job.id, tenant: job.tenant) else { break }
+        guard let (current, record) = try self.store.jobWithRecord(job.id, tenant: job.tenant) else { break }
         let view = try self.view(current, record)
         if view.status != lastStatus {
           lastStatus = view.status

@@ -473,12 +473,6 @@ public final class ServiceStore: Sendable {
       WHERE id = ?
       """, [.optional(status.map(Int64.init)), .optional(error), delivered ? .real(now()) : .null, .real(now() + retryIn), .text(delivery.id)])
   }
-
-  static func json<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
-  }
 }
 
 public enum ServiceStoreError: Error, CustomStringConvertible {

@@ -105,20 +105,25 @@ public struct StoredJobWorker: Sendable {
     return (configuration, spec, directory)
   }
 
+  /// The session pool for a stored job's configuration, on this worker's machine: a cluster
+  /// node's own execution group and the memory defaults for it (the submitter's budget was sized
+  /// for the submitter's machine) replace the stored ones.
+  func makePool(for configuration: inout SwapConfiguration) -> InferencePool {
+    if let execution {
+      configuration.execution = execution
+      configuration.memory = SwapConfiguration.MemorySettings()
+    }
+    return InferencePool(runtime: runtime, configuration: configuration.execution.poolConfiguration(
+      memory: configuration.memory, analysisOnCallerThread: analysisOnCallerThread))
+  }
+
   /// Loads the job's models and renders its chunks until none is claimable; the session pool
   /// used, for metrics. Throws `Refusal` before loading anything it cannot render.
   @discardableResult
   public func render(job record: JobRecord, stop: StopSignal, poolReady: (InferencePool) -> Void = { _ in },
                      events: @escaping RunEvents) throws -> InferencePool {
     var (configuration, spec, directory) = try Self.configuration(of: record)
-    if let execution {
-      // A cluster node's own machine: its execution group, and the memory defaults for it (the
-      // submitter's budget was sized for the submitter's machine).
-      configuration.execution = execution
-      configuration.memory = SwapConfiguration.MemorySettings()
-    }
-    let pool = InferencePool(runtime: runtime, configuration: configuration.execution.poolConfiguration(
-      memory: configuration.memory, analysisOnCallerThread: analysisOnCallerThread))
+    let pool = makePool(for: &configuration)
     poolReady(pool)
     let engine = SwapEngine(configuration: configuration, store: settings.models.store(explicit: configuration.paths.modelsDirectory,
                                                                                          currentDirectory: directory),

@@ -39,12 +39,7 @@ extension StoredJobWorker {
                           events: @escaping RunEvents) throws -> InferencePool {
     guard let spec = ImageJobSpec(json: record.spec) else { throw Refusal.noConfiguration }
     var configuration = try SwapConfiguration.decode(json: Data(spec.configuration.utf8))
-    if let execution {
-      configuration.execution = execution
-      configuration.memory = SwapConfiguration.MemorySettings()
-    }
-    let pool = InferencePool(runtime: runtime, configuration: configuration.execution.poolConfiguration(
-      memory: configuration.memory, analysisOnCallerThread: analysisOnCallerThread))
+    let pool = makePool(for: &configuration)
     poolReady(pool)
     guard let lease = try jobs.store.claim(worker: JobEngine.workerName, job: record.id, leaseSeconds: settings.leaseSeconds) else {
       return pool
