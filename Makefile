@@ -37,11 +37,12 @@ demo: build
 
 # The tests run optimised, and the end-to-end ones run the swapline built with them (SWAPLINE_BIN):
 # a debug swapline spends ~14 s loading the dlib model alone, and one build is faster than two.
-# Then the HTTP API's tests: a real `swapline serve` on loopback, a real HTTP client, schemathesis.
+# Then the HTTP API's tests (a real `swapline serve` on loopback, a real HTTP client, schemathesis)
+# and the web page's (a real headless Chromium driving that server; screenshots in out/ui-screenshots/).
 test: setup-dev
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	SWAPLINE_BIN=$(CURDIR)/$(BIN) $(SWIFT) test $(BUILD_FLAGS) --skip-build
-	SWAPLINE_BIN=$(CURDIR)/$(BIN) .venv/bin/python -m pytest tests/api -q -p no:cacheprovider
+	SWAPLINE_BIN=$(CURDIR)/$(BIN) .venv/bin/python -m pytest tests/api tests/ui -q -p no:cacheprovider
 
 bench: build
 	$(BIN) benchmark detect samples/solvay_conference_1927.jpg --iterations 30

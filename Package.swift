@@ -62,9 +62,13 @@ let package = Package(
       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Hummingbird", package: "hummingbird"),
       .product(name: "Logging", package: "swift-log"),
     ]),
+    // The browser page served at `/`: static files compiled into the binary.
+    .target(name: "WebUI", resources: [
+      .embedInCode("Assets/index.html"), .embedInCode("Assets/app.js"), .embedInCode("Assets/app.css"),
+    ]),
     // The HTTP API service: tenants, assets, jobs, live progress, webhooks, retention (`swapline serve`).
     .target(name: "HTTPAPI", dependencies: [
-      "Swapping", "Jobs", "Media", "Imaging", "Models", "Digests", "Pipeline", "Server",
+      "Swapping", "Jobs", "Media", "Imaging", "Models", "Digests", "Pipeline", "Server", "WebUI",
       .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
       .product(name: "Logging", package: "swift-log"),
       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,6 +10,7 @@ import Pipeline
 import Server
 import Swapping
 import Synchronization
+import WebUI
 
 /// Per-request state: the authenticated tenant.
 public struct APIContext: RequestContext {
@@ -67,6 +68,9 @@ public final class APIServer: Sendable {
     router.get("/openapi.json") { _, _ in
       Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
+    // The browser page: public static files; everything it shows comes from /v1 with the key.
+    router.get("/") { request, _ in try Self.page(request.uri.path) }
+    router.get("/ui/:file") { request, _ in try Self.page(request.uri.path) }
     let v1 = router.group("v1").add(middleware: BearerAuthentication(store: store, cacheSeconds: configuration.authenticationCacheSeconds))
     v1.post("assets") { request, context in try await self.upload(request, tenant: context.tenant!) }
     v1.get("assets/:id") { _, context in
@@ -95,6 +99,15 @@ public final class APIServer: Sendable {
     headers[.contentType] = "application/json"
     let data = JSONText.data(object)
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  static func page(_ path: String) throws -> Response {
+    guard let file = WebUI.file(at: path) else { throw APIError.notFound("page") }
+    let headers: HTTPFields = [
+      .contentType: file.contentType, .contentSecurityPolicy: WebUI.contentSecurityPolicy, .xContentTypeOptions: "nosniff",
+      HTTPField.Name("Referrer-Policy")!: "no-referrer", .cacheControl: "no-cache",
+    ]
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
   }
 
   func view(_ job: APIJob, _ record: JobRecord) throws -> JobView { try JobView(job: job, record: record, store: store, now: now) }
