@@ -77,6 +77,7 @@ public final class APIServer: Sendable {
       guard let asset = try self.store.asset(context.parameters.get("id") ?? "", tenant: context.tenant!.id) else { throw APIError.notFound("asset") }
       return Self.json(asset.object)
     }
+    v1.get("assets/:id/content") { request, context in try self.assetContent(request, context: context) }
     v1.post("jobs") { request, context in try await self.submit(request, context: context) }
     v1.get("jobs") { request, context in try self.list(request, tenant: context.tenant!) }
     v1.get("jobs/:id") { _, context in
@@ -436,11 +437,26 @@ public final class APIServer: Sendable {
     guard APIJobStatus(record) == .succeeded else {
       throw APIError(.conflict, "not_ready", "the job is \(APIJobStatus(record).rawValue); its output exists once it has succeeded")
     }
+    let expired = APIError(.gone, "expired", "the job's output has expired")
+    guard !job.outputExpired else { throw expired }
+    return try Self.file(job.outputPath, contentType: contentType(of: job.outputPath),
+                         filename: "swapline-\(job.id).\((job.outputPath as NSString).pathExtension)", request: request, missing: expired)
+  }
+
+  /// An asset's bytes as uploaded (the page shows a job's target beside its result).
+  func assetContent(_ request: Request, context: APIContext) throws -> Response {
+    guard let asset = try store.asset(context.parameters.get("id") ?? "", tenant: context.tenant!.id) else { throw APIError.notFound("asset") }
+    let type = asset.kind == .image ? contentType(of: "x." + asset.format) : "application/octet-stream"
+    let name = asset.id + "." + (asset.kind == .image ? asset.format : "video")
+    return try Self.file(asset.path, contentType: type, filename: name, request: request, missing: APIError.notFound("asset"))
+  }
+
+  /// A file streamed from disk in pieces, whole (200) or one byte range (206; 416 if unsatisfiable).
+  static func file(_ path: String, contentType: String, filename: String, request: Request, missing: APIError) throws -> Response {
     var info = stat()
-    guard !job.outputExpired, stat(job.outputPath, &info) == 0 else { throw APIError(.gone, "expired", "the job's output has expired") }
+    guard stat(path, &info) == 0 else { throw missing }
     let size = Int64(info.st_size)
-    var headers: HTTPFields = [.contentType: contentType(of: job.outputPath), .acceptRanges: "bytes",
-                               .contentDisposition: "attachment; filename=\"swapline-\(job.id).\((job.outputPath as NSString).pathExtension)\""]
+    var headers: HTTPFields = [.contentType: contentType, .acceptRanges: "bytes", .contentDisposition: "attachment; filename=\"\(filename)\""]
     var range: ClosedRange<Int64> = 0...max(size - 1, 0)
     var status = HTTPResponse.Status.ok
     if let header = request.headers[.range] {
@@ -454,10 +470,9 @@ public final class APIServer: Sendable {
     }
     let length = size == 0 ? 0 : range.upperBound - range.lowerBound + 1
     headers[.contentLength] = String(length)
-    let path = job.outputPath
     let start = range.lowerBound
     return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
-      guard let handle = FileHandle(forReadingAtPath: path) else { throw APIError(.gone, "expired", "the job's output has expired") }
+      guard let handle = FileHandle(forReadingAtPath: path) else { throw missing }
       defer { try? handle.close() }
       try handle.seek(toOffset: UInt64(start))
       var remaining = length
@@ -488,13 +503,13 @@ public final class APIServer: Sendable {
   }
 
   /// Server-sent events: `state` on every status change, `progress` at most twice a second
-  /// while frames advance, and `done` with the final job, after which the stream ends.
+  /// while frames advance or chunks change state, and `done` with the final job, after which the stream ends.
   func events(_ context: APIContext) throws -> Response {
     let (job, _) = try ownJob(context)
     let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
     return Response(status: .ok, headers: headers, body: ResponseBody { writer in
       var lastStatus: APIJobStatus?
-      var lastFrames = -1
+      var lastProgress: (frames: Int, states: String) = (-1, "")
       var sequence = 0
       var lastWrite = ContinuousClock.now
       func send(_ event: String, _ object: [String: Any]) async throws {
@@ -509,8 +524,8 @@ public final class APIServer: Sendable {
           lastStatus = view.status
           try await send("state", view.object)
         }
-        if view.framesDone != lastFrames {
-          lastFrames = view.framesDone
+        if view.framesDone != lastProgress.frames || view.chunkStates != lastProgress.states {
+          lastProgress = (view.framesDone, view.chunkStates)
           try await send("progress", view.object["progress"] as? [String: Any] ?? [:])
         }
         if view.status.isTerminal {

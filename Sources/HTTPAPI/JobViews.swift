@@ -34,6 +34,7 @@ struct JobView {
   let framesDone: Int
   let framesTotal: Int
   let chunks: [ChunkState: Int]
+  let chunkStates: String
   let queuePosition: Int?
   let outputSize: Int64?
   let now: Double
@@ -43,7 +44,7 @@ struct JobView {
     self.record = record
     self.now = now
     status = APIJobStatus(record)
-    (chunks, framesDone, framesTotal) = try store.progress(job: job.id)
+    (chunks, chunkStates, framesDone, framesTotal) = try store.progress(job: job.id)
     queuePosition = status == .queued ? try store.queuePosition(job: job.id) : nil
     var info = stat()
     outputSize = status == .succeeded && !job.outputExpired && stat(job.outputPath, &info) == 0 ? Int64(info.st_size) : nil
@@ -59,6 +60,7 @@ struct JobView {
     var progress: [String: Any] = [
       "frames_done": framesDone, "frames_total": framesTotal,
       "chunks": Dictionary(uniqueKeysWithValues: ChunkState.allCases.map { ($0.rawValue, chunks[$0] ?? 0) }),
+      "chunk_states": chunkStates,
     ]
     progress["fps"] = fps.map { ($0 * 100).rounded() / 100 } ?? NSNull()
     if let fps, fps > 0, !status.isTerminal {

@@ -277,6 +277,126 @@ enum OpenAPIDocument {
           }
         }
       },
+      "/v1/assets/{id}/content": {
+        "get": {
+          "operationId": "getAssetContent",
+          "tags": [
+            "assets"
+          ],
+          "summary": "Download an asset's bytes",
+          "description": "The file as uploaded: images as image/png, image/jpeg or image/webp, videos as application/octet-stream. A single byte range is honoured as for job outputs.",
+          "security": [
+            {
+              "bearer": []
+            }
+          ],
+          "parameters": [
+            {
+              "name": "id",
+              "in": "path",
+              "required": true,
+              "description": "The asset's id.",
+              "schema": {
+                "type": "string"
+              }
+            },
+            {
+              "name": "Range",
+              "in": "header",
+              "required": false,
+              "description": "A single byte range, e.g. `bytes=0-1023`.",
+              "schema": {
+                "type": "string"
+              }
+            }
+          ],
+          "responses": {
+            "200": {
+              "description": "The whole file.",
+              "content": {
+                "image/png": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                },
+                "image/jpeg": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                },
+                "image/webp": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                },
+                "application/octet-stream": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                }
+              }
+            },
+            "206": {
+              "description": "The requested byte range.",
+              "headers": {
+                "Content-Range": {
+                  "description": "The range sent, e.g. `bytes 0-1023/4096`.",
+                  "schema": {
+                    "type": "string"
+                  }
+                }
+              },
+              "content": {
+                "image/png": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                },
+                "image/jpeg": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                },
+                "image/webp": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                },
+                "application/octet-stream": {
+                  "schema": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                }
+              }
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "416": {
+              "description": "The range cannot be satisfied.",
+              "headers": {
+                "Content-Range": {
+                  "description": "The file's size, e.g. `bytes */4096`.",
+                  "schema": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
       "/v1/jobs": {
         "post": {
           "operationId": "createJob",
@@ -1142,6 +1262,7 @@ enum OpenAPIDocument {
             "frames_done",
             "frames_total",
             "chunks",
+            "chunk_states",
             "fps",
             "eta_seconds"
           ],
@@ -1174,6 +1295,11 @@ enum OpenAPIDocument {
                   "type": "integer"
                 }
               }
+            },
+            "chunk_states": {
+              "type": "string",
+              "pattern": "^[pldx]*$",
+              "description": "One letter per chunk in frame order: p pending, l leased (rendering), d done, x dead."
             },
             "fps": {
               "type": "number",

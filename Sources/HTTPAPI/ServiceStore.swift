@@ -361,18 +361,19 @@ public final class ServiceStore: Sendable {
   }
 
   /// Chunk counts by state and frames done, in one query.
-  func progress(job: Int64) throws -> (chunks: [ChunkState: Int], framesDone: Int, framesTotal: Int) {
+  func progress(job: Int64) throws -> (chunks: [ChunkState: Int], states: String, framesDone: Int, framesTotal: Int) {
     var counts: [ChunkState: Int] = [:]
+    var states = ""
     var done = 0, total = 0
-    for row in try database.rows("""
-      SELECT state, COUNT(*), SUM(CASE WHEN state = 'done' THEN frame_count WHEN state = 'leased' THEN frames_done ELSE 0 END), SUM(frame_count)
-      FROM chunks WHERE job_id = ? GROUP BY state
-      """, [.integer(job)]) {
-      if let state = ChunkState(rawValue: row[0] ?? "") { counts[state] = Int(row[1] ?? "") ?? 0 }
-      done += Int(row[2] ?? "") ?? 0
-      total += Int(row[3] ?? "") ?? 0
+    for row in try database.rows("SELECT state, frame_count, frames_done FROM chunks WHERE job_id = ? ORDER BY idx", [.integer(job)]) {
+      guard let state = ChunkState(rawValue: row[0] ?? "") else { continue }
+      let frames = Int(row[1] ?? "") ?? 0
+      counts[state, default: 0] += 1
+      states.append(state.letter)
+      total += frames
+      done += state == .done ? frames : state == .leased ? Int(row[2] ?? "") ?? 0 : 0
     }
-    return (counts, done, total)
+    return (counts, states, done, total)
   }
 
   /// Running jobs not started yet that were created before this one (any tenant): its place in the queue.
@@ -480,6 +481,18 @@ public enum ServiceStoreError: Error, CustomStringConvertible {
   public var description: String {
     switch self {
     case .duplicate(let message): message
+    }
+  }
+}
+
+extension ChunkState {
+  /// One letter per chunk in `progress.chunk_states`: p pending, l leased, d done, x dead.
+  var letter: Character {
+    switch self {
+    case .pending: "p"
+    case .leased: "l"
+    case .done: "d"
+    case .dead: "x"
     }
   }
 }

@@ -22,6 +22,12 @@ def test_video_job_follows_events_to_succeeded_and_matches_the_cli(server, works
     assert states[-1] == "succeeded" and "processing" in states, states
     frames = [data["frames_done"] for name, data in events if name == "progress"]
     assert frames == sorted(frames) and frames[-1] == 100, frames
+    # Each chunk's state, in frame order; a chunk only moves forward (p -> l -> d).
+    maps = [data["chunk_states"] for name, data in events if name == "progress"]
+    assert maps[0] == "pppp" and maps[-1] == "dddd" and any("l" in m for m in maps), maps
+    rank = {"p": 0, "l": 1, "d": 2}
+    for earlier, later in zip(maps, maps[1:]):
+        assert all(rank[x] <= rank[y] for x, y in zip(earlier, later)), (earlier, later)
 
     finished = server.job(key, job["id"])
     assert finished["output"]["content_type"] == "video/mp4"

@@ -53,7 +53,7 @@ def test_another_tenants_job_and_assets_are_not_found(server, tenants):
     for method, path in (("GET", f"/v1/jobs/{job['id']}"), ("POST", f"/v1/jobs/{job['id']}/cancel"),
                          ("POST", f"/v1/jobs/{job['id']}/retry"), ("GET", f"/v1/jobs/{job['id']}/output"),
                          ("GET", f"/v1/jobs/{job['id']}/events"), ("DELETE", f"/v1/jobs/{job['id']}"),
-                         ("GET", f"/v1/assets/{source['id']}")):
+                         ("GET", f"/v1/assets/{source['id']}"), ("GET", f"/v1/assets/{source['id']}/content")):
         response = server.request(method, path, key=key_b)
         assert response.status == 404, (method, path, response.status)
         assert response.json()["error"]["code"] == "not_found"
@@ -64,8 +64,13 @@ def test_another_tenants_job_and_assets_are_not_found(server, tenants):
     own = server.upload(key_b, SAMPLES / "grace_hopper.jpg")
     response = server.request("POST", "/v1/jobs", key=key_b, body={"sources": [own["id"]], "target": target["id"]})
     assert response.status == 404 and response.json()["error"]["field"] == "target"
-    # A's job is untouched.
+    # A's job is untouched, and A's own asset is A's to read, whole or in part.
     assert server.job(a["api_key"], job["id"])["status"] == "succeeded"
+    content = server.request("GET", f"/v1/assets/{source['id']}/content", key=a["api_key"])
+    assert content.status == 200 and content.header("Content-Type") == "image/jpeg"
+    assert content.body == (SAMPLES / "grace_hopper.jpg").read_bytes()
+    part = server.request("GET", f"/v1/assets/{source['id']}/content", key=a["api_key"], headers={"Range": "bytes=-100"})
+    assert part.status == 206 and part.body == content.body[-100:]
 
 
 def test_an_upload_over_the_limit_is_413_and_leaves_no_file(server, tenants):

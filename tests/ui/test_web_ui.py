@@ -4,6 +4,7 @@ Screenshots of each state, at desktop and phone width, are written to out/ui-scr
 (or $SWAPLINE_UI_SCREENSHOTS) for a person to look at; the assertions are what the page shows.
 """
 import os
+import re
 import shutil
 import sys
 import time
@@ -195,6 +196,14 @@ def test_an_image_swap_from_upload_to_download(browser, server):
     assert data == server.request("GET", f"/v1/jobs/{job_id}/output", key=key).body
     # The jobs list shows it, newest first.
     wait(browser, lambda: row_ids(browser)[:1] == [job_id] and "SUCCEEDED" in row_text(browser, job_id), message="the job in the list")
+    # A new tab session (reload keeps the key): opened from the list, the before image comes from the API.
+    browser.refresh()
+    wait(browser, lambda: row_ids(browser)[:1] == [job_id], message="the list after a reload")
+    assert element(browser, "job-body").get_attribute("hidden") is not None
+    click_row_action(browser, job_id, "open")
+    before = element(browser, "compare-before")
+    wait(browser, lambda: browser.execute_script("return arguments[0].naturalWidth", before) == 512, message="the before image from the API")
+    assert browser.execute_script("return arguments[0].naturalWidth", element(browser, "compare-after")) == 512
 
 
 def test_a_video_swap_shows_upload_progress_live_chunks_and_plays(browser, server, workspace):
@@ -225,11 +234,15 @@ def test_a_video_swap_shows_upload_progress_live_chunks_and_plays(browser, serve
     element(browser, "submit").click()
 
     strip, status = element(browser, "chunk-strip"), element(browser, "job-status")
-    seen, shot = [], False
+    seen, strips, shot = [], [], False
     deadline = time.time() + 180
     while status.text != "SUCCEEDED" and time.time() < deadline:
         done = int(strip.get_attribute("data-done") or -1)
         cells = len(strip.find_elements(By.CLASS_NAME, "cell"))
+        strip_now = browser.execute_script(
+            "return [...document.querySelectorAll('#chunk-strip .cell')].map(c => ({done: 'd', leased: 'l', pending: 'p', dead: 'x'})[c.classList[1]]).join('')")
+        if strip_now and (not strips or strips[-1] != strip_now):
+            strips.append(strip_now)
         if cells and (not seen or seen[-1] != (done, cells)):   # from the job card's first render
             seen.append((done, cells))
         if not shot and status.text == "PROCESSING" and 2 <= done <= 7:
@@ -238,6 +251,8 @@ def test_a_video_swap_shows_upload_progress_live_chunks_and_plays(browser, serve
         time.sleep(0.05)
     assert status.text == "SUCCEEDED", seen
     assert all(cells == 10 for _, cells in seen), seen
+    # One worker renders chunks in frame order: done cells first, then the one rendering, then pending.
+    assert all(re.fullmatch("d*l*p*", strip) for strip in strips) and len(strips) >= 4, strips
     dones = [done for done, _ in seen]
     assert dones == sorted(dones) and dones[-1] == 10 and len(set(dones)) >= 4, seen   # the strip advanced in steps
     assert "100 / 100 frames" in element(browser, "job-stats").text

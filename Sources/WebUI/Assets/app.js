@@ -535,17 +535,16 @@ function renderProgress(progress, job = state.followed?.job) {
   if (progress.eta_seconds !== null && job && !TERMINAL.has(job.status)) parts.push(`ETA ${formatSeconds(progress.eta_seconds)}`);
   if (job?.status === "queued" && job.queue_position !== null) parts.push(`${job.queue_position} job${job.queue_position === 1 ? "" : "s"} ahead`);
   $("job-stats").textContent = parts.join(" · ");
-  // The strip: one cell per chunk, done first, then rendering, failed, pending (the API reports counts).
+  // The strip: one cell per chunk in frame order, coloured by its state.
   const chunks = progress.chunks;
   const strip = $("chunk-strip");
-  const cells = [];
-  for (const [kind, count] of [["done", chunks.done], ["leased", chunks.leased], ["dead", chunks.dead], ["pending", chunks.pending]]) {
-    for (let i = 0; i < count; i++) {
-      const cell = document.createElement("span");
-      cell.className = "cell " + kind;
-      cells.push(cell);
-    }
-  }
+  const names = { p: "pending", l: "leased", d: "done", x: "dead" };
+  const cells = [...progress.chunk_states].map((letter, index) => {
+    const cell = document.createElement("span");
+    cell.className = "cell " + names[letter];
+    cell.title = `chunk ${index + 1}: ${names[letter] === "leased" ? "rendering" : names[letter] === "dead" ? "failed" : names[letter]}`;
+    return cell;
+  });
   strip.replaceChildren(...cells);
   for (const kind of ["done", "leased", "dead", "pending"]) strip.dataset[kind] = chunks[kind];
   strip.setAttribute("aria-label", `Chunks: ${chunks.done} done, ${chunks.leased} rendering, ${chunks.pending} pending, ${chunks.dead} failed`);
@@ -576,7 +575,18 @@ async function showResult(job) {
   download.download = `swapline-${job.id}.${{ jpeg: "jpg", "x-matroska": "mkv", quicktime: "mov" }[extension] || extension}`;
   download.textContent = `Download (${formatBytes(job.output.size)})`;
   download.hidden = false;
-  const before = state.beforeURLs.get(job.id);
+  let before = state.beforeURLs.get(job.id);
+  if (job.kind === "image" && !before) {
+    // Opened from the list: the target as uploaded, while retention keeps it.
+    try {
+      const target = await (await api("GET", `/v1/assets/${job.target}/content`, { signal: followed.controller.signal })).blob();
+      if (state.followed !== followed) return;
+      before = URL.createObjectURL(target);
+      state.beforeURLs.set(job.id, before);
+    } catch (error) {
+      if (error.name === "AbortError") return;
+    }
+  }
   $("compare").hidden = !(job.kind === "image" && before);
   $("result-image").hidden = !(job.kind === "image" && !before);
   $("result-video").hidden = job.kind !== "video";
