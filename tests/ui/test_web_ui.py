@@ -174,6 +174,17 @@ def test_an_image_swap_from_upload_to_download(browser, server):
     assert upload_states(browser, "target-list") == ["ready: PNG 512×512"]
     thumbnails = browser.execute_script("return [...document.querySelectorAll('.uploads img')].map(i => i.naturalWidth)")
     assert thumbnails == [512, 512]
+    # A value the API refuses: its message appears under that field, and no job is made.
+    quality = element(browser, "output-image-quality")
+    quality.clear()
+    quality.send_keys("150")
+    submit.click()
+    quality_error = element(browser, "output-image-quality-error")
+    wait(browser, quality_error.is_displayed, message="the quality error")
+    assert quality_error.text == "options.output.imageQuality takes 0 to 100"
+    assert server.request("GET", "/v1/jobs", key=key).json()["data"] == []
+    quality.clear()
+    quality.send_keys("90")
     submit.click()
 
     status = element(browser, "job-status")
@@ -338,7 +349,15 @@ def test_the_jobs_list_pages_filters_and_cancels(browser, idle_server):
     assert idle_server.job(key, ids[-1])["status"] == "canceled"
     Select(element(browser, "jobs-filter")).select_by_value("canceled")
     wait(browser, lambda: rows() == [ids[-1]], message="the canceled filter")
-    # Canceling it again is refused, and the API's words are shown.
+    # Retry from the list puts it back in the queue.
+    click_row_action(browser, ids[-1], "retry")
+    wait(browser, lambda: rows() == [], message="the retried job leaving the canceled filter")
+    assert idle_server.job(key, ids[-1])["status"] == "queued"
+    Select(element(browser, "jobs-filter")).select_by_value("")
+    wait(browser, lambda: rows() == ids[::-1][:10], message="all jobs again")
+    click_row_action(browser, ids[-1], "cancel")
+    wait(browser, lambda: "CANCELED" in row_text(browser, ids[-1]), message="canceled again")
+    # Canceling a job that ended meanwhile is refused, and the API's words are shown.
     Select(element(browser, "jobs-filter")).select_by_value("queued")
     wait(browser, lambda: rows() == ids[-2::-1][:10], message="the queued filter")
     idle_server.request("POST", f"/v1/jobs/{ids[-2]}/cancel", key=key)
