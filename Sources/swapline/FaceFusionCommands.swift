@@ -47,7 +47,7 @@ struct HeadlessRun: AsyncParsableCommand {
 
   /// `-h/--help` (captured with the arguments, so answered here) and
   /// `--facefusion-arguments markdown|json` (the translation table): printed, nothing runs.
-  static func handledTable(_ words: inout [String], help: String = HeadlessRun.helpMessage()) -> Bool {
+  static func handledTable(_ words: inout [String], help: String = Swapline.helpMessage(for: HeadlessRun.self)) -> Bool {
     if words.contains("-h") || words.contains("--help") {
       print(help)
       return true
@@ -80,7 +80,7 @@ struct BatchRun: AsyncParsableCommand {
     var runs: [(output: String, swap: Swap)] = []
     try await reportingErrors {
       var words = arguments
-      if HeadlessRun.handledTable(&words, help: Self.helpMessage()) { return }
+      if HeadlessRun.handledTable(&words, help: Swapline.helpMessage(for: BatchRun.self)) { return }
       let translation = try FaceFusionTranslation(words, command: .batchRun)
       guard let targetPattern = translation.patterns.target else { throw CLIError.badInput("batch-run needs -t/--target-pattern") }
       guard let outputPattern = translation.patterns.output else { throw CLIError.badInput("batch-run needs -o/--output-pattern") }
