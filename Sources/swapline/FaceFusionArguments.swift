@@ -33,6 +33,8 @@ struct FaceFusionArgument: Sendable {
   let handling: Handling
   /// Where Swapline's default differs from FaceFusion's when the argument is left out.
   var defaults: (faceFusion: String, swapline: String)? = nil
+  /// A difference worth knowing for an argument that is otherwise the same.
+  var note: String? = nil
 
   var name: String { names.last! }
 }
@@ -56,6 +58,23 @@ extension FaceFusionArgument {
     FaceFusionArgument(names: [name], arity: arity, group: "processors", handling: .refused("the \(processor) processor is not implemented in Swapline"))
   }
 
+  /// FaceFusion's spreading of 1 to 4 side values: t -> t t t t, t r -> t r t r, t r b -> t r b r.
+  static func spread(_ values: [String], _ name: String) throws(CLIError) -> [String] {
+    switch values.count {
+    case 1: return [values[0], values[0], values[0], values[0]]
+    case 2: return [values[0], values[1], values[0], values[1]]
+    case 3: return [values[0], values[1], values[2], values[1]]
+    case 4: return values
+    default: throw .badInput("\(name) takes 1 to 4 values (top right bottom left), got \(values.count)")
+    }
+  }
+
+  /// The option with its values when every value is one Swapline has; otherwise refused by name.
+  static func only(_ values: [String], in allowed: [String], _ name: String, because reason: String) throws(CLIError) -> [String] {
+    if let other = values.first(where: { !allowed.contains($0) }) { throw .badInput("\(name) \(other) is not supported: \(reason)") }
+    return [name] + values
+  }
+
   static let noTempFrames = "Swapline streams frames through ffmpeg pipes and keeps no temporary frames"
 
   /// Every argument of FaceFusion 3.8.1's `headless-run` and `batch-run` (see
@@ -65,7 +84,8 @@ extension FaceFusionArgument {
     FaceFusionArgument(names: ["--config-path"], arity: .one, group: "paths",
                        handling: .refused("Swapline does not read facefusion.ini; give the options on the command line")),
     FaceFusionArgument(names: ["--temp-path"], arity: .one, group: "paths", handling: .noEffect(noTempFrames)),
-    FaceFusionArgument(names: ["--jobs-path"], arity: .one, group: "paths", handling: .renamed("--jobs-dir")),
+    FaceFusionArgument(names: ["--jobs-path"], arity: .one, group: "paths", handling: .renamed("--jobs-dir"),
+                       defaults: (".jobs", ".swapline-jobs next to the output")),
     FaceFusionArgument(names: ["-s", "--source-paths"], arity: .many, group: "paths", handling: .renamed("--source")),
     FaceFusionArgument(names: ["-t", "--target-path"], arity: .one, group: "paths", handling: .renamed("--target")),
     FaceFusionArgument(names: ["-o", "--output-path"], arity: .one, group: "paths", handling: .renamed("--output")),
@@ -77,15 +97,26 @@ extension FaceFusionArgument {
     // face detector
     .same("--face-detector-model", "face detector", defaults: ("yolo_face", "scrfd (in the offline pack)")),
     .same("--face-detector-size", "face detector"),
-    FaceFusionArgument(names: ["--face-detector-margin"], arity: .many, group: "face detector",
-                       handling: .onlyDefault(["0", "0", "0", "0"], note: "Swapline detects on the whole frame, with no margin")),
+    FaceFusionArgument(names: ["--face-detector-margin"], arity: .many, group: "face detector", handling: .mapped(
+      note: "`0` (1 to 4 values, as FaceFusion spreads them: the default) is accepted; other margins are refused: Swapline detects on the whole frame",
+      translate: { values throws(CLIError) in
+        guard try spread(values, "--face-detector-margin").allSatisfy({ Double($0) == 0 }) else {
+          throw .badInput("--face-detector-margin \(values.joined(separator: " ")) is not supported: Swapline detects on the whole frame, with no margin (only 0 is accepted)")
+        }
+        return []
+      })),
     .same("--face-detector-angles", .many, "face detector"),
     .same("--face-detector-score", "face detector"),
     // face landmarker
-    .same("--face-landmarker-model", "face landmarker", defaults: ("2dfan4", "auto: 2dfan4 when its file is present")),
+    FaceFusionArgument(names: ["--face-landmarker-model"], arity: .one, group: "face landmarker", handling: .mapped(
+      note: "2dfan4 and peppa_wutz as FaceFusion; many (both, the better kept) is refused", translate: { values throws(CLIError) in
+        try only(values, in: ["2dfan4", "peppa_wutz"], "--face-landmarker-model", because: "Swapline runs one landmarker (2dfan4 or peppa_wutz), not both")
+      }), defaults: ("2dfan4", "auto: 2dfan4 when its file is present")),
     .same("--face-landmarker-score", "face landmarker"),
     // face selector
-    .same("--face-selector-mode", "face selector", defaults: ("reference", "many (the offline pack has no recogniser)")),
+    FaceFusionArgument(names: ["--face-selector-mode"], arity: .one, group: "face selector", handling: .same,
+                       defaults: ("reference", "many (the offline pack has no recogniser)"),
+                       note: "on videos Swapline's reference face is the one at --reference-face-position in each frame, not one face from --reference-frame-number"),
     .same("--face-selector-order", "face selector"),
     .refused("--face-selector-age-start", "face selector", "Swapline does not select faces by age"),
     .refused("--face-selector-age-end", "face selector", "Swapline does not select faces by age"),
@@ -94,7 +125,7 @@ extension FaceFusionArgument {
     .same("--reference-face-position", "face selector"),
     .same("--reference-face-distance", "face selector"),
     FaceFusionArgument(names: ["--reference-frame-number"], arity: .one, group: "face selector",
-                       handling: .onlyDefault(["0"], note: "Swapline takes the reference face from the first frame it processes")),
+                       handling: .command("images: 0 only (an image is one frame); videos: refused, as Swapline's reference face is the one at --reference-face-position in each frame")),
     // face tracker
     FaceFusionArgument(names: ["--face-tracker-score"], arity: .one, group: "face tracker", handling: .mapped(
       note: "0 (FaceFusion's default: no tracking) detects on every frame (`--face-detector-interval 1`); other values are refused: Swapline's tracker is set with `--face-detector-interval` and `--face-tracker-smoothing`",
@@ -103,7 +134,7 @@ extension FaceFusionArgument {
           throw .badInput("--face-tracker-score \(values[0]): Swapline's tracker is set with --face-detector-interval and --face-tracker-smoothing (0 detects on every frame)")
         }
         return ["--face-detector-interval", "1"]
-      })),
+      }), defaults: ("0.0: detect on every frame", "detect on every 2nd frame, track between")),
     // face masker
     .same("--face-occluder-model", "face masker"),
     .same("--face-parser-model", "face masker"),
@@ -111,19 +142,24 @@ extension FaceFusionArgument {
     .same("--face-mask-areas", .many, "face masker"),
     .same("--face-mask-regions", .many, "face masker"),
     .same("--face-mask-blur", "face masker"),
-    .same("--face-mask-padding", .many, "face masker"),
+    FaceFusionArgument(names: ["--face-mask-padding"], arity: .many, group: "face masker", handling: .mapped(
+      note: "1 to 4 percentages, spread as FaceFusion does (t; t r; t r b; t r b l)",
+      translate: { values throws(CLIError) in ["--face-mask-padding"] + (try spread(values, "--face-mask-padding")) })),
     // voice extractor
     .refused("--voice-extractor-model", "voice extractor", "the voice extractor (for lip_syncer) is not implemented in Swapline"),
     // frame extraction
-    .same("--trim-frame-start", "frame extraction"),
-    .same("--trim-frame-end", "frame extraction"),
+    FaceFusionArgument(names: ["--trim-frame-start"], arity: .one, group: "frame extraction",
+                       handling: .command("videos: as `swap`'s; images: ignored with a note, as FaceFusion ignores it")),
+    FaceFusionArgument(names: ["--trim-frame-end"], arity: .one, group: "frame extraction",
+                       handling: .command("videos: as `swap`'s; images: ignored with a note, as FaceFusion ignores it")),
     FaceFusionArgument(names: ["--temp-frame-format"], arity: .one, group: "frame extraction", handling: .noEffect(noTempFrames)),
     FaceFusionArgument(names: ["--temp-pixel-format"], arity: .one, group: "frame extraction", handling: .noEffect(noTempFrames)),
     // frame distribution
     FaceFusionArgument(names: ["--target-frame-amount"], arity: .one, group: "frame distribution",
                        handling: .onlyDefault(["2"], note: "Swapline's processors take one frame at a time, with faces tracked between detections")),
     // output creation
-    .same("--output-image-quality", "output creation", defaults: ("80", "90")),
+    FaceFusionArgument(names: ["--output-image-quality"], arity: .one, group: "output creation", handling: .same, defaults: ("80", "90"),
+                       note: "JPEG quality goes to libjpeg as is and WebP 100 is lossless (FaceFusion maps it to ffmpeg's scale)"),
     FaceFusionArgument(names: ["--output-image-scale"], arity: .one, group: "output creation",
                        handling: .onlyDefault(["1.0"], note: "Swapline writes images at the target's size")),
     .refused("--output-audio-encoder", "output creation",
@@ -132,8 +168,14 @@ extension FaceFusionArgument {
              "Swapline copies the target's audio when the container takes it, else encodes AAC (Opus for .webm) at ffmpeg's default quality"),
     FaceFusionArgument(names: ["--output-audio-volume"], arity: .one, group: "output creation",
                        handling: .onlyDefault(["100"], note: "Swapline keeps the audio's volume")),
-    .same("--output-video-encoder", "output creation"),
-    .same("--output-video-preset", "output creation"),
+    FaceFusionArgument(names: ["--output-video-encoder"], arity: .one, group: "output creation", handling: .mapped(
+      note: "libx264, libx265, libvpx-vp9, h264_nvenc, hevc_nvenc as FaceFusion (plus Swapline's ffv1); the AMF, QSV, VideoToolbox, libx264rgb and rawvideo encoders are refused",
+      translate: { values throws(CLIError) in
+        try only(values, in: ["libx264", "libx265", "libvpx-vp9", "h264_nvenc", "hevc_nvenc", "ffv1"], "--output-video-encoder",
+                 because: "Swapline encodes with libx264, libx265, libvpx-vp9, h264_nvenc, hevc_nvenc or ffv1")
+      })),
+    FaceFusionArgument(names: ["--output-video-preset"], arity: .one, group: "output creation", handling: .same,
+                       note: "for nvenc Swapline maps presets to p1-p7 and for vp9 to -deadline/-cpu-used (FaceFusion: fast/medium/slow, none)"),
     .same("--output-video-quality", "output creation"),
     FaceFusionArgument(names: ["--output-video-scale"], arity: .one, group: "output creation",
                        handling: .onlyDefault(["1.0"], note: "Swapline writes videos at the target's size")),
@@ -174,9 +216,22 @@ extension FaceFusionArgument {
     .same("--frame-enhancer-blend", "processors"),
     .processor("--lip-syncer-model", "lip_syncer"), .processor("--lip-syncer-weight", "lip_syncer"),
     // execution
-    .same("--execution-device-ids", .many, "execution"),
-    .same("--execution-providers", .many, "execution"),
-    .same("--execution-thread-count", "execution"),
+    FaceFusionArgument(names: ["--execution-device-ids"], arity: .many, group: "execution", handling: .mapped(
+      note: "one device id; more are refused: a Swapline process uses one device (run one worker per GPU)",
+      translate: { values throws(CLIError) in
+        guard values.count == 1 else {
+          throw .badInput("--execution-device-ids \(values.joined(separator: " ")) is not supported: a Swapline process uses one device; run one worker per GPU (`swapline worker --execution-device-ids N`)")
+        }
+        return ["--execution-device-ids"] + values
+      })),
+    FaceFusionArgument(names: ["--execution-providers"], arity: .many, group: "execution", handling: .mapped(
+      note: "cpu, cuda and tensorrt as FaceFusion; rocm, migraphx, coreml, openvino, qnn and directml are refused",
+      translate: { values throws(CLIError) in
+        try only(values, in: ["cpu", "cuda", "tensorrt"], "--execution-providers", because: "Swapline's ONNX Runtime providers are cpu, cuda and tensorrt")
+      }), defaults: ("the first available (cuda on a CUDA build)", "cpu")),
+    FaceFusionArgument(names: ["--execution-thread-count"], arity: .one, group: "execution", handling: .same,
+                       defaults: ("8", "the number of cores (video: one less)"),
+                       note: "Swapline's is ONNX Runtime's intra-op thread count (FaceFusion's: frames processed in parallel); either changes speed, not the output"),
     // download
     FaceFusionArgument(names: ["--download-providers"], arity: .many, group: "download",
                        handling: .noEffect("Swapline never downloads models while swapping; `swapline models fetch` does, from FaceFusion's release URLs")),
@@ -197,12 +252,17 @@ struct FaceFusionTranslation {
 
   /// Options for `swap` (without the paths for batch-run, which sets them per pair).
   var swapArguments: [String] = []
+  /// `--trim-frame-*` for `swap`, applied to video targets only (FaceFusion ignores them for images).
+  var trimArguments: [String] = []
   /// Lines to print before running: arguments accepted that change nothing.
   var notes: [String] = []
   var patterns: (source: String?, target: String?, output: String?) = (nil, nil, nil)
   var workflowMode = "auto"
+  /// `--reference-frame-number`, which only an image target (one frame) can honour.
+  var referenceFrame: String?
 
-  /// Reads FaceFusion's arguments; anything not in the table is passed on to `swap` (Swapline's
+  /// Reads FaceFusion's arguments as argparse does (a unique prefix names an option, a repeated
+  /// option keeps its last values); anything not in the table is passed on to `swap` (Swapline's
   /// own options such as --models-dir or --chunk-size), whose parser refuses what it does not know.
   init(_ arguments: [String], command: Command) throws(CLIError) {
     let table = FaceFusionArgument.all.filter { argument in
@@ -212,6 +272,7 @@ struct FaceFusionTranslation {
       default: true
       }
     }
+    var given: [(argument: FaceFusionArgument, values: [String])] = []
     var index = 0
     while index < arguments.count {
       var word = arguments[index]
@@ -220,7 +281,15 @@ struct FaceFusionTranslation {
         inline = String(word[word.index(after: equals)...])
         word = String(word[..<equals])
       }
-      guard let argument = table.first(where: { $0.names.contains(word) }) else {
+      var match = table.first { $0.names.contains(word) }
+      if match == nil, word.hasPrefix("--"), word.count > 2 {
+        let candidates = table.filter { $0.name.hasPrefix(word) }
+        if candidates.count > 1 {
+          throw .badInput("ambiguous option \(word) could match \(candidates.map(\.name).joined(separator: ", "))")
+        }
+        match = candidates.first
+      }
+      guard let argument = match else {
         if command == .batchRun, ["--source-paths", "--target-path", "--output-path"].contains(word) {
           throw .badInput("\(word) belongs to headless-run; batch-run takes --source-pattern, --target-pattern and --output-pattern")
         }
@@ -230,23 +299,30 @@ struct FaceFusionTranslation {
       }
       // The argument's values: up to the next option (argparse's nargs '+'), or exactly one.
       var values: [String] = []
+      index += 1
       if let inline {
         values = [inline]
-        index += 1
       } else {
-        index += 1
-        while index < arguments.count, !(arguments[index].hasPrefix("-") && arguments[index].count > 1 && Double(arguments[index]) == nil) {
+        while index < arguments.count, !Self.looksLikeOption(arguments[index]) {
           values.append(arguments[index])
           index += 1
           if argument.arity == .one { break }
         }
       }
       guard !values.isEmpty else { throw .badInput("\(argument.name) needs a value") }
-      try take(argument, values, as: word)
+      given.removeAll { $0.argument.name == argument.name }   // argparse: the last occurrence wins
+      given.append((argument, values))
     }
+    for (argument, values) in given { try take(argument, values) }
   }
 
-  private mutating func take(_ argument: FaceFusionArgument, _ values: [String], as word: String) throws(CLIError) {
+  /// argparse's rule: a word starting with '-' is an option unless it is a negative number.
+  static func looksLikeOption(_ word: String) -> Bool {
+    guard word.hasPrefix("-"), word.count > 1 else { return false }
+    return !(word.dropFirst().first?.isNumber ?? false) || Double(word) == nil
+  }
+
+  private mutating func take(_ argument: FaceFusionArgument, _ values: [String]) throws(CLIError) {
     let name = argument.name
     switch argument.handling {
     case .same:
@@ -272,6 +348,11 @@ struct FaceFusionTranslation {
       case "--source-pattern": patterns.source = values[0]
       case "--target-pattern": patterns.target = values[0]
       case "--output-pattern": patterns.output = values[0]
+      case "--trim-frame-start", "--trim-frame-end":
+        // FaceFusion clamps a negative start or end to the first frame.
+        let value = Int(values[0]).map { String(max($0, 0)) } ?? values[0]
+        trimArguments += [name, value]
+      case "--reference-frame-number": referenceFrame = values[0]
       case "--workflow-mode":
         guard ["auto", "image-to-image", "image-to-video"].contains(values[0]) else {
           throw .badInput("--workflow-mode takes auto, image-to-image or image-to-video (got '\(values[0])')")
@@ -281,13 +362,27 @@ struct FaceFusionTranslation {
       }
     }
   }
+
+  /// The parts that depend on the target's kind: trimming (videos only) and the reference frame
+  /// (images only: a video's reference face is chosen in each frame); notes for what is dropped.
+  func finish(_ swap: [String], isVideo: Bool, notes: inout [String]) throws(CLIError) -> [String] {
+    if let referenceFrame {
+      if isVideo {
+        throw .badInput("--reference-frame-number is not supported for videos: Swapline's reference face is the one at --reference-face-position in each frame")
+      }
+      guard Int(referenceFrame) == 0 else { throw .badInput("--reference-frame-number \(referenceFrame): an image has only frame 0") }
+    }
+    if isVideo { return swap + trimArguments }
+    if !trimArguments.isEmpty { notes.append("--trim-frame-start/--trim-frame-end have no effect on an image target (FaceFusion ignores them too)") }
+    return swap
+  }
 }
 
 extension FaceFusionArgument {
   /// What the docs table says about the argument.
   var swaplineColumn: (status: String, detail: String) {
     switch handling {
-    case .same: ("supported", "same name and values")
+    case .same: ("supported", "same name and values" + (note.map { "; " + $0 } ?? ""))
     case .renamed(let name): ("supported", "as `\(name)`")
     case .mapped(let note, _): ("mapped", note)
     case .onlyDefault(let values, let note): ("default only", "`\(values.joined(separator: " "))` accepted, other values refused: \(note)")

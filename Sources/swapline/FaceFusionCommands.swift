@@ -33,13 +33,13 @@ struct HeadlessRun: AsyncParsableCommand {
       let printConfiguration = words.contains("--print-configuration")
       words.removeAll { $0 == "--print-configuration" }
       let translation = try FaceFusionTranslation(words, command: .headlessRun)
-      let parsed = try parseSwap(translation.swapArguments)
-      try checkWorkflow(translation.workflowMode, parsed)
+      var notes = translation.notes
+      let parsed = try parseTranslated(translation, translation.swapArguments, notes: &notes)
+      for note in notes { printError("swapline: note: " + note) }
       if printConfiguration {
         print(String(decoding: try parsed.makeConfiguration().canonicalJSON, as: UTF8.self))
         return
       }
-      for note in translation.notes { printError("swapline: note: " + note) }
       swap = parsed
     }
     try await swap?.run()
@@ -82,6 +82,7 @@ struct BatchRun: AsyncParsableCommand {
       var words = arguments
       if HeadlessRun.handledTable(&words, help: Swapline.helpMessage(for: BatchRun.self)) { return }
       let translation = try FaceFusionTranslation(words, command: .batchRun)
+      var notes = translation.notes
       guard let targetPattern = translation.patterns.target else { throw CLIError.badInput("batch-run needs -t/--target-pattern") }
       guard let outputPattern = translation.patterns.output else { throw CLIError.badInput("batch-run needs -o/--output-pattern") }
       let targets = try Self.files(matching: targetPattern, option: "--target-pattern")
@@ -92,13 +93,11 @@ struct BatchRun: AsyncParsableCommand {
           let output = try Self.output(outputPattern, index: index, source: source, target: target)
           var paths = ["--target", target, "--output", output]
           if let source { paths += ["--source", source] }
-          let swap = try parseSwap(translation.swapArguments + paths)
-          try checkWorkflow(translation.workflowMode, swap)
-          runs.append((output, swap))
+          runs.append((output, try parseTranslated(translation, translation.swapArguments + paths, notes: &notes)))
           index += 1
         }
       }
-      for note in translation.notes { printError("swapline: note: " + note) }
+      for note in Array(NSOrderedSet(array: notes)) as? [String] ?? notes { printError("swapline: note: " + note) }
     }
     for (position, run) in runs.enumerated() {
       printError("swapline: batch \(position + 1)/\(runs.count): \(run.output)")
@@ -146,10 +145,18 @@ private func parseSwap(_ arguments: [String]) throws -> Swap {
   }
 }
 
-/// FaceFusion's --workflow-mode: an enforced mode must match the target's kind.
-private func checkWorkflow(_ mode: String, _ swap: Swap) throws {
-  guard mode != "auto" else { return }
-  let isVideo = try swap.makeConfiguration().isVideo
+/// `swap` parsed from a translation: once to learn the target's kind, then with what depends on
+/// it (trimming, the reference frame), checked against an enforced --workflow-mode.
+private func parseTranslated(_ translation: FaceFusionTranslation, _ arguments: [String], notes: inout [String]) throws -> Swap {
+  let isVideo = try parseSwap(arguments).makeConfiguration().isVideo
   let actual = isVideo ? "image-to-video" : "image-to-image"
-  guard mode == actual else { throw CLIError.badInput("--workflow-mode \(mode) does not match the target, which makes this \(actual)") }
+  if translation.workflowMode != "auto" && translation.workflowMode != actual {
+    throw CLIError.badInput("--workflow-mode \(translation.workflowMode) does not match the target, which makes this \(actual)")
+  }
+  let swap = try parseSwap(try translation.finish(arguments, isVideo: isVideo, notes: &notes))
+  let configuration = try swap.makeConfiguration()
+  if isVideo && configuration.faceSelector.mode == .reference {
+    notes.append("--face-selector-mode reference: on videos Swapline picks the face at --reference-face-position in each frame and faces like it")
+  }
+  return swap
 }

@@ -63,7 +63,9 @@ def test_every_headless_run_argument_is_accepted_or_refused_by_name(table):
         if name in ("--source-paths", "--target-path", "--output-path"):
             continue   # in every command line here
         values = VALUES.get(name) or default_literal(argument) or ["0"]
-        out = run(*base, name, *values)
+        # An image is one frame: the reference frame number is honoured for images only.
+        command = [*base[:3], "-t", SAMPLES / "astronaut.png", "-o", "out.png", base[-1]] if name == "--reference-frame-number" else base
+        out = run(*command, name, *values)
         status = table[name]["status"]
         if status == "refused":
             assert out.returncode == 2 and name in out.stderr and "is not supported" in out.stderr, (name, out.stderr)
@@ -71,7 +73,7 @@ def test_every_headless_run_argument_is_accepted_or_refused_by_name(table):
             assert out.returncode == 0, (name, values, out.stderr)
             json.loads(out.stdout)   # the configuration it means
         outcomes[status] = outcomes.get(status, 0) + 1
-    assert outcomes == {"supported": 38, "mapped": 1, "default only": 7, "no effect": 5, "refused": 40}, outcomes
+    assert outcomes == {"supported": 34, "mapped": 7, "default only": 5, "no effect": 5, "refused": 40}, outcomes
 
 
 def test_values_land_in_the_configuration_swap_would_build():
@@ -92,12 +94,36 @@ def test_values_land_in_the_configuration_swap_would_build():
     assert refused.returncode == 2 and "--processors lip_syncer: the lip_syncer processor is not implemented" in refused.stderr
     margin = run("headless-run", *common, "--face-detector-margin", "10", "0", "0", "0")
     assert margin.returncode == 2 and "--face-detector-margin 10 0 0 0 is not supported" in margin.stderr
-    choice = run("headless-run", *common, "--execution-providers", "rocm")
-    assert choice.returncode == 2 and "--execution-providers" in choice.stderr and "rocm" in choice.stderr
+    assert run("headless-run", *common, "--face-detector-margin", "0", "--print-configuration").returncode == 0
+    choice = run("headless-run", *common, "--face-selector-order", "random")
+    assert choice.returncode == 2 and "--face-selector-order" in choice.stderr and "random" in choice.stderr
     workflow = run("headless-run", *common, "--workflow-mode", "image-to-image")
     assert workflow.returncode == 2 and "does not match the target" in workflow.stderr
     noted = run("headless-run", *common, "--temp-frame-format", "png", "--print-configuration")
     assert noted.returncode == 0
+    # argparse's rules: 1 to 4 side values spread (t -> t t t t; t r -> t r t r), the last occurrence
+    # of an option wins, a unique prefix names an option.
+    spread = json.loads(run("headless-run", *common, "--face-mask-padding", "10", "--face-mask-types", "box", "occlusion",
+                            "--face-mask-types", "region", "--face-mask-blu", "0.4", "--print-configuration").stdout)
+    assert spread["faceMasker"]["padding"] == [10, 10, 10, 10] and spread["faceMasker"]["types"] == ["region"]
+    assert spread["faceMasker"]["blur"] == pytest.approx(0.4)
+    two = json.loads(run("headless-run", *common, "--face-mask-padding", "5", "10", "--print-configuration").stdout)
+    assert two["faceMasker"]["padding"] == [5, 10, 5, 10]
+    ambiguous = run("headless-run", *common, "--face-mask", "box")
+    assert ambiguous.returncode == 2 and "ambiguous option --face-mask" in ambiguous.stderr
+    # What depends on the target: trimming an image and a video's reference frame.
+    image = ["-s", SAMPLES / "grace_hopper.jpg", "-t", SAMPLES / "astronaut.png", "-o", "out.png"]
+    trimmed = run("headless-run", *image, "--trim-frame-start", "3", "--print-configuration")
+    assert trimmed.returncode == 0 and "no effect on an image target" in trimmed.stderr
+    assert "trimFrameStart" not in json.loads(trimmed.stdout)["video"]
+    clamped = json.loads(run("headless-run", *common, "--trim-frame-start", "-5", "--print-configuration").stdout)
+    assert clamped["video"]["trimFrameStart"] == 0
+    frame = run("headless-run", *common, "--reference-frame-number", "0")
+    assert frame.returncode == 2 and "--reference-frame-number is not supported for videos" in frame.stderr
+    devices = run("headless-run", *common, "--execution-device-ids", "0", "1")
+    assert devices.returncode == 2 and "a Swapline process uses one device" in devices.stderr
+    rocm = run("headless-run", *common, "--execution-providers", "rocm", "cpu")
+    assert rocm.returncode == 2 and "--execution-providers rocm is not supported" in rocm.stderr
 
 
 def test_a_documented_command_line_gives_the_same_output_as_swap(tmp_path):
