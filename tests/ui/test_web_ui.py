@@ -357,9 +357,22 @@ def test_the_jobs_list_pages_filters_and_cancels(browser, idle_server):
     wait(browser, lambda: rows() == ids[::-1][:10], message="all jobs again")
     click_row_action(browser, ids[-1], "cancel")
     wait(browser, lambda: "CANCELED" in row_text(browser, ids[-1]), message="canceled again")
+    # The list refreshes every 3 s while jobs are queued: an armed Delete and the focus survive it.
+    click_row_action(browser, ids[2], "delete")
+    armed = lambda: browser.execute_script(
+        f"return document.querySelector(`#jobs-body tr[data-job='{ids[2]}'] button[data-action=delete]`).textContent")
+    assert armed() == "Confirm delete"
+    before = browser.execute_script("return performance.getEntriesByType('resource').filter(e => e.name.includes('/v1/jobs?')).length")
+    time.sleep(3.5)
+    assert browser.execute_script("return performance.getEntriesByType('resource').filter(e => e.name.includes('/v1/jobs?')).length") > before
+    assert armed() == "Confirm delete"
+    assert browser.switch_to.active_element.get_attribute("data-action") == "delete"
+    browser.switch_to.active_element.click()
+    wait(browser, lambda: ids[2] not in row_ids(browser), message="the deleted job leaving the list")
+    assert idle_server.request("GET", f"/v1/jobs/{ids[2]}", key=key).status == 404
     # Canceling a job that ended meanwhile is refused, and the API's words are shown.
     Select(element(browser, "jobs-filter")).select_by_value("queued")
-    wait(browser, lambda: rows() == ids[-2::-1][:10], message="the queued filter")
+    wait(browser, lambda: rows() == [i for i in ids[-2::-1] if i != ids[2]][:10], message="the queued filter")
     idle_server.request("POST", f"/v1/jobs/{ids[-2]}/cancel", key=key)
     click_row_action(browser, ids[-2], "cancel")
     error = element(browser, "jobs-error")

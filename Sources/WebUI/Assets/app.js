@@ -17,12 +17,17 @@ const state = {
   sources: [],        // upload items: {file, asset, xhr, error, li}
   target: null,       // one upload item
   followed: null,     // {id, controller, job}
-  beforeURLs: new Map(), // job id -> object URL of the target image it was submitted with
+  before: null,       // {id, url}: the open image job's target, for the before/after view
   resultURL: null,
   cursors: [null],
   page: 0,
   listTimer: null,
   listFailed: false,
+  listTicket: 0,      // only the newest jobs-list answer is shown
+  armedDelete: null,  // job id whose Delete awaits its confirming click
+  submitting: false,
+  sourcesNotice: "",  // why dropped or chosen sources were not added
+  signingIn: false,
 };
 
 // ---------- The API ----------
@@ -55,7 +60,7 @@ async function api(method, path, { body, signal } = {}) {
   }
   if (!response.ok) {
     const error = await errorFrom(response.status, response.statusText, await response.text());
-    if (response.status === 401 && state.key) signOut("The server refused the key: " + error.message);
+    if (response.status === 401 && state.key && !state.signingIn) signOut("The server refused the key: " + error.message);
     throw error;
   }
   return response;
@@ -83,7 +88,12 @@ function signOut(message) {
   state.key = null;
   sessionStorage.removeItem("swapline.key");
   stopFollowing();
-  clearInterval(state.listTimer); state.listTimer = null;
+  clearTimeout(state.listTimer); state.listTimer = null;
+  state.listTicket += 1;
+  state.armedDelete = null;
+  state.sourcesNotice = "";
+  $("jobs-body").replaceChildren();
+  for (const element of document.querySelectorAll(".error")) showError(element, "");
   for (const item of [...state.sources, state.target].filter(Boolean)) discardUpload(item);
   state.sources = []; state.target = null;
   $("sources-list").replaceChildren(); $("target-list").replaceChildren();
@@ -102,6 +112,7 @@ $("sign-in-form").addEventListener("submit", async (event) => {
   showError($("api-key-error"), "");
   if (!key) { showError($("api-key-error"), "Enter an API key."); return; }
   $("sign-in-button").disabled = true;
+  state.signingIn = true;
   try {
     await signIn(key);
   } catch (error) {
@@ -109,6 +120,7 @@ $("sign-in-form").addEventListener("submit", async (event) => {
     sessionStorage.removeItem("swapline.key");
     showError($("api-key-error"), error.status === 401 ? "That key was refused: " + error.message : error.message);
   } finally {
+    state.signingIn = false;
     $("sign-in-button").disabled = false;
   }
 });
@@ -145,9 +157,7 @@ function fillModelOptions() {
   else enhancer.prepend(new Option("none on this server", "", true, true));
   $("face-enhancer-on").disabled = !preferred;
   $("face-enhancer-on").checked = false;
-  $("face-enhancer-help").textContent = preferred
-    ? `Default model ${DEFAULTS.enhancer}, blend ${DEFAULTS.blend}. ${modelInfo(modelNamed(enhancer.value))}.`
-    : `No face enhancer is available: none of their model files (e.g. ${modelNamed(DEFAULTS.enhancer)?.file || "gfpgan_1.4.onnx"}) is in the server's models folder.`;
+  state.noEnhancerText = `No face enhancer is available: none of their model files (e.g. ${modelNamed(DEFAULTS.enhancer)?.file || "gfpgan_1.4.onnx"}) is in the server's models folder.`;
   updateOptionStates();
 }
 
@@ -172,6 +182,10 @@ function updateOptionStates() {
   $("face-mask-types-help").textContent = classic
     ? "Mask types apply to zoo swappers; the classic swapper blends with its own face mask. Default: box."
     : ["Default: box.", ...missing].join(" ");
+  const chosenEnhancer = modelNamed($("face-enhancer-model").value);
+  $("face-enhancer-help").textContent = chosenEnhancer
+    ? `Default model ${DEFAULTS.enhancer}, blend ${DEFAULTS.blend}. ${modelInfo(chosenEnhancer)}.`
+    : state.noEnhancerText || "";
   const enhancerOn = $("face-enhancer-on").checked;
   $("face-enhancer-model").disabled = !enhancerOn;
   $("face-enhancer-blend").disabled = !enhancerOn;
@@ -289,9 +303,10 @@ function upload(item) {
 
 function addSources(files) {
   clearErrors();
-  const images = [...files];
+  const images = [...files].filter((file) => file.type.startsWith("image/"));
   const room = MAX_SOURCES - state.sources.length;
-  if (images.length > room) showFieldError("sources", `At most ${MAX_SOURCES} source faces; ${images.length - Math.max(room, 0)} not added.`);
+  state.sourcesNotice = images.length < files.length ? "Source faces must be images (PNG, JPEG or WebP); other files were not added."
+    : images.length > room ? `At most ${MAX_SOURCES} source faces; ${images.length - Math.max(room, 0)} not added.` : "";
   for (const file of images.slice(0, Math.max(room, 0))) {
     const item = uploadItem(file, $("sources-list"));
     state.sources.push(item);
@@ -321,6 +336,9 @@ function setTarget(file) {
 
 $("sources-input").addEventListener("change", (event) => { addSources(event.target.files); event.target.value = ""; });
 $("target-input").addEventListener("change", (event) => { if (event.target.files[0]) setTarget(event.target.files[0]); event.target.value = ""; });
+// A file dropped outside the two zones must not replace the page (and its uploads) with the file.
+document.addEventListener("dragover", (event) => event.preventDefault());
+document.addEventListener("drop", (event) => event.preventDefault());
 for (const [zone, take] of [["sources-drop", (files) => addSources(files)], ["target-drop", (files) => files[0] && setTarget(files[0])]]) {
   const element = $(zone);
   element.addEventListener("dragover", (event) => { event.preventDefault(); element.classList.add("dragging"); });
@@ -333,6 +351,13 @@ for (const [zone, take] of [["sources-drop", (files) => addSources(files)], ["ta
 }
 
 function updateFormState() {
+  // Upload refusals are recomputed from the items (a removed item takes its message with it).
+  for (const field of ["sources", "target"]) {
+    const zone = document.querySelector(`#job-form [data-field=${field}]`);
+    zone.classList.remove("invalid");
+    showError(zone.querySelector(".error"), "");
+  }
+  if (state.sourcesNotice) showFieldError("sources", state.sourcesNotice);
   for (const item of state.sources.concat(state.target ? [state.target] : [])) {
     if (item.error) showFieldError(item === state.target ? "target" : "sources", item.error.message);
   }
@@ -340,7 +365,8 @@ function updateFormState() {
   const uploading = state.sources.concat(state.target ? [state.target] : []).some((item) => item.xhr);
   const failed = state.sources.some((item) => item.error) || state.target?.error;
   let help = "";
-  if (uploading) help = "Waiting for the uploads to finish…";
+  if (state.submitting) help = "Submitting…";
+  else if (uploading) help = "Waiting for the uploads to finish…";
   else if (failed) help = "Remove the refused upload first.";
   else if (!sourcesReady) help = "Add a source face.";
   else if (!state.target?.asset) help = "Add a target image or video.";
@@ -385,29 +411,32 @@ function numberFrom(id) {
 
 $("job-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (state.submitting) return;
   clearErrors();
-  const body = { sources: state.sources.map((item) => item.asset.id), target: state.target.asset.id, options: jobOptions() };
+  const target = state.target;
+  const body = { sources: state.sources.map((item) => item.asset.id), target: target.asset.id, options: jobOptions() };
   for (const [id, key] of [["output-image-quality", "imageQuality"], ["output-video-quality", "videoQuality"], ["chunk-size", "chunkSize"]]) {
     // A box left empty or holding text is sent as-is so the API's own message names it.
     if (Number.isNaN(numberFrom(id))) {
       const group = key === "chunkSize" ? "video" : "output";
-      if (key !== "chunkSize" || state.target.asset.kind === "video") {
+      if (key !== "chunkSize" || target.asset.kind === "video") {
         body.options[group] = body.options[group] || {};
         body.options[group][key] = $(id).value;
       }
     }
   }
   const format = $("output-format").value;
-  if (format && format !== OUTPUT_FORMATS[state.target.asset.kind][0]) body.output_format = format;
-  $("submit").disabled = true;
+  if (format && format !== OUTPUT_FORMATS[target.asset.kind][0]) body.output_format = format;
+  state.submitting = true;
+  updateFormState();
   try {
     const job = await (await api("POST", "/v1/jobs", { body })).json();
-    if (job.kind === "image" && state.target.thumb.src) state.beforeURLs.set(job.id, URL.createObjectURL(state.target.file));
-    follow(job);
+    follow(job, job.kind === "image" ? target.file : null);
     loadJobs();
   } catch (error) {
     if (error.name !== "AbortError") showFieldError(error.field, error.message);
   } finally {
+    state.submitting = false;
     updateFormState();
   }
 });
@@ -439,6 +468,7 @@ function showFieldError(field, message) {
 }
 
 function showError(element, message) {
+  if (element.textContent === message && element.hidden === !message) return;   // no repeat for screen readers
   element.textContent = message;
   element.hidden = !message;
 }
@@ -449,6 +479,7 @@ function stopFollowing() {
   if (state.followed) state.followed.controller.abort();
   state.followed = null;
   if (state.resultURL) { URL.revokeObjectURL(state.resultURL); state.resultURL = null; }
+  if (state.before) { URL.revokeObjectURL(state.before.url); state.before = null; }
 }
 
 function closeJob() {
@@ -458,10 +489,12 @@ function closeJob() {
   $("job-empty").hidden = false;
 }
 
-async function follow(job) {
+async function follow(job, targetFile = null) {
   stopFollowing();
   const controller = new AbortController();
   state.followed = { id: job.id, controller, job: null };
+  if (targetFile) state.before = { id: job.id, url: URL.createObjectURL(targetFile) };
+  for (const row of document.querySelectorAll("#jobs-body tr")) row.classList.toggle("current", row.dataset.job === job.id);
   $("job-empty").hidden = true;
   $("job-body").hidden = false;
   $("result").hidden = true;
@@ -469,17 +502,26 @@ async function follow(job) {
   $("job-title").textContent = `Job ${job.id} (${job.kind})`;
   renderJob(job);
   $("job").scrollIntoView({ block: "nearest" });
-  // The event stream (fetch, not EventSource, which cannot send the key); reconnect if it drops.
-  while (!controller.signal.aborted && !TERMINAL.has(state.followed?.job?.status)) {
+  // The event stream (fetch, not EventSource, which cannot send the key), opened at least once
+  // (it starts with the job as it is now, so a stale list row is corrected); reconnect if it drops.
+  let delay = 1000;
+  let first = true;
+  while (!controller.signal.aborted && (first || !TERMINAL.has(state.followed?.job?.status))) {
+    first = false;
     try {
       const response = await api("GET", `/v1/jobs/${job.id}/events`, { signal: controller.signal });
       await readEvents(response, controller.signal);
+      delay = 1000;
     } catch (error) {
       if (controller.signal.aborted) return;
       if (error.status === 404) { showError($("job-error"), "This job no longer exists (deleted)."); return; }
       if (error.status === 401) return;
+      $("job-stats").textContent = "Connection lost, reconnecting…";
     }
-    if (!controller.signal.aborted && !TERMINAL.has(state.followed?.job?.status)) await sleep(1000);
+    if (!controller.signal.aborted && !TERMINAL.has(state.followed?.job?.status)) {
+      await sleep(delay);
+      delay = Math.min(delay * 2, 15000);
+    }
   }
 }
 
@@ -487,11 +529,23 @@ async function readEvents(response, signal) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
-  signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
+  const cancel = () => reader.cancel().catch(() => {});
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    await readEventBlocks();
+  } finally {
+    signal.removeEventListener("abort", cancel);
+    cancel();
+  }
+
+  async function readEventBlocks() {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    // SSE allows CRLF and CR line ends; a CR at the end of a chunk may be half of a CRLF.
     buffer += decoder.decode(value, { stream: true });
+    const held = buffer.endsWith("\r") ? "\r" : "";
+    buffer = buffer.slice(0, buffer.length - held.length).replace(/\r\n?/g, "\n");
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, end);
@@ -507,6 +561,8 @@ async function readEvents(response, signal) {
       if (name === "state" || name === "done") renderJob(payload);
       else if (name === "progress") renderProgress(payload);
     }
+    buffer += held;
+  }
   }
 }
 
@@ -551,8 +607,9 @@ function renderProgress(progress, job = state.followed?.job) {
 }
 
 function formatSeconds(seconds) {
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole} s`;
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 // The output is fetched with the key and shown from memory (an <img src> cannot send the key).
@@ -575,18 +632,17 @@ async function showResult(job) {
   download.download = `swapline-${job.id}.${{ jpeg: "jpg", "x-matroska": "mkv", quicktime: "mov" }[extension] || extension}`;
   download.textContent = `Download (${formatBytes(job.output.size)})`;
   download.hidden = false;
-  let before = state.beforeURLs.get(job.id);
-  if (job.kind === "image" && !before) {
+  if (job.kind === "image" && state.before?.id !== job.id) {
     // Opened from the list: the target as uploaded, while retention keeps it.
     try {
       const target = await (await api("GET", `/v1/assets/${job.target}/content`, { signal: followed.controller.signal })).blob();
       if (state.followed !== followed) return;
-      before = URL.createObjectURL(target);
-      state.beforeURLs.set(job.id, before);
+      state.before = { id: job.id, url: URL.createObjectURL(target) };
     } catch (error) {
       if (error.name === "AbortError") return;
     }
   }
+  const before = state.before?.id === job.id ? state.before.url : null;
   $("compare").hidden = !(job.kind === "image" && before);
   $("result-image").hidden = !(job.kind === "image" && !before);
   $("result-video").hidden = job.kind !== "video";
@@ -630,7 +686,8 @@ async function jobAction(id, action, errorElement) {
     if (error.name !== "AbortError") failure = error.message;
   }
   await loadJobs();
-  showError(errorElement, failure);
+  // A refusal about job A is not shown in job B's card if B was opened meanwhile.
+  if (errorElement !== $("job-error") || state.followed?.id === id) showError(errorElement, failure);
 }
 
 $("job-cancel").addEventListener("click", () => jobAction(state.followed.id, "cancel", $("job-error")));
@@ -640,33 +697,54 @@ $("job-retry").addEventListener("click", () => jobAction(state.followed.id, "ret
 
 async function loadJobs() {
   if (!state.key) return;
+  // Only the newest request's answer is shown (timer, buttons and status changes all ask).
+  const ticket = ++state.listTicket;
+  const page = state.page;
+  clearTimeout(state.listTimer);
   const query = new URLSearchParams({ limit: String(JOBS_PAGE) });
   if ($("jobs-filter").value) query.set("status", $("jobs-filter").value);
-  if (state.cursors[state.page]) query.set("after", state.cursors[state.page]);
-  let page;
+  if (state.cursors[page]) query.set("after", state.cursors[page]);
+  let answer;
   try {
-    page = await (await api("GET", "/v1/jobs?" + query)).json();
+    answer = await (await api("GET", "/v1/jobs?" + query)).json();
   } catch (error) {
-    if (error.name !== "AbortError") { showError($("jobs-error"), error.message); state.listFailed = true; }
+    if (ticket === state.listTicket && error.name !== "AbortError") { showError($("jobs-error"), error.message); state.listFailed = true; }
     return;
   }
+  if (ticket !== state.listTicket) return;
   // Clear only this function's own message: an action's refusal stays until the next action.
   if (state.listFailed) { showError($("jobs-error"), ""); state.listFailed = false; }
-  state.cursors[state.page + 1] = page.next_cursor;
-  $("jobs-body").replaceChildren(...page.data.map(jobRow));
-  $("jobs-empty").hidden = page.data.length > 0;
-  $("jobs-table").hidden = page.data.length === 0;
-  $("jobs-newer").disabled = state.page === 0;
-  $("jobs-older").disabled = !page.has_more;
-  $("jobs-page").textContent = `page ${state.page + 1}`;
+  state.cursors[page + 1] = answer.next_cursor;
+  renderRows(answer.data);
+  $("jobs-empty").hidden = answer.data.length > 0;
+  $("jobs-table").hidden = answer.data.length === 0;
+  $("jobs-newer").disabled = page === 0;
+  $("jobs-older").disabled = !answer.has_more;
+  $("jobs-page").textContent = `page ${page + 1}`;
   // Keep the list live while any job on it is still moving.
-  clearInterval(state.listTimer);
-  state.listTimer = page.data.some((job) => !TERMINAL.has(job.status)) ? setInterval(loadJobs, 3000) : null;
+  if (answer.data.some((job) => !TERMINAL.has(job.status))) state.listTimer = setTimeout(loadJobs, 3000);
 }
+
+// Rows are updated in place when the same jobs are listed, so a focused button or an armed
+// Delete survives the refresh; a row is rebuilt only when its job's status (its actions) changed.
+function renderRows(jobs) {
+  const body = $("jobs-body");
+  const rows = [...body.children];
+  const sameJobs = rows.length === jobs.length && rows.every((row, index) => row.dataset.job === jobs[index].id);
+  if (!sameJobs) { body.replaceChildren(...jobs.map(jobRow)); return; }
+  jobs.forEach((job, index) => {
+    const row = rows[index];
+    if (row.dataset.status !== job.status) row.replaceWith(jobRow(job));
+    else row.querySelector("td[data-label=Progress]").textContent = progressText(job);
+  });
+}
+
+function progressText(job) { return `${job.progress.frames_done} / ${job.progress.frames_total} frames`; }
 
 function jobRow(job) {
   const row = document.createElement("tr");
   row.dataset.job = job.id;
+  row.dataset.status = job.status;
   if (state.followed?.id === job.id) row.className = "current";
   const cell = (label, text) => {
     const td = document.createElement("td");
@@ -681,7 +759,7 @@ function jobRow(job) {
   const badge = document.createElement("span");
   badge.className = "status " + job.status; badge.textContent = job.status;
   status.append(badge);
-  cell("Progress", `${job.progress.frames_done} / ${job.progress.frames_total} frames`);
+  cell("Progress", progressText(job));
   cell("Created", new Date(job.created_at * 1000).toLocaleString());
   const actions = document.createElement("div");
   actions.className = "actions";
@@ -695,12 +773,17 @@ function jobRow(job) {
   button("Open", "open", "Open").addEventListener("click", () => follow(job));
   if (job.status === "queued" || job.status === "processing") button("Cancel", "cancel", "Cancel").addEventListener("click", () => jobAction(job.id, "cancel", $("jobs-error")));
   if (job.status === "failed" || job.status === "canceled") button("Retry", "retry", "Retry").addEventListener("click", () => jobAction(job.id, "retry", $("jobs-error")));
-  const remove = button("Delete", "delete", "Delete");
+  const remove = button(state.armedDelete === job.id ? "Confirm delete" : "Delete", "delete", "Delete");
   remove.addEventListener("click", () => {
     // Two clicks: deleting removes the output for good.
-    if (remove.dataset.armed) { jobAction(job.id, "delete", $("jobs-error")); return; }
-    remove.dataset.armed = "true"; remove.textContent = "Confirm delete";
-    setTimeout(() => { delete remove.dataset.armed; remove.textContent = "Delete"; }, 4000);
+    if (state.armedDelete === job.id) { state.armedDelete = null; jobAction(job.id, "delete", $("jobs-error")); return; }
+    state.armedDelete = job.id;
+    remove.textContent = "Confirm delete";
+    setTimeout(() => {
+      if (state.armedDelete !== job.id) return;
+      state.armedDelete = null;
+      remove.textContent = "Delete";
+    }, 4000);
   });
   cell("Actions").append(actions);
   return row;
@@ -708,7 +791,11 @@ function jobRow(job) {
 
 $("jobs-filter").addEventListener("change", () => { state.cursors = [null]; state.page = 0; loadJobs(); });
 $("jobs-refresh").addEventListener("click", () => loadJobs());
-$("jobs-older").addEventListener("click", () => { state.page += 1; loadJobs(); });
+$("jobs-older").addEventListener("click", () => {
+  if (state.cursors[state.page + 1] === undefined) return;   // the next page's cursor is not known yet
+  state.page += 1;
+  loadJobs();
+});
 $("jobs-newer").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); loadJobs(); });
 
 function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
@@ -718,5 +805,14 @@ function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 (async () => {
   const saved = sessionStorage.getItem("swapline.key");
   if (!saved) { $("api-key").focus(); return; }
-  try { await signIn(saved); } catch (error) { if (state.key) signOut(error.message); }
+  try {
+    await signIn(saved);
+  } catch (error) {
+    // A 401 has signed out already; anything else (server restarting) keeps the key for a retry.
+    if (error.status !== 401) {
+      state.key = null;
+      $("api-key").value = saved;
+      showError($("api-key-error"), error.message + " Sign in again to retry.");
+    }
+  }
 })();
