@@ -62,6 +62,8 @@ let package = Package(
       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Hummingbird", package: "hummingbird"),
       .product(name: "Logging", package: "swift-log"),
     ]),
+    // S3-compatible object storage: AWS Signature V4 and the client.
+    .target(name: "ObjectStorage", dependencies: ["Digests"]),
     // The browser page served at `/`: static files compiled into the binary.
     .target(name: "WebUI", resources: [
       .embedInCode("Assets/index.html"), .embedInCode("Assets/app.js"), .embedInCode("Assets/app.css"),
@@ -90,6 +92,7 @@ let package = Package(
     // Shared by test targets: a throwaway PostgreSQL server (scripts/pgtest.sh), the ffmpeg runner.
     .target(name: "TestSupport", dependencies: ["Jobs"], path: "Tests/TestSupport"),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
+    .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Digests"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server"]),
     .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors", "OnnxRuntime", "Imaging", "Models", "Media",
