@@ -92,7 +92,7 @@ let package = Package(
     // Shared by test targets: a throwaway PostgreSQL server (scripts/pgtest.sh), the ffmpeg runner.
     .target(name: "TestSupport", dependencies: ["Jobs"], path: "Tests/TestSupport"),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
-    .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Digests"]),
+    .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Digests", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server"]),
     .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors", "OnnxRuntime", "Imaging", "Models", "Media",

@@ -37,14 +37,17 @@ public final class TestPostgres: Sendable {
 
   /// Runs the script with posix_spawn and waitpid. (Foundation's Process waits for descriptors
   /// the server and its watcher inherit, so its waitUntilExit never returned here.)
-  static func script(_ arguments: [String]) throws {
-    let argv = ([projectRoot + "/scripts/pgtest.sh"] + arguments).map { strdup($0) } + [nil]
+  static func script(_ arguments: [String]) throws { try run(projectRoot + "/scripts/pgtest.sh", arguments) }
+
+  /// Runs a test server script to its end (also used by TestS3).
+  static func run(_ script: String, _ arguments: [String]) throws {
+    let argv = ([script] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
-    guard posix_spawn(&pid, argv[0]!, nil, nil, argv, environ) == 0 else { throw TestFailure(description: "cannot run pgtest.sh") }
+    guard posix_spawn(&pid, argv[0]!, nil, nil, argv, environ) == 0 else { throw TestFailure(description: "cannot run \(script)") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    guard status == 0 else { throw TestFailure(description: "pgtest.sh \(arguments) exited with status \(status)") }
+    guard status == 0 else { throw TestFailure(description: "\((script as NSString).lastPathComponent) \(arguments) exited with status \(status)") }
   }
 
   struct TestFailure: Error, CustomStringConvertible { let description: String }
