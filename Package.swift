@@ -79,6 +79,7 @@ let package = Package(
       name: "swapline",
       dependencies: [
         "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping", "Benchmarks", "HTTPAPI",
+        "ObjectStorage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]

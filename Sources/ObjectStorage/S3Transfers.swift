@@ -6,12 +6,14 @@ import FoundationNetworking
 
 /// Files to and from object storage with bounded memory: uploads in parts of `partSize` bytes,
 /// at most `parallel` in flight; downloads in ranges of `partSize` written to a `.part` file that
-/// is renamed when complete.
+/// is renamed when complete. URLSession (libcurl) holds copies of a part while it is sent: measured
+/// peak memory is about 6 × partSize for the first part in flight and 3 × partSize for each other
+/// (docs/BENCHMARKS.md, "Object storage").
 extension S3Client {
   /// Uploads `file` to `key`: one PUT when it fits in one part, else a multipart upload. The object
   /// appears only when complete; on any failure the multipart upload is aborted, so neither an
   /// incomplete upload nor a partial object is left.
-  public func upload(file: String, bucket: String, key: String, partSize: Int = 16 << 20, parallel: Int = 4) async throws {
+  public func upload(file: String, bucket: String, key: String, partSize: Int = 8 << 20, parallel: Int = 2) async throws {
     let size = try Self.fileSize(file)
     if size <= Int64(partSize) {
       guard let data = FileManager.default.contents(atPath: file) else { throw S3Error(status: 0, code: "LocalFile", message: "cannot read \(file)") }
@@ -76,29 +78,36 @@ extension S3Client {
     return zip(fields.all("Key"), fields.all("UploadId")).map { ($0, $1) }
   }
 
-  /// Downloads `key` to `file` in ranges of `partSize` bytes (memory: one range), through
-  /// `file.part`, renamed to `file` once every byte is there.
-  public func download(bucket: String, key: String, to file: String, partSize: Int = 16 << 20) async throws {
+  /// Downloads `key` to `file` in ranges of `partSize` bytes, `parallel` at once, each written at
+  /// its offset of `file.part`, renamed to `file` once every byte is there.
+  public func download(bucket: String, key: String, to file: String, partSize: Int = 8 << 20, parallel: Int = 2) async throws {
     guard let (size, _) = try await head(bucket: bucket, key: key) else {
       throw S3Error(status: 404, code: "NoSuchKey", message: "download s3://\(bucket)/\(key): no such object")
     }
     let partial = file + ".part"
-    guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-      throw S3Error(status: 0, code: "LocalFile", message: "cannot write \(partial)")
-    }
+    let descriptor = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw S3Error(status: 0, code: "LocalFile", message: "cannot write \(partial)") }
     do {
-      defer { try? handle.close() }
-      var offset: Int64 = 0
-      while offset < size {
-        let end = min(offset + Int64(partSize), size) - 1
-        let data = try await get(bucket: bucket, key: key, range: offset...end)
-        guard Int64(data.count) == end - offset + 1 else {
-          throw S3Error(status: 0, code: "ShortRead", message: "download s3://\(bucket)/\(key): got \(data.count) bytes for \(offset)-\(end)")
+      defer { close(descriptor) }
+      let ranges = stride(from: Int64(0), to: size, by: partSize).map { $0...(min($0 + Int64(partSize), size) - 1) }
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = 0
+        func start() {
+          let range = ranges[next]
+          next += 1
+          group.addTask {
+            let data = try await self.get(bucket: bucket, key: key, range: range)
+            guard Int64(data.count) == range.count else {
+              throw S3Error(status: 0, code: "ShortRead", message: "download s3://\(bucket)/\(key): got \(data.count) bytes for \(range)")
+            }
+            let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(range.lowerBound)) }
+            guard written == data.count else { throw S3Error(status: 0, code: "LocalFile", message: "cannot write \(partial)") }
+          }
         }
-        try handle.write(contentsOf: data)
-        offset = end + 1
+        while next < min(parallel, ranges.count) { start() }
+        for try await _ in group where next < ranges.count { start() }
       }
-      try handle.synchronize()
+      guard fsync(descriptor) == 0 else { throw S3Error(status: 0, code: "LocalFile", message: "cannot write \(partial)") }
     } catch {
       try? FileManager.default.removeItem(atPath: partial)
       throw error

@@ -15,7 +15,7 @@ struct Swapline: AsyncParsableCommand {
       Exit codes: 0 success, 1 failure, 2 bad input or arguments.
       """,
     version: "0.1.0",
-    subcommands: [Swap.self, HeadlessRun.self, BatchRun.self, Detect.self, Models.self, JobsCommand.self, Serve.self, Tenants.self, Worker.self, Coordinator.self, Doctor.self, Benchmark.self]
+    subcommands: [Swap.self, HeadlessRun.self, BatchRun.self, Storage.self, Detect.self, Models.self, JobsCommand.self, Serve.self, Tenants.self, Worker.self, Coordinator.self, Doctor.self, Benchmark.self]
   )
 
   /// ArgumentParser exits 64 on bad arguments; FaceFusion's convention (and ours) is 2.
