@@ -34,14 +34,22 @@ struct Storage: AsyncParsableCommand {
     }
   }
 
-  /// `s3://bucket/key` split, or nil for a local path.
-  static func location(_ text: String) throws -> (bucket: String, key: String)? {
+  /// `s3://bucket/key` split (the key may be empty only where a prefix is meant), or nil for a local path.
+  static func location(_ text: String, prefix: Bool = false) throws -> (bucket: String, key: String)? {
     guard text.hasPrefix("s3://") else { return nil }
     let rest = text.dropFirst(5)
-    guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex else {
+    let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+    let bucket = String(rest[..<slash]), key = slash == rest.endIndex ? "" : String(rest[rest.index(after: slash)...])
+    guard !bucket.isEmpty, prefix || !key.isEmpty else {
       throw CLIError.badInput("'\(text)' needs a bucket and a key: s3://BUCKET/KEY")
     }
-    return (String(rest[..<slash]), String(rest[rest.index(after: slash)...]))
+    return (bucket, key)
+  }
+
+  /// An argument that must name an object.
+  static func object(_ text: String, for command: String) throws -> (bucket: String, key: String) {
+    guard let place = try location(text) else { throw CLIError.badInput("\(command) takes s3://BUCKET/KEY, not '\(text)'") }
+    return place
   }
 
   /// Storage failures as the CLI reports them: setup problems are bad input (2), the rest failures (1).
@@ -92,9 +100,7 @@ struct Storage: AsyncParsableCommand {
 
     func run() async throws {
       try await Storage.reporting {
-        guard let place = try Storage.location(prefix.contains("/") || !prefix.hasPrefix("s3://") ? prefix : prefix + "/") else {
-          throw CLIError.badInput("ls takes s3://BUCKET/PREFIX")
-        }
+        guard let place = try Storage.location(prefix, prefix: true) else { throw CLIError.badInput("ls takes s3://BUCKET/PREFIX, not '\(prefix)'") }
         for object in try await connection.client().list(bucket: place.bucket, prefix: place.key) { print("\(object.size)\t\(object.key)") }
       }
     }
@@ -107,7 +113,7 @@ struct Storage: AsyncParsableCommand {
 
     func run() async throws {
       try await Storage.reporting {
-        guard let place = try Storage.location(object) else { throw CLIError.badInput("rm takes s3://BUCKET/KEY") }
+        let place = try Storage.object(object, for: "rm")
         try await connection.client().delete(bucket: place.bucket, key: place.key)
       }
     }
@@ -127,7 +133,7 @@ struct Storage: AsyncParsableCommand {
 
     func run() async throws {
       try await Storage.reporting {
-        guard let place = try Storage.location(object) else { throw CLIError.badInput("presign takes s3://BUCKET/KEY") }
+        let place = try Storage.object(object, for: "presign")
         print(try connection.client().presignedURL(method: method.uppercased(), bucket: place.bucket, key: place.key, expires: expires).absoluteString)
       }
     }
