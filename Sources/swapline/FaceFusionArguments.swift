@@ -40,11 +40,7 @@ struct FaceFusionArgument: Sendable {
 }
 
 extension FaceFusionArgument {
-  static func same(_ name: String, _ group: String, defaults: (String, String)? = nil) -> FaceFusionArgument {
-    FaceFusionArgument(names: [name], arity: .one, group: group, handling: .same, defaults: defaults)
-  }
-
-  static func same(_ name: String, _ arity: Arity, _ group: String, defaults: (String, String)? = nil) -> FaceFusionArgument {
+  static func same(_ name: String, arity: Arity = .one, _ group: String, defaults: (String, String)? = nil) -> FaceFusionArgument {
     FaceFusionArgument(names: [name], arity: arity, group: group, handling: .same, defaults: defaults)
   }
 
@@ -52,9 +48,7 @@ extension FaceFusionArgument {
     FaceFusionArgument(names: [name], arity: .one, group: group, handling: .refused(reason))
   }
 
-  static func processor(_ name: String, _ processor: String) -> FaceFusionArgument { self.processor(name, .one, processor) }
-
-  static func processor(_ name: String, _ arity: Arity, _ processor: String) -> FaceFusionArgument {
+  static func processor(_ name: String, arity: Arity = .one, _ processor: String) -> FaceFusionArgument {
     FaceFusionArgument(names: [name], arity: arity, group: "processors", handling: .refused("the \(processor) processor is not implemented in Swapline"))
   }
 
@@ -105,7 +99,7 @@ extension FaceFusionArgument {
         }
         return []
       })),
-    .same("--face-detector-angles", .many, "face detector"),
+    .same("--face-detector-angles", arity: .many, "face detector"),
     .same("--face-detector-score", "face detector"),
     // face landmarker
     FaceFusionArgument(names: ["--face-landmarker-model"], arity: .one, group: "face landmarker", handling: .mapped(
@@ -138,9 +132,9 @@ extension FaceFusionArgument {
     // face masker
     .same("--face-occluder-model", "face masker"),
     .same("--face-parser-model", "face masker"),
-    .same("--face-mask-types", .many, "face masker"),
-    .same("--face-mask-areas", .many, "face masker"),
-    .same("--face-mask-regions", .many, "face masker"),
+    .same("--face-mask-types", arity: .many, "face masker"),
+    .same("--face-mask-areas", arity: .many, "face masker"),
+    .same("--face-mask-regions", arity: .many, "face masker"),
     .same("--face-mask-blur", "face masker"),
     FaceFusionArgument(names: ["--face-mask-padding"], arity: .many, group: "face masker", handling: .mapped(
       note: "1 to 4 percentages, spread as FaceFusion does (t; t r; t r b; t r b l)",
@@ -185,15 +179,15 @@ extension FaceFusionArgument {
                        handling: .command("auto, or image-to-image / image-to-video, which must match the target (else exit 2)")),
     FaceFusionArgument(names: ["--workflow-strategy"], arity: .one, group: "workflow", handling: .noEffect(noTempFrames)),
     // processors
-    .same("--processors", .many, "processors", defaults: ("face_swapper", "face_swapper")),
+    .same("--processors", arity: .many, "processors", defaults: ("face_swapper", "face_swapper")),
     .processor("--age-modifier-model", "age_modifier"), .processor("--age-modifier-direction", "age_modifier"),
     .processor("--background-remover-model", "background_remover"),
-    .processor("--background-remover-fill-color", .many, "background_remover"),
-    .processor("--background-remover-despill-color", .many, "background_remover"),
+    .processor("--background-remover-fill-color", arity: .many, "background_remover"),
+    .processor("--background-remover-despill-color", arity: .many, "background_remover"),
     .processor("--deep-swapper-model", "deep_swapper"), .processor("--deep-swapper-morph", "deep_swapper"),
     .processor("--expression-restorer-model", "expression_restorer"), .processor("--expression-restorer-factor", "expression_restorer"),
-    .processor("--expression-restorer-areas", .many, "expression_restorer"),
-    .processor("--face-debugger-items", .many, "face_debugger"),
+    .processor("--expression-restorer-areas", arity: .many, "expression_restorer"),
+    .processor("--face-debugger-items", arity: .many, "face_debugger"),
     .processor("--face-editor-model", "face_editor"), .processor("--face-editor-eyebrow-direction", "face_editor"),
     .processor("--face-editor-eye-gaze-horizontal", "face_editor"), .processor("--face-editor-eye-gaze-vertical", "face_editor"),
     .processor("--face-editor-eye-open-ratio", "face_editor"), .processor("--face-editor-lip-open-ratio", "face_editor"),

@@ -97,7 +97,8 @@ struct BatchRun: AsyncParsableCommand {
           index += 1
         }
       }
-      for note in Array(NSOrderedSet(array: notes)) as? [String] ?? notes { printError("swapline: note: " + note) }
+      var printed = Set<String>()   // each pair adds its notes; print each once
+      for note in notes where printed.insert(note).inserted { printError("swapline: note: " + note) }
     }
     for (position, run) in runs.enumerated() {
       printError("swapline: batch \(position + 1)/\(runs.count): \(run.output)")

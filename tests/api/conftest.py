@@ -61,6 +61,12 @@ class Server:
                 time.sleep(0.1)
         raise AssertionError("swapline serve did not answer /healthz within 60 s")
 
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
     def stop(self, sig=signal.SIGTERM):
         if self.process and self.process.poll() is None:
             self.process.send_signal(sig)
@@ -145,9 +151,8 @@ def workspace():
 
 @pytest.fixture(scope="module")
 def server(workspace):
-    server = Server(workspace / "data").start()
-    yield server
-    server.stop()
+    with Server(workspace / "data") as server:
+        yield server
 
 
 def make_clip(path, seconds=4, size="640x360", audio=True):

@@ -20,9 +20,8 @@ def workspace(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(workspace):
-    server = Server(workspace / "data").start()
-    yield server
-    server.stop()
+    with Server(workspace / "data") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

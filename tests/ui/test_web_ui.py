@@ -33,17 +33,15 @@ def workspace(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(workspace):
-    server = Server(workspace / "data").start()
-    yield server
-    server.stop()
+    with Server(workspace / "data") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def idle_server(workspace):
     """Renders nothing (--workers 0): jobs stay queued, for the list, paging and cancel."""
-    server = Server(workspace / "idle", ["--workers", "0"]).start()
-    yield server
-    server.stop()
+    with Server(workspace / "idle", ["--workers", "0"]) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
