@@ -9,7 +9,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "swapline", targets: ["swapline"]),
-    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Swapping"]),
+    .library(name: "Swapline", targets: ["OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "ObjectStorage", "Pipeline", "Swapping"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,10 +49,10 @@ let package = Package(
     .target(name: "CLinuxThreads"),
     .target(name: "Media", dependencies: ["Imaging", "CLinuxThreads"]),
     // Chunked video runs: decode -> analyse -> render -> encode per chunk, the embedded job engine.
-    .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", "Digests"]),
+    .target(name: "Pipeline", dependencies: ["Imaging", "Media", "Jobs", "Digests", "ObjectStorage"]),
     // The swap engine's typed run configuration (and, as it moves out of the executable, the engine).
     .target(name: "Swapping", dependencies: [
-      "FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime", "Imaging", "Pipeline",
+      "FaceAnalysis", "Processors", "Media", "Models", "OnnxRuntime", "Imaging", "Pipeline", "Digests", "ObjectStorage",
       .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     ]),
     // Measurements behind `swapline benchmark` (the command only decodes options and prints).
@@ -79,7 +79,7 @@ let package = Package(
       name: "swapline",
       dependencies: [
         "OnnxRuntime", "Imaging", "Models", "FaceAnalysis", "Processors", "Media", "Jobs", "Pipeline", "Server", "Swapping", "Benchmarks", "HTTPAPI",
-        "ObjectStorage",
+        "ObjectStorage", "CLinuxThreads",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
@@ -98,7 +98,7 @@ let package = Package(
     .testTarget(name: "ServerTests", dependencies: ["Server"]),
     .testTarget(name: "SwappingTests", dependencies: ["Swapping", "FaceAnalysis", "Processors", "OnnxRuntime", "Imaging", "Models", "Media",
                                                   "Pipeline", "Jobs", "TestSupport"]),
-    .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["Imaging", "Jobs", "ObjectStorage", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -14,8 +14,18 @@ public struct MediaError: Error, CustomStringConvertible, Sendable, Equatable {
 
   public init(_ code: Code, _ message: String) {
     self.code = code
-    self.message = message
+    self.message = redactingSignedQueries(message)
   }
 
   public var description: String { message }
 }
+
+/// `text` with the query of every presigned URL (`?X-Amz-...`) cut: ffmpeg reads object storage
+/// through such URLs, and their signatures must not reach logs or the job store.
+public func redactingSignedQueries(_ text: String) -> String {
+  guard text.contains("X-Amz-") else { return text }
+  return text.replacingOccurrences(of: #"\?X-Amz-[^\s'"]*"#, with: "?(signed query removed)", options: .regularExpression)
+}
+
+/// Whether ffmpeg is to read `path` over HTTP(S) (a presigned object URL) rather than a file.
+public func isRemoteMedia(_ path: String) -> Bool { path.hasPrefix("http://") || path.hasPrefix("https://") }

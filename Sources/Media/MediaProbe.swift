@@ -67,7 +67,9 @@ public enum MediaProbe {
   /// `maxPixels`, a video whose frames are larger is refused from its header, before any frame
   /// is decoded (an upload must not make the server decode a bomb).
   public static func probe(_ path: String, maxPixels: Int? = nil) throws(MediaError) -> MediaInfo {
-    guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.badInput, "cannot read video '\(path)': no such file") }
+    guard isRemoteMedia(path) || FileManager.default.fileExists(atPath: path) else {
+      throw MediaError(.badInput, "cannot read video '\(path)': no such file")
+    }
     let streamData: Data
     do {
       streamData = try runToCompletion("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path])

@@ -161,7 +161,7 @@ public final class S3Client: Sendable {
   /// Size and ETag, or nil when there is no such object.
   public func head(bucket: String, key: String) async throws -> (size: Int64, etag: String)? {
     do {
-      let (_, response) = try await send("head s3://\(bucket)/\(key)") { request("HEAD", path(bucket, key)) }
+      let (_, response) = try await send("head s3://\(bucket)/\(key) at \(endpoint.absoluteString)") { request("HEAD", path(bucket, key)) }
       return (Int64(response.value(forHTTPHeaderField: "Content-Length") ?? "") ?? 0, response.value(forHTTPHeaderField: "ETag") ?? "")
     } catch let error as S3Error where error.isMissing {
       return nil
@@ -169,23 +169,25 @@ public final class S3Client: Sendable {
   }
 
   public func delete(bucket: String, key: String) async throws {
-    _ = try await send("delete s3://\(bucket)/\(key)") { request("DELETE", path(bucket, key)) }
+    _ = try await send("delete s3://\(bucket)/\(key) at \(endpoint.absoluteString)") { request("DELETE", path(bucket, key)) }
   }
 
-  /// Every object under `prefix` (ListObjectsV2, following continuation tokens).
-  public func list(bucket: String, prefix: String) async throws -> [S3Object] {
+  /// Every object under `prefix` (ListObjectsV2, following continuation tokens), or the first
+  /// `maxKeys` of them.
+  public func list(bucket: String, prefix: String, maxKeys: Int? = nil) async throws -> [S3Object] {
     var objects: [S3Object] = []
     var token: String?
     repeat {
       var query = [("list-type", "2"), ("prefix", prefix)]
+      if let maxKeys { query.append(("max-keys", String(maxKeys))) }
       if let token { query.append(("continuation-token", token)) }
-      let (data, _) = try await send("list s3://\(bucket)/\(prefix)") { request("GET", path(bucket), query: query) }
+      let (data, _) = try await send("list s3://\(bucket)/\(prefix) at \(endpoint.absoluteString)") { request("GET", path(bucket), query: query) }
       let fields = XMLFields(data: data, names: ["Key", "Size", "ETag", "IsTruncated", "NextContinuationToken"])
       let keys = fields.all("Key"), sizes = fields.all("Size"), etags = fields.all("ETag")
       for (index, key) in keys.enumerated() {
         objects.append(S3Object(key: key, size: Int64(sizes[safe: index] ?? "") ?? 0, etag: etags[safe: index] ?? ""))
       }
-      token = fields.first("IsTruncated") == "true" ? fields.first("NextContinuationToken") : nil
+      token = fields.first("IsTruncated") == "true" && maxKeys == nil ? fields.first("NextContinuationToken") : nil
     } while token != nil
     return objects
   }

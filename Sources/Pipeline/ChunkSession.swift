@@ -62,6 +62,8 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
   /// stopping or nothing is claimable. A chunk that cannot be opened counts a failure.
   mutating func open() throws -> Claimed? {
     guard !shouldStop(), let lease = try store.claim(worker: worker, job: job, leaseSeconds: engine.leaseSeconds) else { return nil }
+    // With object storage this node renders into a folder of its own, made on first use.
+    if engine.objects != nil { try? FileManager.default.createDirectory(atPath: engine.segmentFolder(job: job), withIntermediateDirectories: true) }
     let segment = engine.segmentFolder(job: job)
       + String(format: "/chunk-%05d.t%d.%@", lease.index, lease.token, spec.encoding.encoder.segmentExtension)
     let heartbeat = LeaseHeartbeat(store: store, lease: lease, leaseSeconds: engine.leaseSeconds)
@@ -70,7 +72,8 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
         throw MediaError(.badInput, "frame \(corruptFrame) is corrupt (injected fault)")
       }
       let frameDone = frameDone
-      let chunk = try ChunkRender(processor: processor, encoding: spec.encoding, target: spec.target, info: info, start: lease.startFrame,
+      let chunk = try ChunkRender(processor: processor, encoding: spec.encoding, target: try engine.readable(spec.target), info: info,
+                                  start: lease.startFrame,
                                   count: lease.frameCount, segment: segment, placement: engine.helperPlacement,
                                   renderPlacement: engine.renderPlacement, warmReader: warmReader,
                                   frameDone: {
@@ -108,16 +111,19 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
   /// Finishes a chunk on its own thread: the encoder flushed, the segment's frames counted, then
   /// committed if the lease is still ours (fencing: otherwise the segment is never referenced).
   func finish(_ claimed: Claimed) -> DedicatedThread<Void> {
-    let (store, committed, chunkDone) = (store, committed, chunkDone)
+    let (store, committed, chunkDone, engine, job) = (store, committed, chunkDone, engine, job)
     return DedicatedThread {
       defer { claimed.heartbeat.stop() }
       do {
         _ = try claimed.chunk.finish()
         // Verified before it can be committed (FRAME MISMATCH never reaches the join).
         try VideoAssembly.verifyFrameCount(of: claimed.chunk.segment, expected: claimed.lease.frameCount)
+        // Uploaded (object storage) while the lease is still renewed: an upload takes time.
+        try engine.publishSegment(job: job, path: claimed.chunk.segment)
         claimed.heartbeat.stop()
-        let accepted = try store.complete(claimed.lease, output: (claimed.chunk.segment as NSString).lastPathComponent)
-        if accepted { committed.add() } else { try? FileManager.default.removeItem(atPath: claimed.chunk.segment) }
+        let name = (claimed.chunk.segment as NSString).lastPathComponent
+        let accepted = try store.complete(claimed.lease, output: name)
+        if accepted { committed.add() } else { engine.discardSegment(job: job, name: name) }
         chunkDone(JobEngine.ChunkEvent(index: claimed.lease.index, frames: claimed.lease.frameCount,
                                        seconds: (ContinuousClock.now - claimed.started).seconds, committed: accepted,
                                        waitedForFrames: claimed.chunk.waitedForFrames, waitedForRender: claimed.chunk.waitedForRender,

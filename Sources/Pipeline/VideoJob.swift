@@ -2,6 +2,7 @@ import Digests
 import Foundation
 import Jobs
 import Media
+import ObjectStorage
 import Synchronization
 
 /// Everything that determines a video job's output. Its fingerprint identifies the job, so running
@@ -97,8 +98,10 @@ public struct VideoJobSpec: Codable, Sendable, Equatable {
   }
 }
 
-/// The job engine: a chunk store (the embedded SQLite file, or PostgreSQL in cluster mode) and a
-/// folder holding one folder of segments per job (local, or a filesystem every node mounts).
+/// The job engine: a chunk store (the embedded SQLite file, or PostgreSQL in cluster mode) and
+/// where segments go: a folder holding one folder of segments per job (local, or a filesystem
+/// every node mounts), or object storage (`objects`), where a node renders into its own local
+/// folder and uploads each verified segment before committing it.
 /// Every worker process opens the same store; chunks are claimed with leases, and a segment counts
 /// only if its lease token still matches when it is committed (fencing).
 // @unchecked: the placement and fault-injection fields are set before work starts and only read after.
@@ -118,6 +121,15 @@ public final class JobEngine: @unchecked Sendable {
   /// Fault injection for tests: seconds to wait between a verified join and its publish, so a
   /// test can kill the process mid-join (from SWAPLINE_INJECT_JOIN_PAUSE; nil in normal runs).
   public var pauseBeforePublish: Double?
+  /// Fault injection for tests: seconds to wait before this engine's first segment upload (from
+  /// SWAPLINE_INJECT_UPLOAD_PAUSE), announced on stderr so a test can stop the S3 server then.
+  public var pauseBeforeFirstUpload: Double? {
+    get { uploadPause.withLock { $0 } }
+    set { uploadPause.withLock { $0 = newValue } }
+  }
+  private let uploadPause = Mutex<Double?>(nil)
+  /// Object storage for segments, outputs and `s3://` inputs (nil: everything is in folders).
+  public let objects: ObjectStore?
 
   /// The embedded engine: `directory/jobs.sqlite` and the segments next to it.
   public convenience init(directory: String, leaseSeconds: Double = 30,
@@ -128,13 +140,60 @@ public final class JobEngine: @unchecked Sendable {
 
   /// `directory` is made absolute: segment paths are written into ffmpeg's concat list, which
   /// resolves relative names against its own folder.
-  public init(store: any ChunkStore, directory: String, leaseSeconds: Double = 30) {
+  /// With `objects`, `directory` is this node's own work folder (segments while they are
+  /// rendered or joined, locks), not shared.
+  public init(store: any ChunkStore, directory: String, leaseSeconds: Double = 30, objects: ObjectStore? = nil) {
     self.store = store
     self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
     self.leaseSeconds = leaseSeconds
+    self.objects = objects
   }
 
+  /// Where a job's segments are written (with object storage: while rendered, and for the join).
   public func segmentFolder(job: Int64) -> String { directory + "/job-\(job)" }
+
+  /// A job's folder of segments in object storage, relative to its prefix.
+  public static func segmentPrefix(job: Int64) -> String { "job-\(job)/" }
+
+  /// What ffmpeg is given to read an input: for an `s3://` one, a presigned URL (ffmpeg seeks
+  /// with range requests, so a worker reads only its chunk); otherwise the path itself.
+  public func readable(_ location: String) throws -> String {
+    guard S3Location.isObjectURL(location) else { return location }
+    guard let objects else { throw MediaError(.badInput, "\(location) is in object storage: this node needs --storage s3://...") }
+    return objects.presignedURL(location)
+  }
+
+  /// Makes a verified segment visible to the join. With object storage it is uploaded (whole or
+  /// not at all) under the job's prefix and the local copy removed; in a folder it is already
+  /// in place.
+  func publishSegment(job: Int64, path: String) throws {
+    guard let objects else { return }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    if let pause = uploadPause.withLock({ value -> Double? in defer { value = nil }; return value }) {
+      FileHandle.standardError.write(Data("swapline: injected fault: pausing \(pause) s before uploading \((path as NSString).lastPathComponent)\n".utf8))
+      StopSignal().wait(seconds: pause)
+    }
+    try objects.upload(file: path, to: Self.segmentPrefix(job: job) + (path as NSString).lastPathComponent)
+  }
+
+  /// A published segment whose commit was refused (fenced out): never referenced, so removed.
+  func discardSegment(job: Int64, name: String) {
+    if let objects { try? objects.delete(Self.segmentPrefix(job: job) + name) } else {
+      try? FileManager.default.removeItem(atPath: segmentFolder(job: job) + "/" + name)
+    }
+  }
+
+  /// The names of the job's published segments.
+  func segmentNames(job: Int64) throws -> Set<String> {
+    if let objects { return Set(try objects.list(Self.segmentPrefix(job: job)).map { String($0.dropFirst(Self.segmentPrefix(job: job).count)) }) }
+    return Set((try? FileManager.default.contentsOfDirectory(atPath: segmentFolder(job: job))) ?? [])
+  }
+
+  /// Removes a job's segments (after its output is published, or when it is cancelled).
+  public func removeSegments(job: Int64) {
+    try? FileManager.default.removeItem(atPath: segmentFolder(job: job))
+    try? objects?.deleteAll(under: Self.segmentPrefix(job: job))
+  }
 
   /// The lock a join holds (see `finalize`): taken by `jobs cancel` so a join in progress ends
   /// first and a cancelled job is never published.
@@ -168,9 +227,8 @@ public final class JobEngine: @unchecked Sendable {
       _ = try releaseLeasesOfGoneWorkers(job: existing.id)
       // The folder may be gone (cancelled, then retried) and segments lost: render those again.
       try FileManager.default.createDirectory(atPath: segmentFolder(job: existing.id), withIntermediateDirectories: true)
-      let missing = try store.chunks(job: existing.id).filter { chunk in
-        chunk.state == .done && !FileManager.default.fileExists(atPath: segmentFolder(job: existing.id) + "/" + (chunk.output ?? ""))
-      }
+      let published = try segmentNames(job: existing.id)
+      let missing = try store.chunks(job: existing.id).filter { chunk in chunk.state == .done && !published.contains(chunk.output ?? "") }
       reopened = try store.reopen(job: existing.id, indices: missing.map(\.index), reason: "segment missing; rendered again")
       let chunks = try store.chunks(job: existing.id)
       return Prepared(job: existing.id, resumed: true, chunkCount: chunks.count, doneChunks: chunks.filter { $0.state == .done }.count)
@@ -263,9 +321,15 @@ public final class JobEngine: @unchecked Sendable {
     guard record.state == .running else { throw JobStopped(job: job, state: record.state) }
     var segments: [(path: String, frames: Int)] = []
     var damaged: [(index: Int, reason: String)] = []
+    let published = objects == nil ? nil : try segmentNames(job: job)
     for chunk in try store.chunks(job: job) {
       guard chunk.state == .done, let name = chunk.output else { throw MediaError(.processFailed, "chunk \(chunk.index) is not done") }
       let path = folder + "/" + name
+      // From object storage into this node's folder (a failed download is not a damaged segment:
+      // it throws, and the join is tried again at the next poll).
+      if let objects, published?.contains(name) == true, !FileManager.default.fileExists(atPath: path) {
+        try objects.download(Self.segmentPrefix(job: job) + name, to: path)
+      }
       do throws(MediaError) {
         guard FileManager.default.fileExists(atPath: path) else { throw MediaError(.processFailed, "segment \(name) is missing") }
         try VideoAssembly.verifyFrameCount(of: path, expected: chunk.frameCount)
@@ -295,16 +359,24 @@ public final class JobEngine: @unchecked Sendable {
       }
       duration = time(spec.endFrame) - time(spec.startFrame)
     }
+    // An output in object storage is joined here, then uploaded (it appears whole or not at all).
+    let remoteOutput = S3Location.isObjectURL(spec.output)
+    let output = remoteOutput ? folder + "/output." + (spec.output as NSString).pathExtension : spec.output
     try VideoAssembly.assemble(
-      segments: segments, frameRate: info.frameRate, audioSource: info.audioStreams > 0 ? spec.target : nil,
+      segments: segments, frameRate: info.frameRate, audioSource: info.audioStreams > 0 ? try readable(spec.target) : nil,
       audioStart: info.frameTimes[spec.startFrame] - firstTime, duration: duration, durations: durations,
       copyAudio: spec.startFrame == 0 && spec.endFrame == info.frameCount
         && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
-      metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: spec.output, workFolder: folder,
+      metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: output, workFolder: folder,
       beforePublish: { if let pause = pauseBeforePublish { StopSignal().wait(seconds: pause) } })
+    if remoteOutput, let objects {
+      try objects.upload(file: output, to: spec.output)
+    } else if remoteOutput {
+      throw MediaError(.badInput, "\(spec.output) is in object storage: this node needs --storage s3://...")
+    }
     // Done only from running: a job cancelled during the join stays cancelled.
     _ = try store.transitionJob(job, from: .running, to: .done, error: nil)
-    try? FileManager.default.removeItem(atPath: folder)
+    removeSegments(job: job)
     return .published
   }
 }

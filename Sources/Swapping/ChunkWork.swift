@@ -1,7 +1,9 @@
 import Foundation
 import Imaging
 import Jobs
+import Digests
 import Media
+import ObjectStorage
 import OnnxRuntime
 import Pipeline
 
@@ -97,7 +99,7 @@ public struct StoredJobWorker: Sendable {
       let directory = spec.command?.directory
     else { throw Refusal.noConfiguration }
     var configuration = try SwapConfiguration.decode(json: Data(stored.utf8))
-    func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : directory + "/" + path }
+    func absolute(_ path: String) -> String { path.hasPrefix("/") || S3Location.isObjectURL(path) ? path : directory + "/" + path }
     configuration.paths.sources = configuration.paths.sources.map(absolute)
     configuration.paths.target = absolute(configuration.paths.target)
     configuration.paths.output = absolute(configuration.paths.output)
@@ -117,6 +119,16 @@ public struct StoredJobWorker: Sendable {
       memory: configuration.memory, analysisOnCallerThread: analysisOnCallerThread))
   }
 
+  /// A source image on this node: an `s3://` one is downloaded into the job's work folder.
+  func localCopy(of source: String, job: Int64) throws -> String {
+    guard S3Location.isObjectURL(source), let objects = jobs.objects else { return source }
+    let folder = jobs.segmentFolder(job: job)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let path = folder + "/source-" + SHA256.hex(of: Data(source.utf8)).prefix(16) + "." + (source as NSString).pathExtension
+    if !FileManager.default.fileExists(atPath: path) { try objects.download(source, to: path) }
+    return path
+  }
+
   /// Loads the job's models and renders its chunks until none is claimable; the session pool
   /// used, for metrics. Throws `Refusal` before loading anything it cannot render.
   @discardableResult
@@ -132,14 +144,14 @@ public struct StoredJobWorker: Sendable {
     // under the job's name.
     guard let modelFiles = try? engine.modelFiles(),
       try SwapConfiguration.fileIdentities(inputs: [configuration.paths.target] + configuration.paths.sources, models: modelFiles,
-                                           modelsByContent: modelsByContent) == spec.files
+                                           modelsByContent: modelsByContent, objects: jobs.objects) == spec.files
     else { throw Refusal.filesDiffer }
-    let sourceImages = try configuration.paths.sources.map { try ImageIO.read(path: $0).converted(toChannels: 3) }
+    let sourceImages = try configuration.paths.sources.map { try ImageIO.read(path: try localCopy(of: $0, job: record.id)).converted(toChannels: 3) }
     let processor = try engine.makeProcessor(sourceImages: sourceImages, tracking: true)
-    let info = try MediaProbe.probe(spec.target)
+    let info = try MediaProbe.probe(try jobs.readable(spec.target))
     let plan = settings.videoPlan(configuration.execution, costs: try processor.measureCosts(width: info.width, height: info.height))
     // A job engine of this run's own: the thread placement is this run's.
-    let jobs = JobEngine(store: self.jobs.store, directory: self.jobs.directory, leaseSeconds: settings.leaseSeconds)
+    let jobs = JobEngine(store: self.jobs.store, directory: self.jobs.directory, leaseSeconds: settings.leaseSeconds, objects: self.jobs.objects)
     (jobs.helperPlacement, jobs.renderPlacement, jobs.analysisCPUs) = (plan.helpers, plan.render, plan.analysisCPUs)
     settings.faults.apply(to: jobs)
     defer { _ = configuration.processors.flatMap { pool.stageFinished(owner: $0.rawValue) } }

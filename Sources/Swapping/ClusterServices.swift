@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Logging
 import Media
+import ObjectStorage
 import OnnxRuntime
 import Pipeline
 import ServiceLifecycle
@@ -67,7 +68,10 @@ public struct StoppableService: Service, CustomStringConvertible {
 /// configuration) is refused once and skipped.
 public struct ClusterWorker: Sendable {
   public let store: any ChunkStore
+  /// The shared segments folder, or with `objects` this node's own work folder.
   public let storage: String
+  /// Object storage for segments, outputs and inputs (nil: the shared folder).
+  public let objects: ObjectStore?
   public let settings: RunSettings
   /// This node's execution group (its own GPUs and threads).
   public let execution: SwapConfiguration.ExecutionSettings
@@ -75,10 +79,11 @@ public struct ClusterWorker: Sendable {
   /// Exit when no job has claimable chunks, instead of waiting for more.
   public let once: Bool
 
-  public init(store: any ChunkStore, storage: String, settings: RunSettings, execution: SwapConfiguration.ExecutionSettings,
-              pollInterval: Double, once: Bool) {
+  public init(store: any ChunkStore, storage: String, objects: ObjectStore? = nil, settings: RunSettings,
+              execution: SwapConfiguration.ExecutionSettings, pollInterval: Double, once: Bool) {
     self.store = store
     self.storage = storage
+    self.objects = objects
     self.settings = settings
     self.execution = execution
     self.pollInterval = pollInterval
@@ -93,7 +98,7 @@ public struct ClusterWorker: Sendable {
     let postgres = store as? PostgresChunkStore
     stop.whenRaised { postgres?.connection.interruptWaits() }
     try postgres?.listen()
-    let jobs = JobEngine(store: store, directory: storage, leaseSeconds: settings.leaseSeconds)
+    let jobs = JobEngine(store: store, directory: storage, leaseSeconds: settings.leaseSeconds, objects: objects)
     let worker = StoredJobWorker(jobs: jobs, settings: settings, execution: execution, modelsByContent: true, runtime: runtime,
                                  analysisOnCallerThread: analysisOnCallerThread)
     var refused = Set<Int64>()
@@ -142,21 +147,24 @@ public struct ClusterWorker: Sendable {
 /// whose chunks are all done into its output.
 public struct ClusterCoordinator: Sendable {
   public let store: any ChunkStore
+  /// The shared segments folder, or with `objects` this node's own work folder (for joins).
   public let storage: String
+  public let objects: ObjectStore?
   public let pollInterval: Double
   /// Exit when no job is running, instead of waiting for more.
   public let once: Bool
 
-  public init(store: any ChunkStore, storage: String, pollInterval: Double, once: Bool) {
+  public init(store: any ChunkStore, storage: String, objects: ObjectStore? = nil, pollInterval: Double, once: Bool) {
     self.store = store
     self.storage = storage
+    self.objects = objects
     self.pollInterval = pollInterval
     self.once = once
   }
 
   public func run(stop: StopSignal, logger: Logger, events: @escaping ClusterEvents) throws {
     stop.whenRaised { (store as? PostgresChunkStore)?.connection.interruptWaits() }
-    let engine = JobEngine(store: store, directory: storage)
+    let engine = JobEngine(store: store, directory: storage, objects: objects)
     try serve(stop: stop, pollInterval: pollInterval, logger: logger) {
       let reaped = try store.reapExpiredLeases()
       if reaped > 0 {
@@ -188,7 +196,7 @@ public struct ClusterCoordinator: Sendable {
     case .complete:
       do {
         let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
-        let info = try MediaProbe.probe(spec.target)
+        let info = try MediaProbe.probe(try engine.readable(spec.target))
         let started = ContinuousClock.now
         guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { return }
         events(.jobFinished(job: job.id, published: true, joinSeconds: (ContinuousClock.now - started).milliseconds / 1000))
@@ -198,6 +206,9 @@ public struct ClusterCoordinator: Sendable {
         logger.warning("segments failed verification; chunks back to pending", metadata: ["error": "\(reopened)"])
       } catch is JobStopped {
         return
+      } catch let unavailable as S3Error where unavailable.isTransient {
+        // Object storage down or slow: the segments are safe there; join at a later poll.
+        logger.warning("object storage unavailable; joining again at the next poll", metadata: ["error": "\(unavailable)"])
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
       } catch {

@@ -57,21 +57,27 @@ public struct FaultInjection: Sendable, Equatable {
   public var corruptFrame: Int?
   /// Seconds between a verified join and its publish, so a test can kill the process mid-join.
   public var pauseBeforePublish: Double?
+  /// Seconds before this process's first segment upload to object storage, so a test can stop
+  /// the S3 server under it.
+  public var pauseBeforeUpload: Double?
 
-  public init(corruptFrame: Int? = nil, pauseBeforePublish: Double? = nil) {
+  public init(corruptFrame: Int? = nil, pauseBeforePublish: Double? = nil, pauseBeforeUpload: Double? = nil) {
     self.corruptFrame = corruptFrame
     self.pauseBeforePublish = pauseBeforePublish
+    self.pauseBeforeUpload = pauseBeforeUpload
   }
 
-  /// From SWAPLINE_INJECT_CORRUPT_FRAME and SWAPLINE_INJECT_JOIN_PAUSE.
+  /// From SWAPLINE_INJECT_CORRUPT_FRAME, SWAPLINE_INJECT_JOIN_PAUSE and SWAPLINE_INJECT_UPLOAD_PAUSE.
   public init(environment: [String: String]) {
     self.init(corruptFrame: environment["SWAPLINE_INJECT_CORRUPT_FRAME"].flatMap { Int($0) },
-              pauseBeforePublish: environment["SWAPLINE_INJECT_JOIN_PAUSE"].flatMap { Double($0) })
+              pauseBeforePublish: environment["SWAPLINE_INJECT_JOIN_PAUSE"].flatMap { Double($0) },
+              pauseBeforeUpload: environment["SWAPLINE_INJECT_UPLOAD_PAUSE"].flatMap { Double($0) })
   }
 
   func apply(to jobs: JobEngine) {
     jobs.corruptFrame = corruptFrame
     jobs.pauseBeforePublish = pauseBeforePublish
+    jobs.pauseBeforeFirstUpload = pauseBeforeUpload
   }
 }
 

@@ -4,6 +4,7 @@ import Imaging
 import Jobs
 import Media
 import Models
+import ObjectStorage
 import OnnxRuntime
 import Pipeline
 
@@ -59,6 +60,8 @@ public struct SwapRun: Sendable {
     guard configuration.isVideo || ImageFormat(pathExtension: outputExtension) != nil else {
       throw .badInput("cannot write '\(output)': unsupported extension (use .png, .jpg, .webp, or .mp4, .mkv, .mov, .webm for video)")
     }
+    // An object's folder and access are checked when the inputs are uploaded.
+    if S3Location.isObjectURL(output) { return }
     // A long run must not fail at its very end.
     let folder = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
     guard FileManager.default.isWritableFile(atPath: folder) else {
@@ -195,7 +198,7 @@ public struct SwapRun: Sendable {
 
   /// The video job's spec (frames, encoding, identity) from what the engine plans to load; no
   /// model is loaded. `modelsByContent`: for the cluster, whose nodes hold their own copies.
-  public func videoJobSpec(engine: SwapEngine, info: MediaInfo, modelsByContent: Bool) throws -> VideoJobSpec {
+  public func videoJobSpec(engine: SwapEngine, info: MediaInfo, modelsByContent: Bool, objects: ObjectStore? = nil) throws -> VideoJobSpec {
     guard let frames = configuration.frameRange(frameCount: info.frameCount) else {
       throw SwapError.badInput("--trim-frame-start/--trim-frame-end select no frames of the video's \(info.frameCount)")
     }
@@ -208,13 +211,14 @@ public struct SwapRun: Sendable {
     return try configuration.videoJobSpec(
       frames: frames, encoding: VideoEncoding(encoder: encoder, quality: output.videoQuality, preset: output.videoPreset.rawValue),
       label: engine.label(version: settings.version), modelFiles: try engine.modelFiles(), modelsByContent: modelsByContent,
-      command: .init(arguments: [], directory: settings.workingDirectory))
+      command: .init(arguments: [], directory: settings.workingDirectory), objects: objects)
   }
 
   /// Submits the video job to a store whose workers render it and whose coordinator joins it
   /// (a cluster, or `swapline serve`): nothing is rendered here, and only the detector is loaded
   /// (to check the sources have a face). `tenant`: the HTTP API's tenant, for fair claims.
   public func submit(to jobs: JobEngine, tenant: String = "") throws -> JobEngine.Prepared {
+    if let objects = jobs.objects { return try submit(to: jobs, objects: objects, tenant: tenant) }
     try checkOutput()
     let info = try probeTarget()
     let (engine, pool, models) = try submissionEngine()
@@ -235,7 +239,7 @@ public struct SwapRun: Sendable {
                                tenant: tenant, chunks: [(startFrame: 0, frameCount: 1)])
   }
 
-  private func submissionEngine() throws -> (SwapEngine, InferencePool, ModelStore) {
+  func submissionEngine() throws -> (SwapEngine, InferencePool, ModelStore) {
     let runtime = try settings.submissionRuntime ?? configuration.execution.makeRuntime(threads: 1, locator: settings.ortLocator)
     let pool = InferencePool(runtime: runtime, configuration: InferencePoolConfiguration(budgetBytes: 1 << 30))
     let models = settings.models.store(explicit: configuration.paths.modelsDirectory, currentDirectory: settings.workingDirectory)
@@ -243,7 +247,7 @@ public struct SwapRun: Sendable {
   }
 
   /// A source without a face is said at submission, not by every worker: only the detector is loaded.
-  private func checkSourcesHaveFaces(engine: SwapEngine, pool: InferencePool, models: ModelStore) throws {
+  func checkSourcesHaveFaces(engine: SwapEngine, pool: InferencePool, models: ModelStore) throws {
     guard configuration.processors.contains(.faceSwapper) else { return }
     let detector = try SwapEngine.makeDetector(engine.detectorOptions, pool: pool, store: models)
     let sources = try configuration.paths.sources.map { try readImage($0).converted(toChannels: 3) }
