@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "swapline_system.h"
 #include <errno.h>
+#include <malloc.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -17,3 +18,5 @@ int swapline_pin_current_thread(const int *cpus, int count) {
 int swapline_set_current_thread_niceness(int niceness) {
   return setpriority(PRIO_PROCESS, (id_t)gettid(), niceness) == 0 ? 0 : errno;
 }
+
+int swapline_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }

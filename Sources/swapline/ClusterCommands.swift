@@ -14,8 +14,10 @@ struct ClusterArguments: ParsableArguments {
   @Option(name: .customLong("database"), help: "PostgreSQL URL of the cluster store, e.g. postgresql://user@host:5432/swapline.")
   var database: String
 
-  @Option(name: .customLong("storage"), help: "Shared folder (mounted at the same path by every node) for chunk segments.")
+  @Option(name: .customLong("storage"), help: "Where segments and outputs go: a folder every node mounts at the same path, or s3://BUCKET/PREFIX (with --s3-endpoint; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials).")
   var storage: String
+
+  @OptionGroup(title: "Object storage (with --storage s3://...)") var s3: Storage.Connection
 
   @Option(name: .customLong("poll-interval"), help: "Seconds between polls of the store (NOTIFY wakes workers sooner).")
   var pollInterval: Double = 1
@@ -49,9 +51,12 @@ struct ClusterArguments: ParsableArguments {
     guard pollInterval > 0 else { throw ValidationError("--poll-interval must be more than 0 seconds") }
   }
 
+  /// The segments folder or object storage (checked at once: a node with bad storage settings
+  /// exits 2 at start rather than failing every chunk).
+  func segmentStorage(role: String) throws -> SegmentStorage { try SegmentStorage.open(storage, connection: s3, role: role) }
+
   /// Long-running services wait for the database (a node may start before it), saying so.
   func open(logger: Logger) throws -> PostgresChunkStore {
-    try createFolder(storage)
     do {
       return try PostgresChunkStore(url: database, connectAttempts: 30) { attempt, attempts, reason in
         logger.warning("waiting for the database (attempt \(attempt)/\(attempts))", metadata: ["reason": "\(reason)"])
@@ -63,8 +68,11 @@ struct ClusterArguments: ParsableArguments {
 
   /// For an interactive command (a submission, `jobs list`): one attempt, so an unreachable
   /// server is said at once.
-  static func openForSubmission(database: String, storage: String, leaseSeconds: Double) throws -> JobEngine {
-    do { return JobEngine(store: try PostgresChunkStore(url: database, connectAttempts: 1), directory: storage, leaseSeconds: leaseSeconds) } catch {
+  static func openForSubmission(database: String, storage: SegmentStorage, leaseSeconds: Double) throws -> JobEngine {
+    do {
+      return JobEngine(store: try PostgresChunkStore(url: database, connectAttempts: 1), directory: storage.directory, leaseSeconds: leaseSeconds,
+                       objects: storage.objects)
+    } catch {
       throw CLIError.failure("cannot open the cluster store: \(error)")
     }
   }
@@ -140,12 +148,14 @@ struct Worker: AsyncParsableCommand {
       let threads = settings.threads(node, video: true)
       let runtime = try node.makeRuntime(threads: threads.pool, locator: settings.ortLocator)
       try node.checkProviders(runtime: runtime, logger: logger)
+      let storage = try cluster.segmentStorage(role: "worker")
+      defer { storage.removeWorkFolder() }
       let store = try cluster.open(logger: logger)
       let registry = MetricsRegistry()
       registry.describe(ClusterMetrics.worker)
       let labels = ["worker": JobEngine.workerName]
       registry.set(ClusterMetrics.workerFrames, 0, labels: labels)
-      let worker = ClusterWorker(store: store, storage: cluster.storage, settings: settings, execution: node,
+      let worker = ClusterWorker(store: store, storage: storage.directory, objects: storage.objects, settings: settings, execution: node,
                                  pollInterval: cluster.pollInterval, once: once)
       let service = StoppableService("cluster worker") { stop in
         try worker.run(runtime: runtime, analysisOnCallerThread: threads.analysisOnCallerThread, stop: stop, logger: logger) { event in
@@ -204,6 +214,8 @@ struct Coordinator: AsyncParsableCommand {
   func run() async throws {
     try await reportingErrors {
       let logger = LogLines.logger(json: logJSON, role: "coordinator")
+      let storage = try cluster.segmentStorage(role: "coordinator")
+      defer { storage.removeWorkFolder() }
       let store = try cluster.open(logger: logger)
       let registry = MetricsRegistry()
       registry.describe(ClusterMetrics.coordinator)
@@ -221,7 +233,8 @@ struct Coordinator: AsyncParsableCommand {
         registry.set(ClusterMetrics.coordinatorCPU, Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
                        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6)
       }
-      let coordinator = ClusterCoordinator(store: store, storage: cluster.storage, pollInterval: cluster.pollInterval, once: once)
+      let coordinator = ClusterCoordinator(store: store, storage: storage.directory, objects: storage.objects, pollInterval: cluster.pollInterval,
+                                           once: once)
       let service = StoppableService("cluster coordinator") { stop in
         try coordinator.run(stop: stop, logger: logger) { event in
           switch event {

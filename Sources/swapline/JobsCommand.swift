@@ -23,13 +23,16 @@ struct JobsCommand: AsyncParsableCommand {
     @Option(name: .customLong("database"), help: "PostgreSQL URL of the cluster store (instead of --jobs-dir).")
     var database: String?
 
-    @Option(name: .customLong("storage"), help: "With --database: the shared segments folder.")
+    @Option(name: .customLong("storage"), help: "With --database: the cluster's segments folder or s3://BUCKET/PREFIX (`jobs cancel` removes the job's segments there).")
     var storage: String?
+
+    @OptionGroup(title: "Object storage (with --storage s3://...)") var s3: Storage.Connection
 
     func open() throws -> JobEngine {
       if let database {
         guard !database.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.badInput("--database needs a PostgreSQL URL") }
-        return try ClusterArguments.openForSubmission(database: database, storage: storage ?? ".", leaseSeconds: 30)
+        let segments = try SegmentStorage.open(storage ?? ".", connection: s3, role: "jobs")
+        return try ClusterArguments.openForSubmission(database: database, storage: segments, leaseSeconds: 30)
       }
       guard FileManager.default.fileExists(atPath: directory + "/jobs.sqlite") else {
         throw CLIError.badInput("no job store in \(directory) (give --jobs-dir: the .swapline-jobs folder next to the output)")
@@ -64,12 +67,16 @@ struct JobsCommand: AsyncParsableCommand {
         (docs/CONFIGURATION.md; keys left out take the defaults, unknown keys are refused). The same \
         swap given either way is the same job.
         """)
+    /// The object storage settings that may go beside --config.
+    static let connectionOptions = ["--s3-endpoint", "--s3-region", "--s3-retries"]
+
     @Argument(parsing: .captureForPassthrough, help: "swap options, including --database and --storage; or --config FILE.")
     var arguments: [String] = []
 
     /// `--config FILE --database URL --storage DIR`: the file's configuration and where the job goes
     /// (nil without --config).
-    static func configurationFile(_ arguments: [String]) throws -> (configuration: SwapConfiguration, database: String, storage: String)? {
+    static func configurationFile(_ arguments: [String]) throws -> (configuration: SwapConfiguration, database: String, storage: String,
+                                                                     connection: Storage.Connection)? {
       guard arguments.contains(where: { $0 == "--config" || $0.hasPrefix("--config=") }) else { return nil }
       // Options in the file and on the command line would merge unpredictably (lists add up):
       // only where the job goes is given beside the file.
@@ -82,15 +89,19 @@ struct JobsCommand: AsyncParsableCommand {
           position += 1
           continue
         }
-        guard ["--config", "--database", "--storage"].contains(argument), position + 1 < arguments.count else {
-          throw CLIError.badInput("with --config, give the swap options in the file; only --database URL and --storage DIR go beside it (got '\(argument)')")
+        guard (["--config", "--database", "--storage"] + Self.connectionOptions).contains(argument), position + 1 < arguments.count else {
+          throw CLIError.badInput("with --config, give the swap options in the file; only --database URL and --storage DIR go beside it, with --s3-* settings for object storage (got '\(argument)')")
         }
         values[argument] = arguments[position + 1]
         position += 2
       }
       guard let path = values["--config"], let database = values["--database"], let storage = values["--storage"],
-        Set(values.keys) == ["--config", "--database", "--storage"]
+        Set(values.keys).subtracting(Self.connectionOptions) == ["--config", "--database", "--storage"]
       else { throw CLIError.badInput("jobs submit --config FILE needs --database URL and --storage DIR, and nothing else beside the file") }
+      let connection: Storage.Connection
+      do {
+        connection = try Storage.Connection.parse(Self.connectionOptions.flatMap { name in values[name].map { [name, $0] } ?? [] })
+      } catch { throw CLIError.badInput(Storage.Connection.message(for: error)) }
       guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.badInput("cannot read --config \(path)") }
       do {
         let configuration = try SwapConfiguration.decode(json: data)
@@ -98,7 +109,7 @@ struct JobsCommand: AsyncParsableCommand {
         guard configuration.isVideo else {
           throw CLIError.badInput("\(path): paths.output must be a video (.mp4, .mkv, .mov or .webm): the cluster renders videos")
         }
-        return (configuration, database, storage)
+        return (configuration, database, storage, connection)
       } catch let error as ConfigurationError {
         let key = error.key.isEmpty ? "" : "\(error.key)\(error.option == "--config" ? "" : " (\(error.option))") "
         throw CLIError.badInput("\(path): \(key)\(error.message)")
@@ -117,9 +128,11 @@ struct JobsCommand: AsyncParsableCommand {
         guard arguments.contains("--database"), arguments.contains("--storage") else {
           throw CLIError.badInput("jobs submit needs --database URL and --storage DIR")
         }
-        if let (configuration, database, storage) = try Self.configurationFile(arguments) {
+        if let (configuration, database, storage, connection) = try Self.configurationFile(arguments) {
           let run = SwapRun(configuration: configuration, settings: .forThisProcess, events: RunEventPrinter(level: .warn).callAsFunction)
-          let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: storage, leaseSeconds: 30))
+          let segments = try SegmentStorage.open(storage, connection: connection, role: "submit")
+          defer { segments.removeWorkFolder() }
+          let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: segments, leaseSeconds: 30))
           print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
           return
         }
@@ -227,7 +240,7 @@ struct JobsCommand: AsyncParsableCommand {
         guard job.state != .done else { throw CLIError.badInput("job \(id) is already done") }
         try jobs.store.setJobState(id, .cancelled, error: "cancelled by the user")
         // The segments folder is known for the embedded store, and for the cluster only with --storage.
-        if store.database == nil || store.storage != nil { try? FileManager.default.removeItem(atPath: jobs.segmentFolder(job: id)) }
+        if store.database == nil || store.storage != nil { jobs.removeSegments(job: id) }
         print("job \(id): cancelled")
       }
     }

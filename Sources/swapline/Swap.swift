@@ -53,8 +53,10 @@ struct Swap: AsyncParsableCommand {
           help: "Video: submit the job to the cluster store at this PostgreSQL URL instead of running it here (`swapline worker` processes render it, `swapline coordinator` writes OUTPUT).")
   var database: String?
 
-  @Option(name: .customLong("storage"), help: "Video, with --database: the shared folder (mounted by every node) for chunk segments.")
+  @Option(name: .customLong("storage"), help: "Video, with --database: where segments and the output go, a folder every node mounts or s3://BUCKET/PREFIX (then OUTPUT is an s3:// URL and local inputs are uploaded).")
   var storage: String?
+
+  @OptionGroup(title: "Object storage (cluster, with --storage s3://...)") var s3: Storage.Connection
 
   @Option(name: .customLong("lease-seconds"), parsing: .unconditional, help: "Video: how long a chunk's lease lasts without renewal (renewed every third of it).")
   var leaseSeconds: Double = 30
@@ -118,7 +120,9 @@ struct Swap: AsyncParsableCommand {
       if let database, let storage {
         // Cluster mode: the job is submitted; workers render it and the coordinator writes OUTPUT.
         let run = SwapRun(configuration: configuration, settings: settings, events: RunEventPrinter(level: logLevel).callAsFunction)
-        let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: storage, leaseSeconds: leaseSeconds))
+        let segments = try SegmentStorage.open(storage, connection: s3, role: "submit")
+        defer { segments.removeWorkFolder() }
+        let prepared = try run.submit(to: try ClusterArguments.openForSubmission(database: database, storage: segments, leaseSeconds: leaseSeconds))
         print("job \(prepared.job): \(prepared.resumed ? "already submitted" : "submitted"), \(prepared.chunkCount) chunks (\(prepared.doneChunks) done)")
         return
       }
