@@ -3,7 +3,8 @@
 #   scripts/pgtest.sh start DIR PORT [OWNER_PID]
 #                                      initdb in DIR, start on 127.0.0.1:PORT, print the URL (also
 #                                      written to DIR/url); with OWNER_PID, stop the server when that
-#                                      process is gone (test processes cannot clean up at exit)
+#                                      process is gone (test processes cannot clean up at exit);
+#                                      PGTEST_LISTEN=ADDR[,ADDR] also listens there (trusting ADDR's /24)
 #   scripts/pgtest.sh stop DIR         immediate shutdown
 #   scripts/pgtest.sh restart DIR      fast restart (clients see their connections drop)
 #   scripts/pgtest.sh outage DIR SECS  fast stop, SECS seconds down, start again (a long outage)
@@ -23,8 +24,15 @@ case "${1:-}" in
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_pg "$BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null </dev/null
+    # PGTEST_LISTEN: further addresses to listen on (a test network namespace's host side),
+    # trusted like loopback.
+    listen=127.0.0.1
+    if [ -n "${PGTEST_LISTEN:-}" ]; then
+      listen="127.0.0.1,$PGTEST_LISTEN"
+      for address in ${PGTEST_LISTEN//,/ }; do echo "host all all ${address%.*}.0/24 trust" >> "$dir/data/pg_hba.conf"; done
+    fi
     # fsync off (unless PGTEST_FSYNC=on): a test server's data is thrown away; benchmarks turn it on.
-    options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PGTEST_FSYNC:-off} -c max_connections=200"
+    options="-p $port -k $dir -c listen_addresses=$listen -c fsync=${PGTEST_FSYNC:-off} -c max_connections=200"
     echo "$options" > "$dir/options"
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null 2>&1 </dev/null
     echo "postgresql://postgres@127.0.0.1:$port/postgres" | tee "$dir/url.tmp" >/dev/null

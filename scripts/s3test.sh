@@ -4,6 +4,7 @@
 #       master, volume, filer and the S3 gateway on 127.0.0.1 (PORT is the S3 port; PORT+1..+3 the
 #       others), signatures checked against the one identity given; prints the endpoint URL (also
 #       written to DIR/endpoint) once the gateway answers. With OWNER_PID, stops when that process is gone.
+#       S3TEST_BIND=0.0.0.0 listens on every address (for test network namespaces), not only loopback.
 #   scripts/s3test.sh stop DIR      kill the server
 #   scripts/s3test.sh restart DIR   kill it and start it again on the same folder and ports (data kept)
 set -euo pipefail
@@ -19,7 +20,7 @@ done
 launch() {
   local dir=$1 port=$2
   mkdir -p "$dir/data"
-  (cd "$dir" || exit 1; nohup "$WEED" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+  (cd "$dir" || exit 1; nohup "$WEED" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind="$(cat "$dir/bind")" \
       -master.port=$((port + 1)) -volume.port=$((port + 2)) -filer.port=$((port + 3)) -volume.max=64 -master.volumeSizeLimitMB=256 -master.electionTimeout=1s \
       -s3 -s3.port="$port" -s3.port.iceberg=0 -s3.port.lance=0 -s3.config="$dir/identities.json" </dev/null >>"$dir/server.log" 2>&1 & echo $! > "$dir/pid")
   for _ in $(seq 1 120); do
@@ -39,6 +40,7 @@ case "${1:-}" in
     printf '{"identities":[{"name":"test","credentials":[{"accessKey":"%s","secretKey":"%s"}],"actions":["Admin","Read","Write","List","Tagging"]}]}\n' \
       "$access" "$secret" > "$dir/identities.json"
     echo "$port" > "$dir/port"
+    echo "${S3TEST_BIND:-127.0.0.1}" > "$dir/bind"
     launch "$dir" "$port"
     echo "http://127.0.0.1:$port" > "$dir/endpoint"
     if [ -n "${6:-}" ]; then

@@ -30,8 +30,9 @@ SOLVAY_SHA256=ae76a5be54f53cca50074a0d1ac8653187154d264fc58ed928e1b92c27e17e2a
 APT_PACKAGES=(ffmpeg libssl-dev libpng-dev libturbojpeg0-dev libwebp-dev libsqlite3-dev libpq-dev libdlib-data unzip python3-venv ca-certificates)
 # Tests start a real PostgreSQL server (scripts/pgtest.sh) and a real S3 server (scripts/s3test.sh:
 # SeaweedFS from PyPI, polled with curl); util-linux gives runuser and taskset; the web page's tests
-# drive a real headless Chromium through chromedriver.
-DEV_APT_PACKAGES=(postgresql util-linux chromium chromium-driver curl)
+# drive a real headless Chromium through chromedriver; iproute2 (ip netns) puts object-storage
+# cluster workers in network namespaces of their own, GNU time measures their peak memory.
+DEV_APT_PACKAGES=(postgresql util-linux chromium chromium-driver curl iproute2 time)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }

@@ -110,12 +110,15 @@ import Testing
   final class Background: @unchecked Sendable {
     let process = Process()
     let log: String
-    init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+    /// `launcher`: a command that runs swapline (e.g. `ip netns exec NS`); `directory`: its
+    /// working folder (the project root by default).
+    init(_ arguments: [String], log: String, environment: [String: String] = [:], launcher: [String] = [],
+         directory: String = CLITests.root) throws {
       self.log = log
       FileManager.default.createFile(atPath: log, contents: nil)
-      process.executableURL = URL(fileURLWithPath: CLITests.binary)
-      process.arguments = arguments
-      process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+      process.executableURL = URL(fileURLWithPath: launcher.first ?? CLITests.binary)
+      process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [CLITests.binary] + arguments
+      process.currentDirectoryURL = URL(fileURLWithPath: directory)
       process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
       let handle = FileHandle(forWritingAtPath: log)!
       process.standardOutput = handle

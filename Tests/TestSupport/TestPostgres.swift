@@ -9,13 +9,15 @@ public final class TestPostgres: Sendable {
 
   /// A server of its own (for tests that restart it; others share `shared`).
   /// A random port can be taken: up to five tries, each on a fresh folder and port.
-  public init() throws {
+  /// `listen`: addresses to listen on besides loopback (a test network namespace's host side).
+  public init(listen: [String] = []) throws {
     var failure: (any Error)?
     for _ in 0..<5 {
       let folder = NSTemporaryDirectory() + "swapline-pg-\(UUID().uuidString.prefix(8))"
       let port = 20_000 + Int(getpid() % 20_000) + Int.random(in: 0..<500)
       do {
-        try Self.script(["start", folder, String(port), String(getpid())])
+        try Self.run(projectRoot + "/scripts/pgtest.sh", ["start", folder, String(port), String(getpid())],
+                     environment: listen.isEmpty ? [:] : ["PGTEST_LISTEN": listen.joined(separator: ",")])
         let url = try String(contentsOfFile: folder + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         (directory, self.url) = (folder, url)
         return
@@ -40,11 +42,13 @@ public final class TestPostgres: Sendable {
   static func script(_ arguments: [String]) throws { try run(projectRoot + "/scripts/pgtest.sh", arguments) }
 
   /// Runs a test server script to its end (also used by TestS3).
-  static func run(_ script: String, _ arguments: [String]) throws {
+  static func run(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws {
     let argv = ([script] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
     var pid: pid_t = 0
-    guard posix_spawn(&pid, argv[0]!, nil, nil, argv, environ) == 0 else { throw TestFailure(description: "cannot run \(script)") }
+    guard posix_spawn(&pid, argv[0]!, nil, nil, argv, envp) == 0 else { throw TestFailure(description: "cannot run \(script)") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     guard status == 0 else { throw TestFailure(description: "\((script as NSString).lastPathComponent) \(arguments) exited with status \(status)") }

@@ -6,16 +6,19 @@ import Foundation
 public final class TestS3: Sendable {
   public let directory: String
   public let endpoint: URL
+  public var port: Int { endpoint.port ?? 0 }
   public let accessKey = "swaplinetest"
   public let secretKey = "swapline-test-secret-key"
 
-  public init() throws {
+  /// `bind`: the address the servers listen on (0.0.0.0 for test network namespaces).
+  public init(bind: String = "127.0.0.1") throws {
     var failure: (any Error)?
     for _ in 0..<3 {
       let folder = NSTemporaryDirectory() + "swapline-s3-\(UUID().uuidString.prefix(8))"
       let port = 21_000 + Int(getpid() % 9_000) * 4 % 9_000 + Int.random(in: 0..<250) * 4
       do {
-        try Self.script(["start", folder, String(port), accessKey, secretKey, String(getpid())])
+        try TestPostgres.run(projectRoot + "/scripts/s3test.sh", ["start", folder, String(port), accessKey, secretKey, String(getpid())],
+                             environment: ["S3TEST_BIND": bind])
         directory = folder
         endpoint = URL(string: "http://127.0.0.1:\(port)")!
         return
