@@ -6,7 +6,7 @@ then uploads and downloads it with each tool in turn (--rounds times, alternatin
 copy and reading each process's peak RSS (getrusage of the finished child). Baseline RSS: the
 same binaries doing a tiny operation. awscli comes from PyPI into vendor/bench-venv.
 
-  .venv/bin/python scripts/bench_s3.py [--size 1024] [--rounds 2] [--swapline .build/release/swapline]
+  .venv/bin/python scripts/bench_s3.py [--size 1024] [--rounds 2] [--swapline .build/release/swapline] [--parallel N]
 """
 import argparse
 import hashlib
@@ -47,7 +47,9 @@ def main():
     parser.add_argument("--size", type=int, default=1024, help="MiB")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--swapline", default=str(ROOT / ".build" / "release" / "swapline"))
+    parser.add_argument("--parallel", type=int, help="swapline's --parallel (default: its own default)")
     args = parser.parse_args()
+    tuning = ["--parallel", str(args.parallel)] if args.parallel else []
 
     venv = ROOT / "vendor" / "bench-venv"
     if not (venv / "bin" / "aws").exists():
@@ -79,8 +81,8 @@ def main():
         for tool in (("swapline", "aws") if round_ % 2 == 0 else ("aws", "swapline")):
             key = f"s3://bench/{tool}-{round_}.bin"
             copy = work / f"{tool}-{round_}.bin"
-            up = ours + ["cp", source, key, "--s3-endpoint", endpoint] if tool == "swapline" else theirs + ["cp", str(source), key]
-            down = ours + ["cp", key, copy, "--s3-endpoint", endpoint] if tool == "swapline" else theirs + ["cp", key, str(copy)]
+            up = ours + ["cp", source, key, "--s3-endpoint", endpoint] + tuning if tool == "swapline" else theirs + ["cp", str(source), key]
+            down = ours + ["cp", key, copy, "--s3-endpoint", endpoint] + tuning if tool == "swapline" else theirs + ["cp", key, str(copy)]
             results[(tool, "upload")].append(run(up, env))
             results[(tool, "download")].append(run(down, env))
             if sha256(copy) != expected:
