@@ -9,9 +9,10 @@ import Testing
 /// their own (only the database and the S3 server reachable) and in folders of their own,
 /// the coordinator uploading the output.
 @Suite(.serialized) struct ObjectStorageClusterTests {
-  /// Two namespaces with a veth pair each (10.231.N.0/24, host side .1), made before the servers
-  /// start (PostgreSQL listens on the host sides); nil where namespaces cannot be made (not
-  /// root): then the workers run in folders of their own only, as the issue allows.
+  /// Two namespaces with a veth pair each (scripts/netnstest.sh: 10.231.N.0/24, host side .1),
+  /// made before the servers start (PostgreSQL listens on the host sides) and removed when this
+  /// test process ends; nil where namespaces cannot be made (not root): then the workers run in
+  /// folders of their own only, as the issue allows.
   final class Namespaces: Sendable {
     let names: [String]
     let hostAddresses: [String]
@@ -19,32 +20,17 @@ import Testing
     init?() {
       let tag = Int(getpid() % 200) + 20
       let names = ["swl\(tag)a", "swl\(tag)b"]
-      var made: [String] = []
       for (index, name) in names.enumerated() {
-        let subnet = "10.231.\(tag + index * 30)"
-        let steps = [
-          ["netns", "add", name], ["link", "add", name + "h", "type", "veth", "peer", "name", name + "n"],
-          ["link", "set", name + "n", "netns", name], ["addr", "add", subnet + ".1/24", "dev", name + "h"], ["link", "set", name + "h", "up"],
-          ["netns", "exec", name, "ip", "addr", "add", subnet + ".2/24", "dev", name + "n"],
-          ["netns", "exec", name, "ip", "link", "set", name + "n", "up"], ["netns", "exec", name, "ip", "link", "set", "lo", "up"],
-        ]
-        made.append(name)
-        for step in steps where (try? CLITests.run("/usr/sbin/ip", step))?.status != 0 {
-          Self.remove(made)
+        do {
+          try TestPostgres.run(projectRoot + "/scripts/netnstest.sh", ["up", name, "10.231.\(tag + index * 30)", String(getpid())])
+        } catch {
+          names.forEach { try? TestPostgres.run(projectRoot + "/scripts/netnstest.sh", ["down", $0]) }
           return nil
         }
       }
       self.names = names
       hostAddresses = names.indices.map { "10.231.\(tag + $0 * 30).1" }
     }
-
-    static func remove(_ names: [String]) {
-      for name in names {
-        _ = try? CLITests.run("/usr/sbin/ip", ["link", "del", name + "h"])
-        _ = try? CLITests.run("/usr/sbin/ip", ["netns", "del", name])
-      }
-    }
-    deinit { Self.remove(names) }
   }
 
   static let namespaces = Namespaces()

@@ -42,7 +42,7 @@ public final class TestPostgres: Sendable {
   static func script(_ arguments: [String]) throws { try run(projectRoot + "/scripts/pgtest.sh", arguments) }
 
   /// Runs a test server script to its end (also used by TestS3).
-  static func run(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+  public static func run(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws {
     let argv = ([script] + arguments).map { strdup($0) } + [nil]
     let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
