@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import Synchronization
 
@@ -87,6 +88,16 @@ public final class ObjectStore: Sendable, CustomStringConvertible {
   public func delete(_ relativeOrURL: String) throws {
     let object = place(relativeOrURL)
     try wait { try await self.client.delete(bucket: object.bucket, key: object.key) }
+  }
+
+  /// A local copy of an object in `folder` (named by the URL's hash, downloaded unless already
+  /// there): for inputs that must be read as files, such as source images.
+  public func localCopy(of relativeOrURL: String, in folder: String) throws -> String {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let name = SHA256.hex(of: Data(relativeOrURL.utf8)).prefix(16) + "." + (relativeOrURL as NSString).pathExtension
+    let path = folder + "/source-" + name
+    if !FileManager.default.fileExists(atPath: path) { try download(relativeOrURL, to: path) }
+    return path
   }
 
   /// Deletes every object under `relative` (a job's segments).

@@ -19,6 +19,9 @@ public struct S3Error: Error, CustomStringConvertible, Sendable {
   /// Credentials refused: the access key is unknown or the signature does not match the secret.
   public var isCredentials: Bool { ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken"].contains(code) }
   public var isMissing: Bool { status == 404 }
+  /// The settings are wrong, not the request: refused credentials, no such bucket, no server at
+  /// the endpoint (the CLI's exit 2).
+  public var isSetupProblem: Bool { isCredentials || code == "NoSuchBucket" || status == 0 }
   /// Worth another try: the server or the network failed, or it asked to slow down.
   public var isTransient: Bool { status == 0 || status == 429 || status >= 500 || code == "SlowDown" || code == "RequestTimeout" }
 }

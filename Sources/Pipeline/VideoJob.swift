@@ -185,7 +185,8 @@ public final class JobEngine: @unchecked Sendable {
 
   /// The names of the job's published segments.
   func segmentNames(job: Int64) throws -> Set<String> {
-    if let objects { return Set(try objects.list(Self.segmentPrefix(job: job)).map { String($0.dropFirst(Self.segmentPrefix(job: job).count)) }) }
+    let prefix = Self.segmentPrefix(job: job)
+    if let objects { return Set(try objects.list(prefix).map { String($0.dropFirst(prefix.count)) }) }
     return Set((try? FileManager.default.contentsOfDirectory(atPath: segmentFolder(job: job))) ?? [])
   }
 
@@ -361,6 +362,7 @@ public final class JobEngine: @unchecked Sendable {
     }
     // An output in object storage is joined here, then uploaded (it appears whole or not at all).
     let remoteOutput = S3Location.isObjectURL(spec.output)
+    if remoteOutput && objects == nil { throw MediaError(.badInput, "\(spec.output) is in object storage: this node needs --storage s3://...") }
     let output = remoteOutput ? folder + "/output." + (spec.output as NSString).pathExtension : spec.output
     try VideoAssembly.assemble(
       segments: segments, frameRate: info.frameRate, audioSource: info.audioStreams > 0 ? try readable(spec.target) : nil,
@@ -369,11 +371,7 @@ public final class JobEngine: @unchecked Sendable {
         && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
       metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: output, workFolder: folder,
       beforePublish: { if let pause = pauseBeforePublish { StopSignal().wait(seconds: pause) } })
-    if remoteOutput, let objects {
-      try objects.upload(file: output, to: spec.output)
-    } else if remoteOutput {
-      throw MediaError(.badInput, "\(spec.output) is in object storage: this node needs --storage s3://...")
-    }
+    if remoteOutput, let objects { try objects.upload(file: output, to: spec.output) }
     // Done only from running: a job cancelled during the join stays cancelled.
     _ = try store.transitionJob(job, from: .running, to: .done, error: nil)
     removeSegments(job: job)

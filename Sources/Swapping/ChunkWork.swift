@@ -1,7 +1,6 @@
 import Foundation
 import Imaging
 import Jobs
-import Digests
 import Media
 import ObjectStorage
 import OnnxRuntime
@@ -122,11 +121,7 @@ public struct StoredJobWorker: Sendable {
   /// A source image on this node: an `s3://` one is downloaded into the job's work folder.
   func localCopy(of source: String, job: Int64) throws -> String {
     guard S3Location.isObjectURL(source), let objects = jobs.objects else { return source }
-    let folder = jobs.segmentFolder(job: job)
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let path = folder + "/source-" + SHA256.hex(of: Data(source.utf8)).prefix(16) + "." + (source as NSString).pathExtension
-    if !FileManager.default.fileExists(atPath: path) { try objects.download(source, to: path) }
-    return path
+    return try objects.localCopy(of: source, in: jobs.segmentFolder(job: job))
   }
 
   /// Loads the job's models and renders its chunks until none is claimable; the session pool

@@ -1,4 +1,3 @@
-import Digests
 import Foundation
 import Media
 import ObjectStorage
@@ -19,17 +18,11 @@ extension SwapRun {
     try checkOutput()
     try objects.checkAccess()
     let scratch = NSTemporaryDirectory() + "swapline-submit-\(getpid())-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     // The checks read local copies: sources already in object storage are downloaded, the target probed through a presigned URL.
     var checked = configuration
     checked.paths.target = try jobs.readable(paths.target)
-    checked.paths.sources = try paths.sources.enumerated().map { index, source in
-      guard S3Location.isObjectURL(source) else { return source }
-      let copy = scratch + "/source-\(index)." + (source as NSString).pathExtension
-      try objects.download(source, to: copy)
-      return copy
-    }
+    checked.paths.sources = try paths.sources.map { S3Location.isObjectURL($0) ? try objects.localCopy(of: $0, in: scratch) : $0 }
     let local = SwapRun(configuration: checked, settings: settings, events: events)
     let info = try local.probeTarget()
     let (engine, pool, models) = try local.submissionEngine()
@@ -46,12 +39,12 @@ extension SwapRun {
   /// unless an object of that name is already there.
   static func uploaded(_ input: String, to objects: ObjectStore) throws -> String {
     if S3Location.isObjectURL(input) { return input }
-    guard let handle = FileHandle(forReadingAtPath: input) else { throw SwapError.badInput("cannot read '\(input)'") }
-    let hasher = SHA256()
-    defer { try? handle.close() }
-    while let piece = try handle.read(upToCount: 4 << 20), !piece.isEmpty { hasher.update(data: piece) }
+    // "size:sha256", streamed.
+    guard let identity = try? VideoJobSpec.contentIdentity(of: input), let digest = identity.split(separator: ":").last else {
+      throw SwapError.badInput("cannot read '\(input)'")
+    }
     let pathExtension = (input as NSString).pathExtension.lowercased()
-    let key = "inputs/" + hasher.hexDigest() + (pathExtension.isEmpty ? "" : "." + pathExtension)
+    let key = "inputs/" + digest + (pathExtension.isEmpty ? "" : "." + pathExtension)
     if try objects.head(key) == nil { try objects.upload(file: input, to: key) }
     return objects.url(key)
   }

@@ -20,8 +20,7 @@ struct SegmentStorage {
     }
     let objects = ObjectStore(client: try connection.client(), location: location)
     do { try objects.checkAccess() } catch let error as S3Error {
-      let setup = error.isCredentials || error.code == "NoSuchBucket" || error.isMissing || error.status == 0
-      throw setup ? CLIError.badInput("--storage \(storage): \(error)") : CLIError.failure("--storage \(storage): \(error)")
+      throw error.isSetupProblem || error.isMissing ? CLIError.badInput("--storage \(storage): \(error)") : CLIError.failure("--storage \(storage): \(error)")
     }
     // Made when first used (a render, a join, a submission's lock), removed by `removeWorkFolder`.
     return SegmentStorage(directory: NSTemporaryDirectory() + "swapline-\(role)-\(getpid())", objects: objects)

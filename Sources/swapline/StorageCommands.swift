@@ -44,14 +44,11 @@ struct Storage: AsyncParsableCommand {
 
   /// `s3://bucket/key` split (the key may be empty only where a prefix is meant), or nil for a local path.
   static func location(_ text: String, prefix: Bool = false) throws -> (bucket: String, key: String)? {
-    guard text.hasPrefix("s3://") else { return nil }
-    let rest = text.dropFirst(5)
-    let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-    let bucket = String(rest[..<slash]), key = slash == rest.endIndex ? "" : String(rest[rest.index(after: slash)...])
-    guard !bucket.isEmpty, prefix || !key.isEmpty else {
+    guard S3Location.isObjectURL(text) else { return nil }
+    guard let place = S3Location(text), prefix || !place.key.isEmpty else {
       throw CLIError.badInput("'\(text)' needs a bucket and a key: s3://BUCKET/KEY")
     }
-    return (bucket, key)
+    return (place.bucket, place.key)
   }
 
   /// An argument that must name an object.
@@ -69,8 +66,7 @@ struct Storage: AsyncParsableCommand {
     _ = swapline_set_mmap_threshold(1 << 20)
     try await reportingErrors {
       do { try await body() } catch let error as S3Error {
-        let setup = error.isCredentials || error.code == "NoSuchBucket" || error.status == 0
-        throw setup ? CLIError.badInput(error.description) : CLIError.failure(error.description)
+        throw error.isSetupProblem ? CLIError.badInput(error.description) : CLIError.failure(error.description)
       }
     }
   }
