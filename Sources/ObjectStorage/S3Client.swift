@@ -97,6 +97,17 @@ public final class S3Client: Sendable {
   /// Sends a request made by `make` (called again for each try, so each is signed anew), with
   /// retries on transient failures; a non-2xx answer becomes an S3Error.
   func send(_ what: String, body: Data? = nil, _ make: () -> URLRequest) async throws -> (Data, HTTPURLResponse) {
+    try await send(what, body: body.map { Body.data($0) }, make)
+  }
+
+  /// A request body: bytes in memory, or a range of a file streamed from disk as it is sent
+  /// (a part of a multipart upload is then never held in memory).
+  enum Body {
+    case data(Data)
+    case file(descriptor: Int32, offset: Int64, count: Int)
+  }
+
+  func send(_ what: String, body: Body?, _ make: () -> URLRequest) async throws -> (Data, HTTPURLResponse) {
     var attempt = 0
     while true {
       do {
@@ -112,12 +123,19 @@ public final class S3Client: Sendable {
     }
   }
 
-  private func transfer(_ request: URLRequest, body: Data?, what: String) async throws -> (Data, HTTPURLResponse) {
+  private func transfer(_ request: URLRequest, body: Body?, what: String) async throws -> (Data, HTTPURLResponse) {
     do {
       let data: Data, response: URLResponse
-      if let body {
-        (data, response) = try await session.upload(for: request, from: body)
-      } else {
+      switch body {
+      case .data(let bytes)?:
+        (data, response) = try await session.upload(for: request, from: bytes)
+      case .file(let descriptor, let offset, let count)?:
+        // A fresh stream for each try; the length is declared so it is not sent chunked.
+        var streamed = request
+        streamed.httpBodyStream = FileRangeInputStream(descriptor: descriptor, offset: offset, count: count)
+        streamed.setValue(String(count), forHTTPHeaderField: "Content-Length")
+        (data, response) = try await session.data(for: streamed)
+      case nil:
         (data, response) = try await session.data(for: request)
       }
       guard let http = response as? HTTPURLResponse else { throw S3Error(status: 0, code: "NoResponse", message: "\(what): no HTTP response") }

@@ -6,8 +6,8 @@ import FoundationNetworking
 
 /// Files to and from object storage with bounded memory: uploads in parts of `partSize` bytes,
 /// at most `parallel` in flight; downloads in ranges of `partSize` written to a `.part` file that
-/// is renamed when complete. URLSession (libcurl) holds copies of a part while it is sent: measured
-/// peak memory is about 6 × partSize for the first part in flight and 3 × partSize for each other
+/// is renamed when complete. An upload part is hashed and then sent straight from the file
+/// (`FileRangeInputStream`), so it is never held in memory; a downloaded range is held once
 /// (docs/BENCHMARKS.md, "Object storage").
 extension S3Client {
   /// Uploads `file` to `key`: one PUT when it fits in one part, else a multipart upload. The object
@@ -35,9 +35,13 @@ extension S3Client {
           next += 1
           group.addTask {
             let offset = Int64(number - 1) * Int64(partSize)
-            let data = try Self.read(file, offset: offset, count: Int(min(Int64(partSize), size - offset)))
-            let hash = SHA256.hex(of: data)
-            let (_, response) = try await self.send("\(what), part \(number)", body: data) {
+            let count = Int(min(Int64(partSize), size - offset))
+            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw S3Error(status: 0, code: "LocalFile", message: "cannot read \(file)") }
+            defer { close(descriptor) }
+            let hash = try Self.sha256(descriptor, offset: offset, count: count, file: file)
+            let body = Body.file(descriptor: descriptor, offset: offset, count: count)
+            let (_, response) = try await self.send("\(what), part \(number)", body: body) {
               self.request("PUT", self.path(bucket, key), query: [("partNumber", String(number)), ("uploadId", uploadID)], payloadHash: hash)
             }
             return (number, response.value(forHTTPHeaderField: "ETag") ?? "")
@@ -121,17 +125,63 @@ extension S3Client {
     return Int64(info.st_size)
   }
 
-  static func read(_ file: String, offset: Int64, count: Int) throws -> Data {
-    guard let handle = FileHandle(forReadingAtPath: file) else { throw S3Error(status: 0, code: "LocalFile", message: "cannot read \(file)") }
-    defer { try? handle.close() }
-    try handle.seek(toOffset: UInt64(offset))
-    let data = try handle.read(upToCount: count) ?? Data()
-    guard data.count == count else { throw S3Error(status: 0, code: "LocalFile", message: "\(file) changed while it was uploaded") }
-    return data
+  /// SHA-256 (hex) of a range of an open file, read in 1 MiB pieces into one buffer.
+  static func sha256(_ descriptor: Int32, offset: Int64, count: Int, file: String) throws -> String {
+    let hasher = SHA256()
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    var done = 0
+    while done < count {
+      let read = pread(descriptor, buffer.baseAddress, min(buffer.count, count - done), off_t(offset + Int64(done)))
+      guard read > 0 else { throw S3Error(status: 0, code: "LocalFile", message: "\(file) changed while it was uploaded") }
+      hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<read]))
+      done += read
+    }
+    return hasher.hexDigest()
   }
 
   static func escape(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
       .replacingOccurrences(of: "\"", with: "&quot;")
+  }
+}
+
+/// Bytes [offset, offset + count) of an open file as an InputStream for URLSession: each read is
+/// a pread into libcurl's own buffer. The descriptor stays the caller's.
+// @unchecked: URLSession reads it from one thread at a time.
+final class FileRangeInputStream: InputStream, @unchecked Sendable {
+  private let descriptor: Int32
+  private var position: Int64
+  private let end: Int64
+  private var status = Stream.Status.notOpen
+
+  init(descriptor: Int32, offset: Int64, count: Int) {
+    self.descriptor = descriptor
+    position = offset
+    end = offset + Int64(count)
+    super.init(data: Data())
+  }
+
+  override func open() { status = .open }
+  override func close() { status = .closed }
+  override var streamStatus: Stream.Status { status }
+  override var streamError: (any Error)? { nil }
+  override var hasBytesAvailable: Bool { position < end }
+  override func getBuffer(_ buffer: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, length: UnsafeMutablePointer<Int>) -> Bool { false }
+
+  override func read(_ buffer: UnsafeMutablePointer<UInt8>, maxLength: Int) -> Int {
+    let wanted = Int(min(Int64(maxLength), end - position))
+    guard wanted > 0 else {
+      status = .atEnd
+      return 0
+    }
+    let read = pread(descriptor, buffer, wanted, off_t(position))
+    guard read > 0 else {
+      status = .error
+      return -1
+    }
+    position += Int64(read)
+    if position >= end { status = .atEnd }
+    return read
   }
 }

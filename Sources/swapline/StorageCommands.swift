@@ -78,7 +78,7 @@ struct Storage: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Option(name: .customLong("part-size"), help: "Bytes per part of a multipart upload or ranged download (at least 5 MiB).")
     var partSize: Int = 8 << 20
-    @Option(name: .customLong("parallel"), help: "Parts uploaded at once, each adding about three times the part size of memory; downloads fetch as many ranges at once.")
+    @Option(name: .customLong("parallel"), help: "Parts uploaded at once (streamed from the file); downloads fetch as many ranges at once, each held in memory while it arrives.")
     var parallel: Int = 2
 
     func validate() throws {
