@@ -25,6 +25,9 @@ public struct ChunkLifecycle: Sendable, Equatable {
     case leaseExpired
     /// Its holder is known to be gone (a killed local process): back at once, no backoff.
     case workerGone
+    /// Its holder gave it back because object storage could not be reached (the chunk did
+    /// nothing wrong): the claim's attempt is returned, and it waits the base delay.
+    case giveBack
     /// `jobs retry`: a dead chunk gets its attempts back.
     case retry
     /// A done chunk whose segment is missing or damaged is rendered again.
@@ -62,6 +65,9 @@ public struct ChunkLifecycle: Sendable, Equatable {
                         infrastructureFailure: event == .leaseExpired, keepsOwner: false)
     case (.leased, .workerGone):
       return Transition(state: .pending, attempt: attempt, delay: 0, infrastructureFailure: true, keepsOwner: false)
+    case (.leased, .giveBack):
+      return Transition(state: .pending, attempt: max(attempt - 1, 0), delay: policy.delay(afterAttempt: 1, random: random),
+                        infrastructureFailure: true, keepsOwner: false)
     case (.dead, .retry), (.done, .reopen):
       return Transition(state: .pending, attempt: 0, delay: 0, infrastructureFailure: false, keepsOwner: false)
     default:

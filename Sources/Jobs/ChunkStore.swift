@@ -104,6 +104,9 @@ public protocol ChunkStore: Sendable {
   func complete(_ lease: ChunkLease, output: String) throws -> Bool
   /// Records a failure of the chunk itself: back to pending with backoff, or dead.
   func fail(_ lease: ChunkLease, error: String) throws -> ChunkState?
+  /// Gives the chunk back after a failure that was not its own (object storage unreachable):
+  /// pending again with the claim's attempt returned. False when the lease is no longer ours.
+  func giveBack(_ lease: ChunkLease, reason: String) throws -> Bool
   /// Returns expired leases to pending (or dead), counting an infrastructure failure.
   func reapExpiredLeases() throws -> Int
   func chunks(job: Int64) throws -> [ChunkRecord]

@@ -149,6 +149,16 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
     return changed ? next.state : nil
   }
 
+  public func giveBack(_ lease: ChunkLease, reason: String) throws -> Bool {
+    let next = ChunkLifecycle(policy: policy).transition(from: .leased, attempt: lease.attempt, on: .giveBack, random: .random(in: 0...1))!
+    let changed = try fenced("""
+      state = 'pending', attempt = $1, available_at = now() + make_interval(secs => $2::float8), last_error = $3, lease_owner = NULL,
+        infrastructure_failures = infrastructure_failures + 1
+      """, [String(next.attempt), String(next.delay), reason], lease)
+    if changed { notify() }
+    return changed
+  }
+
   public func reapExpiredLeases() throws -> Int {
     // The expired leases, locked; each one's next state and backoff from the lifecycle.
     let lifecycle = ChunkLifecycle(policy: policy)

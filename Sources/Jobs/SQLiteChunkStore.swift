@@ -157,6 +157,14 @@ public final class SQLiteChunkStore: ChunkStore, SQLDatabase, @unchecked Sendabl
     return changed ? next.state : nil
   }
 
+  public func giveBack(_ lease: ChunkLease, reason: String) throws -> Bool {
+    let next = ChunkLifecycle(policy: policy).transition(from: .leased, attempt: lease.attempt, on: .giveBack, random: random())!
+    return try fencedUpdate("""
+      UPDATE chunks SET state = 'pending', attempt = ?, available_at = ?, last_error = ?, lease_owner = NULL,
+        infrastructure_failures = infrastructure_failures + 1
+      """, [.integer(Int64(next.attempt)), .real(now() + next.delay), .text(reason)], lease)
+  }
+
   public func reapExpiredLeases() throws -> Int {
     let time = now()
     return try transaction {

@@ -84,13 +84,13 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
       return Claimed(lease: lease, chunk: chunk, heartbeat: heartbeat, started: .now)
     } catch {
       heartbeat.stop()
-      _ = try store.fail(lease, error: "\(error)")
-      throw error
+      throw engine.recordFailure(lease, error)
     }
   }
 
   /// A chunk whose analysis stopped or failed: the failed chunk counts an attempt (backoff, or
-  /// dead) unless this worker is stopping or lost its lease, the chunk opened after it is
+  /// dead; given back instead when object storage failed) unless this worker is stopping or
+  /// lost its lease, the chunk opened after it is
   /// abandoned, and leases still ours go back at once (a stopped chunk untouched). The failure is
   /// recorded first: releasing would put the failed chunk back to pending, and its attempt would
   /// never count. True: stopped, return normally; otherwise the error is thrown.
@@ -100,10 +100,13 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
     next?.heartbeat.stop()
     try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
     let stopped = claimed.heartbeat.jobStopped
-    if stopped == nil && !shouldStop() && !claimed.heartbeat.lost { _ = try? store.fail(claimed.lease, error: "\(error)") }
+    var recorded = error
+    if stopped == nil && !shouldStop() && !claimed.heartbeat.lost { recorded = engine.recordFailure(claimed.lease, error) }
+    // An outage gives back the next chunk too: it never started, and must not lose an attempt.
+    if recorded is StorageUnavailable, let next { _ = try? store.giveBack(next.lease, reason: "\(recorded)") }
     _ = try? store.releaseLeases(job: job, owners: [worker])
     if let stopped { throw JobStopped(job: job, state: stopped) }
-    guard shouldStop() else { throw error }
+    guard shouldStop() else { throw recorded }
     if let earlier { throw earlier }
     return true
   }
@@ -130,8 +133,7 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
                                        queuedSeconds: claimed.lease.queuedSeconds))
       } catch {
         try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
-        _ = try? store.fail(claimed.lease, error: "\(error)")
-        throw error
+        throw engine.recordFailure(claimed.lease, error)
       }
     }
   }

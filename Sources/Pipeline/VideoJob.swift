@@ -176,6 +176,40 @@ public final class JobEngine: @unchecked Sendable {
     try objects.upload(file: path, to: Self.segmentPrefix(job: job) + (path as NSString).lastPathComponent)
   }
 
+  /// Why a failure belongs to object storage rather than to the chunk or job (nil: storage
+  /// answers, or is not used): an S3 error worth waiting out, or any error while storage does
+  /// not answer (ffmpeg reading an input through a presigned URL only says "5XX" or "ended early").
+  public func storageOutage(after error: any Error) -> String? {
+    guard let objects else { return nil }
+    if let s3 = error as? S3Error, s3.isTransient { return "object storage unavailable: \(s3)" }
+    do { try objects.checkAccess() } catch { return "object storage unavailable: \(error)" }
+    return nil
+  }
+
+  /// Records a chunk's failure against its attempts and returns the error; when object storage
+  /// is what failed, gives the chunk back untouched instead and returns `StorageUnavailable`.
+  func recordFailure(_ lease: ChunkLease, _ error: any Error) -> any Error {
+    if let reason = storageOutage(after: error) {
+      _ = try? store.giveBack(lease, reason: reason)
+      return StorageUnavailable(reason: reason)
+    }
+    _ = try? store.fail(lease, error: "\(error)")
+    return error
+  }
+
+  /// Blocks until object storage answers again or `stop` is raised, checking after 1 s, then
+  /// backing off to every 10 s. True when it answers.
+  @discardableResult
+  public func waitForObjectStorage(stop: StopSignal) -> Bool {
+    guard let objects else { return true }
+    var pause = 1.0
+    while !stop.wait(seconds: pause) {
+      if (try? objects.checkAccess()) != nil { return true }
+      pause = min(pause * 2, 10)
+    }
+    return false
+  }
+
   /// A published segment whose commit was refused (fenced out): never referenced, so removed.
   func discardSegment(job: Int64, name: String) {
     if let objects { try? objects.delete(Self.segmentPrefix(job: job) + name) } else {
@@ -407,6 +441,13 @@ public struct JobStopped: Error, CustomStringConvertible {
     self.state = state
   }
   public var description: String { "job \(job) was \(state == .cancelled ? "cancelled" : "marked \(state.rawValue)") while it ran" }
+}
+
+/// Object storage could not be reached during a chunk: the chunk was given back with its
+/// attempt returned (an outage must not use up a chunk's retries and fail the job).
+public struct StorageUnavailable: Error, CustomStringConvertible {
+  public let reason: String
+  public var description: String { reason + "; chunk given back, no attempt used" }
 }
 
 /// Segments of done chunks were missing or damaged: those chunks are pending again.

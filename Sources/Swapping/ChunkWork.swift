@@ -9,7 +9,8 @@ import Pipeline
 /// Claims and renders chunks of one job until none is claimable now, the same for every kind of
 /// worker (the process that asked for the run, its local helpers, cluster workers). A chunk's
 /// error is reported and the loop goes on with other chunks (the failed one is retried after its
-/// backoff, or ends dead; a dead chunk ends the loop: no point rendering the rest). Returns the
+/// backoff, or ends dead; a dead chunk ends the loop: no point rendering the rest). When object
+/// storage is unreachable the chunk is given back and the loop waits until storage answers. Returns the
 /// chunks this process committed; a job that stops running (cancelled, finished by others)
 /// throws `JobStopped`.
 func renderChunks(jobs: JobEngine, job: Int64, spec: VideoJobSpec, info: MediaInfo, processor: SwapFrameProcessor, stop: StopSignal,
@@ -33,6 +34,11 @@ func renderChunks(jobs: JobEngine, job: Int64, spec: VideoJobSpec, info: MediaIn
       throw SwapError.failure("\(error)")
     } catch let stopped as JobStopped {
       throw stopped
+    } catch let unavailable as StorageUnavailable {
+      // Nothing to claim that could succeed until storage answers: wait for it, then go on.
+      events(.message(.warning, "\(unavailable); waiting for object storage"))
+      guard jobs.waitForObjectStorage(stop: stop) else { return total }
+      events(.message(.warning, "object storage answers again; rendering resumes"))
     } catch {
       // A chunk that failed because the job was cancelled under it is no chunk failure.
       if let state = try? jobs.store.job(job)?.state, state != .running { throw JobStopped(job: job, state: state) }

@@ -134,8 +134,15 @@ public struct ClusterWorker: Sendable {
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
       } catch {
-        logger.error("job run ended with an error", metadata: ["error": "\(error)"])
-        stop.wait(seconds: pollInterval)
+        // Reading the job's input before any chunk (its probe) fails the same way when object
+        // storage is down: wait for storage rather than retry every poll.
+        if let outage = jobs.storageOutage(after: error) {
+          logger.warning("\(outage); waiting for object storage")
+          if jobs.waitForObjectStorage(stop: stop) { logger.info("object storage answers again") }
+        } else {
+          logger.error("job run ended with an error", metadata: ["error": "\(error)"])
+          stop.wait(seconds: pollInterval)
+        }
       }
       return true
     }
@@ -206,11 +213,12 @@ public struct ClusterCoordinator: Sendable {
         logger.warning("segments failed verification; chunks back to pending", metadata: ["error": "\(reopened)"])
       } catch is JobStopped {
         return
-      } catch let unavailable as S3Error where unavailable.isTransient {
-        // Object storage down or slow: the segments are safe there; join at a later poll.
-        logger.warning("object storage unavailable; joining again at the next poll", metadata: ["error": "\(unavailable)"])
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
+      } catch where engine.storageOutage(after: error) != nil {
+        // Object storage down or slow (a download, an upload, ffmpeg reading the input's audio):
+        // the segments are safe there; join at a later poll.
+        logger.warning("object storage unavailable; joining again at the next poll", metadata: ["error": "\(error)"])
       } catch {
         try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
         logger.error("job failed at the join", metadata: ["error": "\(error)"])

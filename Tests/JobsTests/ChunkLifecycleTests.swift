@@ -22,7 +22,7 @@ import Testing
             // Which events a state admits (anything else changes nothing).
             let allowed: Bool = switch (state, event) {
             case (.pending, .claim), (.leased, .renew), (.leased, .complete), (.leased, .fail), (.leased, .leaseExpired),
-                 (.leased, .workerGone), (.dead, .retry), (.done, .reopen): true
+                 (.leased, .workerGone), (.leased, .giveBack), (.dead, .retry), (.done, .reopen): true
             default: false
             }
             #expect((next != nil) == allowed, "\(state) on \(event)")
@@ -44,6 +44,10 @@ import Testing
               }
             case .workerGone:
               #expect(next.state == .pending && next.delay == 0 && next.infrastructureFailure && next.attempt == attempt)
+            case .giveBack:
+              // Never dead, however many attempts: the claim's attempt is handed back, the base delay waited.
+              #expect(next.state == .pending && next.infrastructureFailure && next.attempt == max(attempt - 1, 0) && !next.keepsOwner)
+              #expect(next.delay >= Self.policy.baseDelay && next.delay <= Self.policy.baseDelay * (1 + Self.policy.jitter * random) + 1e-9)
             case .retry, .reopen:
               #expect(next.state == .pending && next.attempt == 0 && next.delay == 0)
             }
@@ -115,12 +119,13 @@ import Testing
           model.token = claimed.token
           lease = claimed
         }
-      case .renew, .complete, .fail:
+      case .renew, .complete, .fail, .giveBack:
         guard let held = lease else { continue }
         let applies = expected != nil && holds
         let changed: Bool = switch event {
         case .renew: try driver.store.renew(held, leaseSeconds: 30)
         case .complete: try driver.store.complete(held, output: "segment-\(held.token)")
+        case .giveBack: try driver.store.giveBack(held, reason: "object storage unavailable")
         default: try driver.store.fail(held, error: "own failure") != nil
         }
         #expect(changed == applies, "step \(step): \(event) with token \(held.token), model \(model)")
