@@ -63,7 +63,8 @@ let package = Package(
       .product(name: "Logging", package: "swift-log"),
     ]),
     // S3-compatible object storage: AWS Signature V4 and the client.
-    .target(name: "ObjectStorage", dependencies: ["Digests"]),
+    .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+    .target(name: "ObjectStorage", dependencies: ["Digests", "CCurl"]),
     // The browser page served at `/`: static files compiled into the binary.
     .target(name: "WebUI", resources: [
       .embedInCode("Assets/index.html"), .embedInCode("Assets/app.js"), .embedInCode("Assets/app.css"),

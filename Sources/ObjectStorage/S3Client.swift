@@ -43,14 +43,22 @@ public final class S3Client: Sendable {
   let signer: SigV4Signer
   let session: URLSession
   public let retries: Int
+  /// Seconds a request may wait for a connection, or make no progress.
+  let timeout: TimeInterval
+  /// Upload parts and download ranges go through libcurl directly (`CurlTransfer`), else URLSession.
+  let throughLibcurl: Bool
 
   /// `endpoint`: scheme, host and port (e.g. http://127.0.0.1:8333); `timeout`: per request, seconds.
   /// `retries`: further tries of a request that failed transiently, waiting 0.2 s, 0.4 s, ... (up
   /// to 5 s each, with jitter): the default rides out about 15 s of an unreachable server.
-  public init(endpoint: URL, region: String = "us-east-1", credentials: S3Credentials, timeout: TimeInterval = 60, retries: Int = 6) {
+  /// `libcurl`: file transfers through libcurl where it loads (false: URLSession for everything).
+  public init(endpoint: URL, region: String = "us-east-1", credentials: S3Credentials, timeout: TimeInterval = 60, retries: Int = 6,
+              libcurl: Bool = true) {
     self.endpoint = endpoint
     self.region = region
     self.retries = retries
+    self.timeout = timeout
+    throughLibcurl = libcurl && CurlTransfer.isAvailable
     signer = SigV4Signer(credentials: credentials, region: region)
     let configuration = URLSessionConfiguration.ephemeral
     configuration.timeoutIntervalForRequest = timeout
@@ -116,12 +124,14 @@ public final class S3Client: Sendable {
         throw Self.error(response.statusCode, data, what: what)
       } catch let error as S3Error where error.isTransient && attempt < retries {
         attempt += 1
-        // Exponential backoff with jitter: 0.2 s, 0.4 s, 0.8 s, ... capped at 5 s, each ±25%.
-        let backoff = min(5, 0.2 * pow(2, Double(attempt - 1)))
-        try await Task.sleep(nanoseconds: UInt64(Double.random(in: 0.75...1.25) * backoff * 1e9))
+        try await Task.sleep(nanoseconds: UInt64(Double.random(in: 0.75...1.25) * Self.backoff(attempt) * 1e9))
       }
     }
   }
+
+  /// Exponential backoff before try `attempt` + 1: 0.2 s, 0.4 s, 0.8 s, ... capped at 5 s (the
+  /// callers add ±25% jitter).
+  static func backoff(_ attempt: Int) -> Double { min(5, 0.2 * pow(2, Double(attempt - 1))) }
 
   private func transfer(_ request: URLRequest, body: Body?, what: String) async throws -> (Data, HTTPURLResponse) {
     do {
@@ -129,8 +139,10 @@ public final class S3Client: Sendable {
       switch body {
       case .data(let bytes)?:
         (data, response) = try await session.upload(for: request, from: bytes)
+      case .file(let descriptor, let offset, let count)? where throughLibcurl:
+        return try await CurlTransfer.put(request, descriptor: descriptor, offset: offset, count: count, timeout: timeout, what: what)
       case .file(let descriptor, let offset, let count)?:
-        // A fresh stream for each try; the length is declared so it is not sent chunked.
+        // Without libcurl: a fresh stream for each try; the length is declared so it is not sent chunked.
         var streamed = request
         streamed.httpBodyStream = FileRangeInputStream(descriptor: descriptor, offset: offset, count: count)
         streamed.setValue(String(count), forHTTPHeaderField: "Content-Length")
@@ -171,6 +183,34 @@ public final class S3Client: Sendable {
       request("PUT", path(bucket, key), headers: [("content-type", contentType)], payloadHash: hash)
     }
     return response.value(forHTTPHeaderField: "ETag") ?? ""
+  }
+
+  /// Bytes `range` of the object written into an open file from `offset` as they arrive
+  /// (libcurl; retried like any request). Without libcurl they are fetched, then written.
+  func get(bucket: String, key: String, range: ClosedRange<Int64>, into descriptor: Int32, at offset: Int64) async throws {
+    let what = "get s3://\(bucket)/\(key) from \(endpoint.absoluteString)"
+    let headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound)")]
+    guard throughLibcurl else {
+      let data = try await get(bucket: bucket, key: key, range: range)
+      guard Int64(data.count) == range.count else {
+        throw S3Error(status: 0, code: "ShortRead", message: "\(what): got \(data.count) bytes for \(range)")
+      }
+      let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+      guard written == data.count else { throw S3Error(status: 0, code: "LocalFile", message: "\(what): cannot write the file") }
+      return
+    }
+    var attempt = 0
+    while true {
+      do {
+        let (data, response) = try await CurlTransfer.get(request("GET", path(bucket, key), headers: headers), descriptor: descriptor,
+                                                          offset: offset, count: Int(range.count), timeout: timeout, what: what)
+        if (200..<300).contains(response.statusCode) { return }
+        throw Self.error(response.statusCode, data, what: what)
+      } catch let error as S3Error where error.isTransient && attempt < retries {
+        attempt += 1
+        try await Task.sleep(nanoseconds: UInt64(Double.random(in: 0.75...1.25) * Self.backoff(attempt) * 1e9))
+      }
+    }
   }
 
   /// The object's bytes, or those of `range` (inclusive byte offsets).

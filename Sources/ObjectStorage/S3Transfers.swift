@@ -6,9 +6,10 @@ import FoundationNetworking
 
 /// Files to and from object storage with bounded memory: uploads in parts of `partSize` bytes,
 /// at most `parallel` in flight; downloads in ranges of `partSize` written to a `.part` file that
-/// is renamed when complete. An upload part is hashed and then sent straight from the file
-/// (`FileRangeInputStream`), so it is never held in memory; a downloaded range is held once
-/// (docs/BENCHMARKS.md, "Object storage").
+/// is renamed when complete. An upload part is hashed and then sent straight from the file, and
+/// a downloaded range written at its offset as it arrives (libcurl, `CurlTransfer`), so neither
+/// is held in memory (without libcurl: `FileRangeInputStream`, and a range held once); see
+/// docs/BENCHMARKS.md, "Object storage".
 extension S3Client {
   /// Uploads `file` to `key`: one PUT when it fits in one part, else a multipart upload. The object
   /// appears only when complete; on any failure the multipart upload is aborted, so neither an
@@ -99,14 +100,7 @@ extension S3Client {
         func start() {
           let range = ranges[next]
           next += 1
-          group.addTask {
-            let data = try await self.get(bucket: bucket, key: key, range: range)
-            guard Int64(data.count) == range.count else {
-              throw S3Error(status: 0, code: "ShortRead", message: "download s3://\(bucket)/\(key): got \(data.count) bytes for \(range)")
-            }
-            let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(range.lowerBound)) }
-            guard written == data.count else { throw S3Error(status: 0, code: "LocalFile", message: "cannot write \(partial)") }
-          }
+          group.addTask { try await self.get(bucket: bucket, key: key, range: range, into: descriptor, at: range.lowerBound) }
         }
         while next < min(parallel, ranges.count) { start() }
         for try await _ in group where next < ranges.count { start() }

@@ -71,7 +71,12 @@ import TestSupport
     #expect(unreachable?.status == 0 && unreachable?.description.contains("cannot reach http://127.0.0.1:9") == true)
   }
 
-  @Test func multipartUploadAndRangedDownloadOfALargeFile() async throws {
+  /// Both transports for file ranges: libcurl (the default) and URLSession (where libcurl is missing).
+  @Test(arguments: [true, false]) func multipartUploadAndRangedDownloadOfALargeFile(libcurl: Bool) async throws {
+    #expect(!libcurl || CurlTransfer.isAvailable, "libcurl.so.4 did not load: the fast path is not tested")
+    let client = S3Client(endpoint: server.endpoint, credentials: S3Credentials(accessKeyID: server.accessKey, secretAccessKey: server.secretKey),
+                          libcurl: libcurl)
+    #expect(client.throughLibcurl == libcurl)
     let folder = NSTemporaryDirectory() + "s3-" + UUID().uuidString.prefix(8)
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -87,6 +92,20 @@ import TestSupport
     try await client.download(bucket: bucket, key: "big/big.bin", to: copy, partSize: 4 << 20)
     #expect(FileManager.default.contents(atPath: copy) == Data(bytes))
     #expect(!FileManager.default.fileExists(atPath: copy + ".part"))
+    // An error answer to a range read is the server's error, and nothing is written.
+    let descriptor = open(folder + "/range.bin", O_RDWR | O_CREAT | O_TRUNC, 0o600)
+    defer { close(descriptor) }
+    let error = await #expect(throws: S3Error.self) {
+      try await client.get(bucket: bucket, key: "big/no-such.bin", range: 0...99, into: descriptor, at: 0)
+    }
+    #expect(error?.code == "NoSuchKey" && error?.status == 404, "\(String(describing: error))")
+    #expect(lseek(descriptor, 0, SEEK_END) == 0)
+    // A range past the object's end is refused (416), not written short.
+    let past = await #expect(throws: S3Error.self) {
+      try await client.get(bucket: bucket, key: "big/big.bin", range: Int64(bytes.count)...Int64(bytes.count + 99), into: descriptor, at: 0)
+    }
+    #expect(past?.status == 416, "\(String(describing: past))")
+    #expect(lseek(descriptor, 0, SEEK_END) == 0)
   }
 
   @Test func aFailedMultipartUploadLeavesNothing() async throws {
@@ -109,6 +128,13 @@ import TestSupport
     let client = S3Client(endpoint: own.endpoint, credentials: S3Credentials(accessKeyID: own.accessKey, secretAccessKey: own.secretKey))
     try await client.createBucket("restart")
     try await client.put(Data("before".utf8), bucket: "restart", key: "before.txt")
+    // A multipart upload first, so libcurl's pooled handles hold connections the restart kills.
+    let folder = NSTemporaryDirectory() + "s3-" + UUID().uuidString.prefix(8)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let parts = Data((0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 >> 9) })
+    FileManager.default.createFile(atPath: folder + "/parts.bin", contents: parts)
+    try await client.upload(file: folder + "/parts.bin", bucket: "restart", key: "parts.bin", partSize: 5 << 20)
     try own.stop()
     let put = Task { try await client.put(Data("during".utf8), bucket: "restart", key: "during.txt") }
     try await Task.sleep(nanoseconds: 1_000_000_000)   // the put is failing and retrying now
@@ -116,5 +142,7 @@ import TestSupport
     try await put.value
     #expect(try await client.get(bucket: "restart", key: "during.txt") == Data("during".utf8))
     #expect(try await client.get(bucket: "restart", key: "before.txt") == Data("before".utf8))
+    try await client.download(bucket: "restart", key: "parts.bin", to: folder + "/copy.bin", partSize: 4 << 20)
+    #expect(FileManager.default.contents(atPath: folder + "/copy.bin") == parts)
   }
 }
