@@ -40,6 +40,9 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
     ALTER TABLE jobs ADD COLUMN started_at TIMESTAMPTZ;
     CREATE TABLE tenant_claims (tenant TEXT PRIMARY KEY, last_claim_at DOUBLE PRECISION NOT NULL, max_concurrent_jobs INTEGER)
     """,
+    """
+    CREATE TABLE coordinator_terms (term BIGSERIAL PRIMARY KEY, holder TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL DEFAULT now())
+    """,
   ]
 
   func migrate() throws {

@@ -34,7 +34,7 @@ public enum VideoAssembly {
   public static func assemble(segments: [(path: String, frames: Int)], frameRate: Double, audioSource: String?, audioStart: Double,
                               duration: Double, durations: [Double]? = nil, copyAudio: Bool = false,
                               metadata: [(key: String, value: String)], output: String, workFolder: String,
-                              beforePublish: () -> Void = {}) throws(MediaError) {
+                              beforePublish: () throws(MediaError) -> Void = {}) throws(MediaError) {
     let list = workFolder + "/concat.txt"
     var text = "ffconcat version 1.0\n"
     for (index, segment) in segments.enumerated() {
@@ -77,7 +77,7 @@ public enum VideoAssembly {
     }
     try verifyJoined(partial, name: output, frames: segments.reduce(0) { $0 + $1.frames }, duration: duration,
                      hasAudio: audioSource != nil)
-    beforePublish()
+    try beforePublish()
     try publish(partial, to: output)
   }
 

@@ -344,9 +344,11 @@ public final class JobEngine: @unchecked Sendable {
   /// done; the job's segments are removed afterwards. One process joins at a time (a lock file in
   /// the job's folder); a second one finds the job done and leaves the output alone. Every
   /// segment's frames are counted first: a missing or damaged one sends its chunk back to
-  /// pending (``SegmentsReopened``) instead of going into the output.
+  /// pending (``SegmentsReopened``) instead of going into the output. `mayPublish` is asked
+  /// right before the output is published (a coordinator: whether it still leads); false throws
+  /// ``LeadershipLost`` and publishes nothing.
   @discardableResult
-  public func finalize(job: Int64, spec: VideoJobSpec, info: MediaInfo) throws -> Joined {
+  public func finalize(job: Int64, spec: VideoJobSpec, info: MediaInfo, mayPublish: () -> Bool = { true }) throws -> Joined {
     let folder = segmentFolder(job: job)
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let lock = try FileLock(folder + "/join.lock")
@@ -398,14 +400,31 @@ public final class JobEngine: @unchecked Sendable {
     let remoteOutput = S3Location.isObjectURL(spec.output)
     if remoteOutput && objects == nil { throw MediaError(.badInput, "\(spec.output) is in object storage: this node needs --storage s3://...") }
     let output = remoteOutput ? folder + "/output." + (spec.output as NSString).pathExtension : spec.output
-    try VideoAssembly.assemble(
-      segments: segments, frameRate: info.frameRate, audioSource: info.audioStreams > 0 ? try readable(spec.target) : nil,
-      audioStart: info.frameTimes[spec.startFrame] - firstTime, duration: duration, durations: durations,
-      copyAudio: spec.startFrame == 0 && spec.endFrame == info.frameCount
-        && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
-      metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: output, workFolder: folder,
-      beforePublish: { if let pause = pauseBeforePublish { StopSignal().wait(seconds: pause) } })
-    if remoteOutput, let objects { try objects.upload(file: output, to: spec.output) }
+    var refused = false
+    do {
+      try VideoAssembly.assemble(
+        segments: segments, frameRate: info.frameRate, audioSource: info.audioStreams > 0 ? try readable(spec.target) : nil,
+        audioStart: info.frameTimes[spec.startFrame] - firstTime, duration: duration, durations: durations,
+        copyAudio: spec.startFrame == 0 && spec.endFrame == info.frameCount
+          && VideoAssembly.container((spec.output as NSString).pathExtension, takesAudio: info.audioCodec ?? ""),
+        metadata: [("comment", spec.label), ("swapline_provenance", spec.label)], output: output, workFolder: folder,
+        beforePublish: { () throws(MediaError) in
+          if let pause = pauseBeforePublish {
+            FileHandle.standardError.write(Data("swapline: injected fault: pausing \(pause) s before publishing job \(job)\n".utf8))
+            StopSignal().wait(seconds: pause)
+          }
+          guard remoteOutput || mayPublish() else {
+            refused = true
+            throw MediaError(.processFailed, "not published")
+          }
+        })
+    } catch where refused {
+      throw LeadershipLost(job: job)
+    }
+    if remoteOutput, let objects {
+      guard mayPublish() else { throw LeadershipLost(job: job) }
+      try objects.upload(file: output, to: spec.output)
+    }
     // Done only from running: a job cancelled during the join stays cancelled.
     _ = try store.transitionJob(job, from: .running, to: .done, error: nil)
     removeSegments(job: job)
@@ -441,6 +460,12 @@ public struct JobStopped: Error, CustomStringConvertible {
     self.state = state
   }
   public var description: String { "job \(job) was \(state == .cancelled ? "cancelled" : "marked \(state.rawValue)") while it ran" }
+}
+
+/// A coordinator stopped leading during a join: nothing was published, the new leader joins.
+public struct LeadershipLost: Error, CustomStringConvertible {
+  public let job: Int64
+  public var description: String { "job \(job): this coordinator stopped leading during the join; nothing published, the leader joins it" }
 }
 
 /// Object storage could not be reached during a chunk: the chunk was given back with its

@@ -151,7 +151,8 @@ public struct ClusterWorker: Sendable {
 
 /// `swapline coordinator`: every poll, returns chunks whose lease expired (to pending with
 /// backoff, or dead after their last attempt), fails a job with a dead chunk, and joins a job
-/// whose chunks are all done into its output.
+/// whose chunks are all done into its output. On PostgreSQL any number may run: one leads
+/// (`CoordinatorLeadership`), the others stand by and take over within a poll of its death.
 public struct ClusterCoordinator: Sendable {
   public let store: any ChunkStore
   /// The shared segments folder, or with `objects` this node's own work folder (for joins).
@@ -160,33 +161,58 @@ public struct ClusterCoordinator: Sendable {
   public let pollInterval: Double
   /// Exit when no job is running, instead of waiting for more.
   public let once: Bool
+  /// Faults a test injects (a pause before publishing a join).
+  public let faults: FaultInjection
 
-  public init(store: any ChunkStore, storage: String, objects: ObjectStore? = nil, pollInterval: Double, once: Bool) {
+  public init(store: any ChunkStore, storage: String, objects: ObjectStore? = nil, pollInterval: Double, once: Bool,
+              faults: FaultInjection = FaultInjection()) {
     self.store = store
     self.storage = storage
     self.objects = objects
     self.pollInterval = pollInterval
     self.once = once
+    self.faults = faults
   }
 
   public func run(stop: StopSignal, logger: Logger, events: @escaping ClusterEvents) throws {
     stop.whenRaised { (store as? PostgresChunkStore)?.connection.interruptWaits() }
     let engine = JobEngine(store: store, directory: storage, objects: objects)
+    faults.apply(to: engine)
+    // The embedded store serves one machine, where the join's file lock suffices.
+    let leadership = try (store as? PostgresChunkStore).map {
+      try CoordinatorLeadership(url: $0.connection.url, holder: JobEngine.workerName)
+    }
+    defer { leadership?.resign() }
+    var leading: Bool?
     try serve(stop: stop, pollInterval: pollInterval, logger: logger) {
+      if let leadership {
+        let leads = try leadership.lead()
+        if leads != leading {
+          if leads { logger.info("leading", metadata: ["term": "\((try? leadership.currentTerm()).flatMap { $0 }.map(String.init) ?? "?")"]) }
+          else { logger.info("standing by: another coordinator leads") }
+          leading = leads
+        }
+        guard leads else {
+          if once, try store.jobs().allSatisfy({ $0.state != .running }) { return false }
+          stop.wait(seconds: pollInterval)
+          return true
+        }
+      }
+      let stillLeading = { leadership.map { (try? $0.lead()) ?? false } ?? true }
       let reaped = try store.reapExpiredLeases()
       if reaped > 0 {
         logger.info("expired leases returned", metadata: ["chunks": "\(reaped)"])
         events(.leasesExpired(reaped))
       }
       let running = try store.jobs().filter { $0.state == .running }
-      for job in running { try coordinate(job, engine: engine, logger: logger, events: events) }
+      for job in running { try coordinate(job, engine: engine, stillLeading: stillLeading, logger: logger, events: events) }
       if once && running.isEmpty { return false }
       stop.wait(seconds: pollInterval)
       return true
     }
   }
 
-  private func coordinate(_ job: JobRecord, engine: JobEngine, logger: Logger, events: ClusterEvents) throws {
+  private func coordinate(_ job: JobRecord, engine: JobEngine, stillLeading: () -> Bool, logger: Logger, events: ClusterEvents) throws {
     var logger = logger
     logger[metadataKey: "job"] = "\(job.id)"
     switch try engine.completion(job: job.id) {
@@ -205,7 +231,7 @@ public struct ClusterCoordinator: Sendable {
         let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
         let info = try MediaProbe.probe(try engine.readable(spec.target))
         let started = ContinuousClock.now
-        guard try engine.finalize(job: job.id, spec: spec, info: info) == .published else { return }
+        guard try engine.finalize(job: job.id, spec: spec, info: info, mayPublish: stillLeading) == .published else { return }
         events(.jobFinished(job: job.id, published: true, joinSeconds: (ContinuousClock.now - started).milliseconds / 1000))
         logger.info("job done", metadata: ["output": "\(spec.output)"])
       } catch let reopened as SegmentsReopened {
@@ -213,6 +239,8 @@ public struct ClusterCoordinator: Sendable {
         logger.warning("segments failed verification; chunks back to pending", metadata: ["error": "\(reopened)"])
       } catch is JobStopped {
         return
+      } catch let lost as LeadershipLost {
+        logger.warning("\(lost)")
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
       } catch where engine.storageOutage(after: error) != nil {

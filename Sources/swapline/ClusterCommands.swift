@@ -234,7 +234,7 @@ struct Coordinator: AsyncParsableCommand {
                        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6)
       }
       let coordinator = ClusterCoordinator(store: store, storage: storage.directory, objects: storage.objects, pollInterval: cluster.pollInterval,
-                                           once: once)
+                                           once: once, faults: FaultInjection(environment: ProcessInfo.processInfo.environment))
       let service = StoppableService("cluster coordinator") { stop in
         try coordinator.run(stop: stop, logger: logger) { event in
           switch event {

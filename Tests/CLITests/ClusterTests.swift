@@ -36,8 +36,8 @@ import Testing
                    environment: environment)
   }
 
-  func coordinator(extra: [String] = []) throws -> Background {
-    try Background(["coordinator", "--poll-interval", "0.2"] + cluster + extra, log: storage + "/coordinator.log")
+  func coordinator(_ name: String = "coordinator", environment: [String: String] = [:], extra: [String] = []) throws -> Background {
+    try Background(["coordinator", "--poll-interval", "0.2"] + cluster + extra, log: storage + "/\(name).log", environment: environment)
   }
 
   /// Scrapes the metrics endpoint a process logged ("metrics url=http://0.0.0.0:PORT/metrics").
@@ -134,6 +134,36 @@ import Testing
     // The killed renderer's chunk came back through the reaper (its lease expired), not a retry of its own.
     #expect(!reclaimed.isEmpty && reclaimed.allSatisfy { $0.lastError == "lease expired" && $0.attempt >= 2 }, "\(reclaimed)")
     #expect(boss.text.contains("expired leases returned"), "\(boss.text)")
+  }
+
+  /// Two coordinators: one leads, the other stands by; the leader is killed (-9) in the middle of
+  /// its join and the standby takes over, joins, and the output has the reference frames.
+  @Test func aStandbyCoordinatorTakesOverWhenTheLeaderDiesMidJoin() throws {
+    try submit()
+    let leader = try coordinator("leader", environment: ["SWAPLINE_INJECT_JOIN_PAUSE": "60"])
+    try wait("the first coordinator to lead") { leader.text.contains("leading") }
+    let standby = try coordinator("standby")
+    defer { [leader, standby].forEach { $0.stop() } }
+    try wait("the second coordinator to stand by") { standby.text.contains("standing by: another coordinator leads") }
+    let workers = try [worker("w1"), worker("w2")]
+    defer { workers.forEach { $0.stop() } }
+    try wait("the leader to pause in its join") { leader.text.contains("pausing 60.0 s before publishing job 1") }
+    // Every chunk is done and the leader holds a verified join: the standby must not have joined.
+    #expect(try jobState() == .running && !FileManager.default.fileExists(atPath: output))
+    #expect(!standby.text.contains("leading") && !standby.text.contains("job done"), "\(standby.text)")
+    let connection = try store().connection
+    let killedAt = Double(try connection.query("SELECT extract(epoch from now())").first?[0] ?? "") ?? 0
+    kill(leader.process.processIdentifier, SIGKILL)
+    try wait("the standby to finish the job", seconds: 60) { try jobState() == .done }
+    #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+    #expect(standby.text.contains("leading") && standby.text.contains("job done"), "\(standby.text)")
+    #expect(!leader.text.contains("job done"), "\(leader.text)")
+    // The store's record of who led: two terms, the standby's begun only after the leader died.
+    let terms = try CoordinatorLeadership.terms(on: connection)
+    #expect(terms.count == 2 && terms.map(\.term) == terms.map(\.term).sorted(), "\(terms)")
+    #expect(terms.first?.holder.hasSuffix(":\(leader.process.processIdentifier)") == true
+            && terms.last?.holder.hasSuffix(":\(standby.process.processIdentifier)") == true, "\(terms)")
+    #expect((terms.last?.startedAt ?? 0) >= killedAt, "standby's term began at \(terms.last?.startedAt ?? 0), leader killed at \(killedAt)")
   }
 
   @Test func aStalledWorkersLateCommitIsRejected() throws {
