@@ -119,6 +119,10 @@ public struct ClusterWorker: Sendable {
         let render = ImageJobSpec(json: job.spec) == nil ? worker.render : worker.renderImage
         try render(job, stop, { made in pool.withLock { $0 = made } }) { event in
           switch event {
+          case .chunkRendered(let chunk) where chunk.committed:
+            logger.info("chunk \(chunk.index) committed (\(chunk.frames) frames in \(String(format: "%.1f", chunk.seconds)) s)")
+          case .chunkRendered(let chunk):
+            logger.warning("chunk \(chunk.index) rendered but fenced out: another worker holds its lease")
           case .chunkFailed(let reason, let leaseLost):
             if leaseLost { logger.warning("\(reason)") } else { logger.warning("chunk failed", metadata: ["error": "\(reason)"]) }
           case .message(.warning, let text):

@@ -203,6 +203,9 @@ struct Coordinator: AsyncParsableCommand {
       chunk failed with that chunk's error; and for a job whose chunks are all done, verifies every \
       segment's frame count, joins the segments with the target's audio and the provenance label, \
       publishes OUTPUT atomically, and removes the job's segments (superseded attempts included).
+
+      Several coordinators may run against one PostgreSQL database: one leads (an advisory lock), \
+      the others stand by and take over within a poll when the leader dies.
       """)
 
   @OptionGroup var cluster: ClusterArguments

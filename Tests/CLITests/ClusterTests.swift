@@ -166,6 +166,39 @@ import Testing
     #expect((terms.last?.startedAt ?? 0) >= killedAt, "standby's term began at \(terms.last?.startedAt ?? 0), leader killed at \(killedAt)")
   }
 
+  /// A rolling upgrade: each worker in turn gets SIGTERM while it holds a lease and a new one
+  /// starts; the job completes with the reference frames, every chunk committed exactly once
+  /// (the workers' logs), none rendered to completion twice (no fenced-out commit), none lost.
+  @Test func aRollingUpgradeOfTheWorkersLosesNothingAndRendersNothingTwice() throws {
+    try submit()
+    let boss = try coordinator()
+    var workers = [try worker("w1"), try worker("w2")]
+    defer { (workers + [boss]).forEach { $0.stop() } }
+    for index in 0..<2 {
+      let old = workers[index], pid = old.process.processIdentifier
+      try wait("worker \(index + 1) to hold a lease") {
+        try store().chunks(job: 1).contains { $0.state == .leased && $0.owner?.hasSuffix(":\(pid)") == true }
+      }
+      kill(pid, SIGTERM)
+      workers.append(try worker("w\(index + 3)"))
+      old.process.waitUntilExit()
+      #expect(old.process.terminationStatus == 0 && old.text.contains("stopped"), "\(old.text)")
+    }
+    try wait("the job to be done") { try jobState() == .done }
+    #expect(try VideoJobTests.frameHashes(output) == VideoJobTests.reference)
+    let logs = workers.map(\.text).joined(separator: "\n")
+    let committed = logs.split(separator: "\n").compactMap { line -> Int? in
+      guard let range = line.range(of: #"chunk [0-9]+ committed"#, options: .regularExpression) else { return nil }
+      return Int(line[range].split(separator: " ")[1])
+    }
+    #expect(committed.sorted() == [0, 1, 2, 3, 4], "commits by chunk: \(committed.sorted())\n\(logs)")
+    #expect(!logs.contains("fenced out"), "\(logs)")
+    // The two abandoned chunks went back at once (released, not left to expire).
+    let chunks = try store().chunks(job: 1)
+    #expect(chunks.allSatisfy { $0.state == .done } && chunks.filter { $0.lastError == "worker gone" }.count >= 2,
+            "\(chunks.map { "\($0.index): \($0.lastError ?? "-")" })")
+  }
+
   @Test func aStalledWorkersLateCommitIsRejected() throws {
     try submit()
     let stalled = try worker("stalled", lease: 2, extra: ["--metrics-port", "0"])
