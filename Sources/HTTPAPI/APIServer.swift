@@ -51,6 +51,10 @@ public final class APIServer: Sendable {
     self.metrics = metrics
     self.logger = logger
     metrics.describe(APIMetrics.all)
+    // Counters exist from the start at 0, so rate() and alerts see a series before the first event.
+    for outcome in ["delivered", "rejected", "unreachable"] {
+      metrics.increment(APIMetrics.webhookAttempts, by: 0, labels: ["outcome": outcome])
+    }
   }
 
   var now: Double { Date().timeIntervalSince1970 }

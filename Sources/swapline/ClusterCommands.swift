@@ -165,7 +165,9 @@ struct Worker: AsyncParsableCommand {
       let registry = MetricsRegistry()
       registry.describe(ClusterMetrics.worker)
       let labels = ["worker": JobEngine.workerName]
+      // Counters exist from the start at 0, so rate() and alerts see a series before the first event.
       registry.set(ClusterMetrics.workerFrames, 0, labels: labels)
+      registry.increment(ClusterMetrics.workerStaleCommits, by: 0, labels: labels)
       let worker = ClusterWorker(store: store, storage: storage.directory, objects: storage.objects, settings: settings, execution: node,
                                  pollInterval: cluster.pollInterval, once: once,
                                  tenants: tenants.isEmpty ? nil : Set(tenants.map { $0 == "-" ? "" : $0 }))
