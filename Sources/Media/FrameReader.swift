@@ -35,6 +35,8 @@ public final class FrameReader: @unchecked Sendable {
     }
     // passthrough: the rawvideo muxer would otherwise duplicate the first frame to fill the gap
     // between the seek point and its timestamp.
+    // The scaler takes the stream's own matrix and range from its frames (FrameWriter converts
+    // back with the same ones: ColourTags).
     arguments += ["-i", path, "-map", "0:v:0", "-fps_mode", "passthrough", "-frames:v", String(wanted), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = placement.commandPrefix + ["ffmpeg"] + arguments

@@ -23,10 +23,12 @@ public final class FrameWriter {
   public private(set) var framesWritten = 0
 
   /// `frameTimes`: each frame's presentation time in seconds (from the first), for variable
-  /// frame rate video; nil writes frames at `frameRate`.
+  /// frame rate video; nil writes frames at `frameRate`. `colour`: the source's colour
+  /// description: frames are converted to YUV with its matrix and range (exact rounding) and the
+  /// stream is tagged with it.
   public init(path: String, width: Int, height: Int, frameRate: Double, encoding: VideoEncoding,
               metadata: [(key: String, value: String)] = [], placement: HelperPlacement = .unrestricted,
-              frameTimes: [Double]? = nil) throws(MediaError) {
+              frameTimes: [Double]? = nil, colour: ColourTags = ColourTags()) throws(MediaError) {
     self.path = path
     self.width = width
     self.height = height
@@ -37,7 +39,9 @@ public final class FrameWriter {
     encodedHeight = even ? (height + 1) & ~1 : height
     var arguments = ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(encodedWidth)x\(encodedHeight)",
                      "-framerate", String(format: "%.6f", frameRate), "-i", "-"] + encoding.arguments
-      + placement.threadArguments
+      + placement.threadArguments + colour.tagArguments(rgb: !encoding.encoder.subsamplesChroma)
+    // RGB -> YUV in a scale filter of our own: the stream's matrix and range, exact rounding.
+    let conversion = encoding.encoder.subsamplesChroma ? colour.encodingFilter(pixelFormat: encoding.encoder.pixelFormat) : nil
     if let frameTimes, !frameTimes.isEmpty {
       // Raw frames carry no timestamps: each frame's own time is set by a sum of terms, one per
       // frame (setpts has no table lookup), in a 90 kHz time base; passthrough keeps every frame.
@@ -45,11 +49,14 @@ public final class FrameWriter {
       // pass the kernel's limit for one argument.
       let terms = frameTimes.enumerated().map { String(format: "eq(N\\,%d)*%.6f", $0.offset, $0.element) }.joined(separator: "+")
       let script = staging.path + "/timestamps.filter"
-      guard FileManager.default.createFile(atPath: script, contents: Data("settb=1/90000,setpts=(\(terms))/TB".utf8)) else {
+      let filters = ["settb=1/90000,setpts=(\(terms))/TB"] + (conversion.map { [$0] } ?? [])
+      guard FileManager.default.createFile(atPath: script, contents: Data(filters.joined(separator: ",").utf8)) else {
         staging.remove()
         throw MediaError(.processFailed, "cannot write in \(staging.path)")
       }
       arguments += ["-filter_script:v", script, "-fps_mode", "passthrough", "-enc_time_base", "1/90000"]
+    } else if let conversion {
+      arguments += ["-vf", conversion]
     }
     for (key, value) in metadata { arguments += ["-metadata", "\(key)=\(value)"] }
     arguments.append(partial)

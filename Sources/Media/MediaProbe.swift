@@ -28,6 +28,8 @@ public struct MediaInfo: Sendable, Equatable {
   /// The frame count the container's header states, when it states one; more than `frameCount`
   /// means frames the header promises cannot be decoded (a truncated file).
   public var declaredFrameCount: Int? = nil
+  /// The stream's colour description, kept on the output.
+  public var colour = ColourTags()
 }
 
 /// What a container's header says, read without decoding a frame (for checks before a probe that
@@ -126,7 +128,9 @@ public enum MediaProbe {
                      codec: video["codec_name"] as? String ?? "?", pixelFormat: video["pix_fmt"] as? String ?? "?",
                      rotation: rotation, audioStreams: audio, audioCodec: audioList.first?["codec_name"] as? String, isHDR: ["smpte2084", "arib-std-b67"].contains(transfer),
                      isVariableFrameRate: variable, frameTimes: times,
-                     declaredFrameCount: (video["nb_frames"] as? String).flatMap { Int($0) })
+                     declaredFrameCount: (video["nb_frames"] as? String).flatMap { Int($0) },
+                     colour: ColourTags(matrix: video["color_space"] as? String, range: video["color_range"] as? String,
+                                        primaries: video["color_primaries"] as? String, transfer: transfer))
   }
 
   static func fraction(_ text: String?) -> Double? {

@@ -28,6 +28,8 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
     }
     /// Whether the encoder stores 4:2:0 chroma, which needs an even width and height.
     public var subsamplesChroma: Bool { self != .ffv1 }
+    /// The pixel format it is given: YUV 4:2:0, or RGB for FFV1.
+    public var pixelFormat: String { self == .ffv1 ? "bgr0" : "yuv420p" }
     /// Segment container: MPEG-TS keeps 90 kHz timestamps for H.264/HEVC (exact joins), Matroska
     /// takes everything else; both join exactly with the concat demuxer's duration lines.
     public var segmentExtension: String { [.libx264, .libx265, .h264_nvenc, .hevc_nvenc].contains(self) ? "ts" : "mkv" }

@@ -50,7 +50,7 @@ public final class ChunkRender<Processor: VideoFrameProcessor>: @unchecked Senda
     // Variable frame rate: every frame keeps its own time (relative to the chunk's first frame).
     let times = info.isVariableFrameRate ? info.frameTimes[start..<(start + count)].map { $0 - info.frameTimes[start] } : nil
     writer = try FrameWriter(path: segment, width: info.width, height: info.height, frameRate: info.frameRate, encoding: encoding,
-                             placement: placement, frameTimes: times)
+                             placement: placement, frameTimes: times, colour: info.colour)
     queue = BoundedQueue(capacity: queueCapacity)
     let thread = Thread { [self] in
       defer { renderDone.signal() }

@@ -66,6 +66,50 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: Self.folder + "/lossless.part.mkv"))
   }
 
+  /// A video's frames as RGB bytes, decoded with an explicit YUV matrix and range.
+  static func rgb(_ path: String, matrix: String, range: String) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+    process.arguments = ["-v", "error", "-nostdin", "-i", path, "-vf", "scale=in_color_matrix=\(matrix):in_range=\(range)",
+                         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let bytes = [UInt8](output.fileHandleForReading.readDataToEndOfFile())
+    process.waitUntilExit()
+    return bytes
+  }
+
+  /// Decoding to RGB and encoding back (what every swapped frame goes through) keeps the colour
+  /// description: a BT.709 limited-range clip comes back tagged BT.709 limited range and encoded
+  /// with that matrix, so read as its tags say it matches the input to about a level per channel
+  /// (before, it was encoded with ffmpeg's default BT.601 matrix and left untagged: read as the
+  /// BT.709 its source was, 9 levels off on average). An untagged clip stays untagged (BT.601 both ways).
+  @Test func aDecodeAndEncodeKeepsTheColourDescription() throws {
+    let tagged = Self.folder + "/bt709.mp4", plain = Self.folder + "/untagged.mp4"
+    try Self.run(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=0.4", "-vf", "scale=out_color_matrix=bt709:out_range=tv",
+                  "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709",
+                  "-color_trc", "bt709", "-color_range", "tv", tagged])
+    try Self.run(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=0.4", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", plain])
+    let cases = [(tagged, ColourTags(matrix: "bt709", range: "tv", primaries: "bt709", transfer: "bt709"), "bt709"), (plain, ColourTags(), "bt601")]
+    for (input, expected, matrix) in cases {
+      let info = try MediaProbe.probe(input)
+      #expect(info.colour == expected, "\(input): \(info.colour)")
+      let output = input.replacingOccurrences(of: ".mp4", with: ".out.mp4")
+      // Quality 100: x264 at CRF 0 (lossless), so what differs is the colour conversion alone.
+      let writer = try FrameWriter(path: output, width: info.width, height: info.height, frameRate: 25,
+                                   encoding: VideoEncoding(encoder: .libx264, quality: 100), colour: info.colour)
+      for frame in try frames(input, info) { try writer.write(frame) }
+      try writer.finish()
+      #expect(try MediaProbe.probe(output).colour == expected)
+      let (before, after) = (try Self.rgb(input, matrix: matrix, range: "tv"), try Self.rgb(output, matrix: matrix, range: "tv"))
+      #expect(before.count == after.count && !before.isEmpty)
+      let error = zip(before, after).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) } / Double(max(before.count, 1))
+      #expect(error < 2, "\(input): mean absolute error \(error) levels")
+    }
+  }
+
   @Test func badInputsAreReportedClearly() throws {
     #expect(FileManager.default.createFile(atPath: Self.folder + "/notes.mp4", contents: Data("not a video".utf8)))
     try Self.run(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", Self.folder + "/audio.m4a"])
