@@ -3,6 +3,7 @@
 Each test module gets its own server (own data folder, own SQLite store, free port). The tests talk
 HTTP to it with the standard library only (http.client), so what is tested is what a client sees.
 """
+import contextlib
 import http.client
 import json
 import os
@@ -153,6 +154,31 @@ def workspace():
 def server(workspace):
     with Server(workspace / "data") as server:
         yield server
+
+
+@contextlib.contextmanager
+def api_cluster(data, roles=("worker", "coordinator"), metrics_ports=None):
+    """A PostgreSQL server of its own (scripts/pgtest.sh), `serve --database` on it (API only) and
+    a `swapline` process for each of `roles` rendering and joining what it queues; yields (server,
+    database URL) and stops everything afterwards. `metrics_ports`: role -> port for --metrics-port."""
+    pg = Path(tempfile.mkdtemp(prefix="swapline-pg-"))
+    url = subprocess.run([str(ROOT / "scripts" / "pgtest.sh"), "start", str(pg), str(free_port()), str(os.getpid())],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    server = Server(data, ["--database", url])
+    others = []
+    try:
+        server.start()
+        cluster = ["--database", url, "--storage", str(Path(data) / "segments"), "--poll-interval", "0.2"]
+        for role in roles:
+            metrics = ["--metrics-port", str(metrics_ports[role])] if metrics_ports and role in metrics_ports else []
+            others.append(subprocess.Popen([SWAPLINE, role, *cluster, *metrics], cwd=ROOT, stdout=server.log, stderr=subprocess.STDOUT))
+        yield server, url
+    finally:
+        for process in others:
+            process.terminate()
+            process.wait(timeout=30)
+        server.stop()
+        subprocess.run([str(ROOT / "scripts" / "pgtest.sh"), "stop", str(pg)], capture_output=True)
 
 
 def make_clip(path, seconds=4, size="640x360", audio=True):

@@ -1,25 +1,12 @@
 """Cluster mode: `serve --database URL` serves the API only; `swapline worker` and `swapline
 coordinator` processes on the same PostgreSQL store render and join what it queues."""
-import os
 import subprocess
-import tempfile
-from pathlib import Path
 
-from conftest import ROOT, SAMPLES, SWAPLINE, Server, decoded, free_port, make_clip, swap_cli
+from conftest import ROOT, SAMPLES, SWAPLINE, api_cluster, decoded, make_clip, swap_cli
 
 
 def test_the_api_over_postgresql_with_separate_worker_and_coordinator(workspace):
-    pg = Path(tempfile.mkdtemp(prefix="swapline-pg-"))
-    url = subprocess.run([str(ROOT / "scripts" / "pgtest.sh"), "start", str(pg), str(free_port()), str(os.getpid())],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    data = workspace / "cluster-data"
-    server = Server(data, ["--database", url])
-    others = []
-    try:
-        server.start()
-        storage = ["--database", url, "--storage", str(data / "segments"), "--poll-interval", "0.2"]
-        for role in ("worker", "coordinator"):
-            others.append(subprocess.Popen([SWAPLINE, role, *storage], cwd=ROOT, stdout=server.log, stderr=subprocess.STDOUT))
+    with api_cluster(workspace / "cluster-data") as (server, url):
         tenant = subprocess.run([SWAPLINE, "tenants", "create", "clustered", "--database", url, "--json"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout
         key = __import__("json").loads(tenant)["api_key"]
@@ -36,9 +23,3 @@ def test_the_api_over_postgresql_with_separate_worker_and_coordinator(workspace)
         image = server.submit(key, {"sources": [source["id"]], "target": server.upload(key, SAMPLES / "astronaut.png")["id"]},
                               headers={"Prefer": "wait=60"})
         assert image["status"] == "succeeded"
-    finally:
-        for process in others:
-            process.terminate()
-            process.wait(timeout=30)
-        server.stop()
-        subprocess.run([str(ROOT / "scripts" / "pgtest.sh"), "stop", str(pg)], capture_output=True)

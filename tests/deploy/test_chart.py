@@ -4,11 +4,9 @@ with the GPU/MIG values, the rendered manifests validated strictly against Kuber
 the live /metrics of a real API, worker and coordinator on a real PostgreSQL server. No
 Kubernetes cluster runs here: that is as far as it can be tested (docs/DEPLOY.md)."""
 import json
-import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -18,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "api"))
-from conftest import SAMPLES, SWAPLINE, Server, free_port, make_clip  # noqa: E402
+from conftest import SAMPLES, SWAPLINE, api_cluster, free_port, make_clip  # noqa: E402
 
 CHART = ROOT / "deploy" / "helm" / "swapline"
 GPU_VALUES = ROOT / "deploy" / "helm" / "values-gpu-mig.yaml"
@@ -118,19 +116,8 @@ def test_every_metric_the_dashboard_and_alerts_query_is_exported(tmp_path):
     _, docs = render(GPU_VALUES)
     exprs, queried = queried_metrics(docs)
     assert len(exprs) >= 25 and len(queried) >= 18, (len(exprs), sorted(queried))
-    pg = Path(tempfile.mkdtemp(prefix="swapline-pg-"))
-    url = subprocess.run([str(ROOT / "scripts" / "pgtest.sh"), "start", str(pg), str(free_port()), str(os.getpid())],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    data = tmp_path / "data"
-    server = Server(data, ["--database", url])
     ports = {"worker": free_port(), "coordinator": free_port()}
-    others = []
-    try:
-        server.start()
-        cluster = ["--database", url, "--storage", str(data / "segments"), "--poll-interval", "0.2"]
-        for role, port in ports.items():
-            others.append(subprocess.Popen([SWAPLINE, role, *cluster, "--metrics-port", str(port)], cwd=ROOT,
-                                           stdout=server.log, stderr=subprocess.STDOUT))
+    with api_cluster(tmp_path / "data", metrics_ports=ports) as (server, url):
         tenant = subprocess.run([SWAPLINE, "tenants", "create", "metrics", "--database", url, "--json"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout
         key = json.loads(tenant)["api_key"]
@@ -146,12 +133,6 @@ def test_every_metric_the_dashboard_and_alerts_query_is_exported(tmp_path):
             time.sleep(0.5)
         for port in ports.values():
             exported |= scrape(port)
-    finally:
-        for process in others:
-            process.terminate()
-            process.wait(timeout=30)
-        server.stop()
-        subprocess.run([str(ROOT / "scripts" / "pgtest.sh"), "stop", str(pg)], capture_output=True)
     missing = queried - exported
     assert not missing, f"queried but not exported: {sorted(missing)}; exported: {sorted(exported)}"
 
