@@ -14,6 +14,8 @@ PANELS = [
      [("sum by (pod) (rate(swapline_worker_frames_total[2m]))", "{{pod}}")], "timeseries"),
     ("Queue depth: chunks by state", "short",
      [("max by (state) (swapline_chunks)", "{{state}}")], "timeseries"),
+    ("Queue depth: pending chunks of running jobs by tenant", "short",
+     [("max by (tenant) (swapline_pending_chunks)", "{{tenant}}")], "timeseries"),
     ("Queue age: oldest claimable chunk", "s",
      [("max(swapline_oldest_pending_chunk_seconds)", "oldest pending")], "timeseries"),
     ("Jobs by state", "short",

@@ -18,11 +18,13 @@ enum {
   OPT_WRITEDATA = 10001, OPT_URL = 10002, OPT_READDATA = 10009, OPT_ERRORBUFFER = 10010, OPT_WRITEFUNCTION = 20011,
   OPT_READFUNCTION = 20012, OPT_LOW_SPEED_LIMIT = 19, OPT_LOW_SPEED_TIME = 20, OPT_HTTPHEADER = 10023,
   OPT_HEADERDATA = 10029, OPT_UPLOAD = 46, OPT_CONNECTTIMEOUT = 78, OPT_HEADERFUNCTION = 20079, OPT_NOSIGNAL = 99,
-  OPT_INFILESIZE_LARGE = 30115, OPT_UPLOAD_BUFFERSIZE = 280,
+  OPT_INFILESIZE_LARGE = 30115, OPT_UPLOAD_BUFFERSIZE = 280, OPT_SEEKFUNCTION = 20167, OPT_SEEKDATA = 10168,
   INFO_RESPONSE_CODE = 0x200000 + 2,
   CODE_FAILED_INIT = 2, CODE_PARTIAL_FILE = 18, CODE_WRITE_ERROR = 23,
 };
 #define READFUNC_ABORT 0x10000000
+#define SEEKFUNC_OK 0
+#define SEEKFUNC_FAIL 1
 
 typedef size_t (*data_callback)(char *, size_t, size_t, void *);
 
@@ -95,9 +97,18 @@ static void return_handle(CURL *handle, int reusable) {
 
 typedef struct {
   int fd;
+  int64_t start;
   int64_t position;
   int64_t end;
 } range_source;
+
+// libcurl rewinds the body when it sends it again (a reused connection found dead).
+static int seek_range(void *context, int64_t offset, int origin) {
+  range_source *source = context;
+  if (origin != SEEK_SET || offset < 0 || offset > source->end - source->start) return SEEKFUNC_FAIL;
+  source->position = source->start + offset;
+  return SEEKFUNC_OK;
+}
 
 static size_t read_range(char *buffer, size_t size, size_t items, void *context) {
   range_source *source = context;
@@ -166,7 +177,7 @@ static size_t write_range(char *data, size_t size, size_t items, void *context) 
     ssize_t wrote = pwrite(sink->fd, data + done, length - done, sink->position);
     if (wrote < 0 && errno == EINTR) continue;
     if (wrote <= 0) {
-      sink->write_failed = 1;
+      sink->write_failed = errno ? errno : EIO;
       return 0;
     }
     done += (size_t)wrote;
@@ -193,7 +204,7 @@ static void transfer(int upload, const char *url, const char *const *headers, in
   for (int index = 0; index < header_count; index++) list = curl.slist_append(list, headers[index]);
   // No "Expect: 100-continue" round trip before each part.
   if (upload) list = curl.slist_append(list, "Expect:");
-  range_source source = {fd, offset, offset + count};
+  range_source source = {fd, offset, offset, offset + count};
   range_sink sink = {response, handle, fd, offset, offset + count, 0};
   curl.easy_setopt(handle, OPT_URL, url);
   if (upload) {
@@ -201,6 +212,8 @@ static void transfer(int upload, const char *url, const char *const *headers, in
     curl.easy_setopt(handle, OPT_INFILESIZE_LARGE, (int64_t)count);
     curl.easy_setopt(handle, OPT_READFUNCTION, (data_callback)read_range);
     curl.easy_setopt(handle, OPT_READDATA, &source);
+    curl.easy_setopt(handle, OPT_SEEKFUNCTION, (int (*)(void *, int64_t, int))seek_range);
+    curl.easy_setopt(handle, OPT_SEEKDATA, &source);
     curl.easy_setopt(handle, OPT_UPLOAD_BUFFERSIZE, 1L << 20);
     curl.easy_setopt(handle, OPT_WRITEFUNCTION, (data_callback)keep_body);
     curl.easy_setopt(handle, OPT_WRITEDATA, response);
@@ -225,7 +238,7 @@ static void transfer(int upload, const char *url, const char *const *headers, in
                (long long)count);
     }
   } else if (sink.write_failed) {
-    snprintf(response->error, sizeof response->error, "cannot write the downloaded bytes: %s", strerror(errno));
+    snprintf(response->error, sizeof response->error, "cannot write the downloaded bytes: %s", strerror(sink.write_failed));
   } else if (response->error[0] == 0) {
     strncpy(response->error, curl.easy_strerror(response->curl_code), sizeof response->error - 1);
   }

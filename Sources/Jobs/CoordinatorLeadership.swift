@@ -3,7 +3,8 @@ import Foundation
 /// One coordinator leads at a time on a PostgreSQL store, so two replicas are safe: the leader
 /// holds a session advisory lock on a connection of its own, the others stand by and try to take
 /// it at each poll. A leader that dies (kill -9, a lost node) loses the lock with its connection,
-/// and a standby takes it at its next poll. Each new leader records a term in
+/// and a standby takes it at its next poll (a vanished node: once the server's keepalive, set to
+/// about 40 s here, gives up on its connection). Each new leader records a term in
 /// `coordinator_terms`, so who led when can be read back from the store.
 // @unchecked: its only state is the connection, which serialises callers itself.
 public final class CoordinatorLeadership: @unchecked Sendable {
@@ -27,6 +28,12 @@ public final class CoordinatorLeadership: @unchecked Sendable {
         AND pid = pg_backend_pid() AND granted
       """, [Self.lockKey])
     if held.first?[0] != "0" { return true }
+    // The server must notice a leader that vanished without closing its connection (a node
+    // powered off, a partition) within about a minute, not after the system's two hours of TCP
+    // keepalive: it holds the lock until then. Session settings, so set on every new session.
+    try connection.query("SET tcp_keepalives_idle = 20")
+    try connection.query("SET tcp_keepalives_interval = 5")
+    try connection.query("SET tcp_keepalives_count = 4")
     guard try connection.query("SELECT pg_try_advisory_lock($1::bigint)", [Self.lockKey]).first?[0] == "t" else { return false }
     try connection.query("INSERT INTO coordinator_terms (holder) VALUES ($1)", [holder])
     return true

@@ -270,7 +270,6 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
   /// Starts listening for the wake-up hint on this store's connection.
   public func listen() throws { try connection.query("LISTEN \(Self.channel)") }
 
-  /// Chunk counts by state over all jobs (for metrics).
   /// Seconds the longest-waiting claimable chunk of a running job has waited (0: none waits):
   /// how far the workers are behind, for the queue-age alert.
   public func oldestClaimableSeconds() throws -> Double {
@@ -281,6 +280,21 @@ public final class PostgresChunkStore: ChunkStore, @unchecked Sendable {
     return Double(row?[0] ?? "") ?? 0
   }
 
+  /// Pending chunks of running jobs by tenant ("" for command-line jobs), whether or not their
+  /// backoff has passed: the work waiting for workers (autoscaling). Chunks of failed or
+  /// cancelled jobs stay pending in the table but are not counted.
+  public func pendingChunksByTenant() throws -> [String: Int] {
+    var counts: [String: Int] = [:]
+    for row in try connection.query("""
+      SELECT j.tenant, count(*) FROM chunks c JOIN jobs j ON j.id = c.job_id WHERE c.state = 'pending' AND j.state = 'running'
+      GROUP BY j.tenant
+      """) {
+      counts[row[0] ?? ""] = Int(row[1] ?? "") ?? 0
+    }
+    return counts
+  }
+
+  /// Chunk counts by state over all jobs (for metrics).
   public func chunkCounts() throws -> [ChunkState: Int] {
     var counts: [ChunkState: Int] = [:]
     for row in try connection.query("SELECT state, count(*) FROM chunks GROUP BY state") {

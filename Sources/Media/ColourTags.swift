@@ -11,11 +11,15 @@ public struct ColourTags: Sendable, Equatable, Codable {
 
   public init(matrix: String? = nil, range: String? = nil, primaries: String? = nil, transfer: String? = nil) {
     func known(_ value: String?) -> String? { value.flatMap { $0.isEmpty || $0 == "unknown" || $0 == "reserved" ? nil : $0 } }
-    self.matrix = known(matrix)
+    // Only YUV matrices the scaler can convert with and ffmpeg's -colorspace can name: an RGB
+    // source ("gbr") or YCgCo is converted with the default matrix and left untagged.
+    self.matrix = known(matrix).flatMap { Self.yuvMatrices.contains($0) ? $0 : nil }
     self.range = known(range)
     self.primaries = known(primaries)
     self.transfer = known(transfer)
   }
+
+  static let yuvMatrices: Set<String> = ["bt709", "fcc", "bt470bg", "smpte170m", "smpte240m", "bt2020nc", "bt2020c"]
 
   /// The scaler's name for the matrix (ffprobe says "bt470bg" where the scaler says "bt470").
   var scalerMatrix: String? {

@@ -38,9 +38,12 @@ public final class ObjectStore: Sendable, CustomStringConvertible {
   public let prefix: String
   public let partSize: Int
   public let parallel: Int
+  /// One try, 5 s: for `answers()`.
+  let probe: S3Client
 
   public init(client: S3Client, location: S3Location, partSize: Int = 8 << 20, parallel: Int = 2) {
     self.client = client
+    probe = client.probing()
     bucket = location.bucket
     prefix = location.key.isEmpty || location.key.hasSuffix("/") ? location.key : location.key + "/"
     self.partSize = partSize
@@ -60,6 +63,12 @@ public final class ObjectStore: Sendable, CustomStringConvertible {
   /// is missing or the server cannot be reached: a node says so at start, not at its first chunk.
   public func checkAccess() throws {
     _ = try wait { try await self.client.list(bucket: self.bucket, prefix: self.prefix, maxKeys: 1) }
+  }
+
+  /// Whether the server answers this bucket now: one listing of one key, one try, at most 5 s
+  /// (a worker asks after a failure, while its lease still runs).
+  public func answers() -> Bool {
+    (try? wait { try await self.probe.list(bucket: self.bucket, prefix: self.prefix, maxKeys: 1) }) != nil
   }
 
   /// Uploads a local file; the object appears whole or not at all.

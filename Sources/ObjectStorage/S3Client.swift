@@ -67,6 +67,12 @@ public final class S3Client: Sendable {
     session = URLSession(configuration: configuration)
   }
 
+  /// The same client with one try per request and a short timeout: for asking whether the
+  /// server answers at all, without waiting out this client's retries.
+  public func probing(timeout: TimeInterval = 5) -> S3Client {
+    S3Client(endpoint: endpoint, region: region, credentials: signer.credentials, timeout: timeout, retries: 0, libcurl: throughLibcurl)
+  }
+
   var hostHeader: String {
     let host = endpoint.host ?? ""
     guard let port = endpoint.port else { return host }

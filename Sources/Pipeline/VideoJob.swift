@@ -176,14 +176,14 @@ public final class JobEngine: @unchecked Sendable {
     try objects.upload(file: path, to: Self.segmentPrefix(job: job) + (path as NSString).lastPathComponent)
   }
 
-  /// Why a failure belongs to object storage rather than to the chunk or job (nil: storage
-  /// answers, or is not used): an S3 error worth waiting out, or any error while storage does
-  /// not answer (ffmpeg reading an input through a presigned URL only says "5XX" or "ended early").
+  /// Why a failure belongs to object storage rather than to the chunk or job: it happened and
+  /// the storage does not answer now (ffmpeg reading an input through a presigned URL only says
+  /// "5XX" or "ended early", so the storage is asked). nil when it answers, or is not used: then
+  /// the failure counts, whatever it was (a full local disk, one object that always fails), so
+  /// a chunk cannot be given back for ever.
   public func storageOutage(after error: any Error) -> String? {
-    guard let objects else { return nil }
-    if let s3 = error as? S3Error, s3.isTransient { return "object storage unavailable: \(s3)" }
-    do { try objects.checkAccess() } catch { return "object storage unavailable: \(error)" }
-    return nil
+    guard let objects, !objects.answers() else { return nil }
+    return "object storage \(objects) does not answer (\(error))"
   }
 
   /// Records a chunk's failure against its attempts and returns the error; when object storage
@@ -204,7 +204,7 @@ public final class JobEngine: @unchecked Sendable {
     guard let objects else { return true }
     var pause = 1.0
     while !stop.wait(seconds: pause) {
-      if (try? objects.checkAccess()) != nil { return true }
+      if objects.answers() { return true }
       pause = min(pause * 2, 10)
     }
     return false

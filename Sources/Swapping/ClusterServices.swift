@@ -264,7 +264,12 @@ public struct ClusterCoordinator: Sendable {
         // the segments are safe there; join at a later poll.
         logger.warning("object storage unavailable; joining again at the next poll", metadata: ["error": "\(error)"])
       } catch {
-        try store.setJobState(job.id, .failed, error: "joining segments: \(error)")
+        // Only from running, and only while leading: a leader that lost its lock mid-join must not
+        // fail a job the new leader has meanwhile published.
+        guard stillLeading(), try store.transitionJob(job.id, from: .running, to: .failed, error: "joining segments: \(error)") else {
+          logger.warning("join ended without publishing; the job is another coordinator's now", metadata: ["error": "\(error)"])
+          return
+        }
         logger.error("job failed at the join", metadata: ["error": "\(error)"])
       }
     }

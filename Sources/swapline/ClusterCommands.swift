@@ -246,6 +246,11 @@ struct Coordinator: AsyncParsableCommand {
         let jobs = (try? scrapeStore.jobs()) ?? []
         registry.replace(ClusterMetrics.jobs, with: JobState.allCases.map { state in (["state": state.rawValue], Double(jobs.filter { $0.state == state }.count)) })
         registry.set(ClusterMetrics.oldestPending, (try? scrapeStore.oldestClaimableSeconds()) ?? 0)
+        let pending = (try? scrapeStore.pendingChunksByTenant()) ?? [:]
+        // Always one series (tenant "-" at 0 when nothing waits), so sums are never empty.
+        registry.replace(ClusterMetrics.pendingChunks, with: (pending.isEmpty ? ["": 0] : pending).map {
+          (["tenant": $0.key.isEmpty ? "-" : $0.key], Double($0.value))
+        })
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         registry.set(ClusterMetrics.coordinatorCPU, Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)

@@ -27,6 +27,8 @@ enum ClusterMetrics {
   static let coordinatorCPU = Metric("swapline_coordinator_cpu_seconds_total", .counter, "CPU time of the coordinator process.")
   static let oldestPending = Metric("swapline_oldest_pending_chunk_seconds", .gauge,
                                     "Seconds the longest-waiting claimable chunk of a running job has waited (0: none).")
+  static let pendingChunks = Metric("swapline_pending_chunks", .gauge,
+                                    "Pending chunks of running jobs, by tenant (\"-\": command-line jobs): the work waiting for workers.")
   static let leading = Metric("swapline_coordinator_leading", .gauge, "1 while this coordinator leads, 0 while it stands by.")
-  static let coordinator = [chunks, jobs, attempts, jobsFinished, joinSeconds, coordinatorCPU, oldestPending, leading]
+  static let coordinator = [chunks, jobs, attempts, jobsFinished, joinSeconds, coordinatorCPU, oldestPending, pendingChunks, leading]
 }

@@ -110,6 +110,21 @@ import Testing
     }
   }
 
+  /// An RGB source (FFV1 in bgr0 probes as matrix "gbr", which -colorspace cannot name) is
+  /// re-encoded to YUV untagged instead of failing.
+  @Test func anRGBSourceEncodesToYUVWithoutAMatrixTag() throws {
+    let rgb = Self.folder + "/rgb.mkv"
+    try Self.run(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=0.2", "-c:v", "ffv1", "-pix_fmt", "bgr0", rgb])
+    let info = try MediaProbe.probe(rgb)
+    #expect(info.colour.matrix == nil)
+    let output = Self.folder + "/rgb.out.mp4"
+    let writer = try FrameWriter(path: output, width: info.width, height: info.height, frameRate: 25,
+                                 encoding: VideoEncoding(encoder: .libx264, quality: 90), colour: info.colour)
+    for frame in try frames(rgb, info) { try writer.write(frame) }
+    try writer.finish()
+    #expect(try MediaProbe.probe(output).frameCount == info.frameCount)
+  }
+
   @Test func badInputsAreReportedClearly() throws {
     #expect(FileManager.default.createFile(atPath: Self.folder + "/notes.mp4", contents: Data("not a video".utf8)))
     try Self.run(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", Self.folder + "/audio.m4a"])

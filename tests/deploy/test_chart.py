@@ -79,7 +79,9 @@ def test_the_chart_lints_renders_and_validates(values, tmp_path):
         assert "--tenant" not in workers["sl-swapline-worker-h100"]["spec"]["template"]["spec"]["containers"][0]["args"]
         scaled = [doc for doc in docs if doc["kind"] == "ScaledObject"]
         assert {s["spec"]["scaleTargetRef"]["name"] for s in scaled} == set(workers)
-        assert all('swapline_chunks{state="pending"}' in s["spec"]["triggers"][0]["metadata"]["query"] for s in scaled)
+        queries = {s["spec"]["scaleTargetRef"]["name"]: s["spec"]["triggers"][0]["metadata"]["query"] for s in scaled}
+        assert queries["sl-swapline-worker-h100"] == "sum(max by (tenant) (swapline_pending_chunks))"
+        assert queries["sl-swapline-worker-mig-1g10gb"] == 'sum(max by (tenant) (swapline_pending_chunks{tenant=~"t_small_studio|t_hobby"}))'
         assert all("--storage" in w["spec"]["template"]["spec"]["containers"][0]["args"]
                    and "s3://media/swapline" in w["spec"]["template"]["spec"]["containers"][0]["args"] for w in workers.values())
     for doc in docs:
