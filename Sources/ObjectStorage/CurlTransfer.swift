@@ -49,7 +49,10 @@ enum CurlTransfer {
         }
         guard response.curl_code == 0 else {
           let reason = withUnsafeBytes(of: response.error) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-          continuation.resume(throwing: S3Error(status: 0, code: "Unreachable", message: "\(what): \(reason)"))
+          // CURLE_WRITE_ERROR / CURLE_READ_ERROR: the local file failed (disk full, file shrank),
+          // not the server: no retry.
+          let local = response.curl_code == 23 || response.curl_code == 26
+          continuation.resume(throwing: S3Error(status: 0, code: local ? "LocalFile" : "Unreachable", message: "\(what): \(reason)"))
           return
         }
         let body = response.body.map { Data(bytes: $0, count: response.body_length) } ?? Data()

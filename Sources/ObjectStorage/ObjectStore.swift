@@ -65,10 +65,14 @@ public final class ObjectStore: Sendable, CustomStringConvertible {
     _ = try wait { try await self.client.list(bucket: self.bucket, prefix: self.prefix, maxKeys: 1) }
   }
 
-  /// Whether the server answers this bucket now: one listing of one key, one try, at most 5 s
-  /// (a worker asks after a failure, while its lease still runs).
-  public func answers() -> Bool {
-    (try? wait { try await self.probe.list(bucket: self.bucket, prefix: self.prefix, maxKeys: 1) }) != nil
+  /// Whether the server answers now: a listing of one key under the prefix and, with `reading`
+  /// (an `s3://` object), the first byte of that object, each one try of at most 5 s (a worker
+  /// asks after a failure, while its lease still runs). Listing alone is not enough: a restarting
+  /// SeaweedFS lists before its volume servers serve data again.
+  public func answers(reading: String? = nil) -> Bool {
+    guard (try? wait({ try await self.probe.list(bucket: self.bucket, prefix: self.prefix, maxKeys: 1) })) != nil else { return false }
+    guard let reading, let object = S3Location(reading) else { return true }
+    return (try? wait({ try await self.probe.get(bucket: object.bucket, key: object.key, range: 0...0) })) != nil
   }
 
   /// Uploads a local file; the object appears whole or not at all.

@@ -23,7 +23,10 @@ public struct S3Error: Error, CustomStringConvertible, Sendable {
   /// the endpoint (the CLI's exit 2).
   public var isSetupProblem: Bool { isCredentials || code == "NoSuchBucket" || status == 0 }
   /// Worth another try: the server or the network failed, or it asked to slow down.
-  public var isTransient: Bool { status == 0 || status == 429 || status >= 500 || code == "SlowDown" || code == "RequestTimeout" }
+  /// (Not a local file's failure: that is this machine's, and trying again does not help.)
+  public var isTransient: Bool {
+    code != "LocalFile" && (status == 0 || status == 429 || status >= 500 || code == "SlowDown" || code == "RequestTimeout")
+  }
 }
 
 /// An object listed under a prefix.

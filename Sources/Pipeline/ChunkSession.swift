@@ -84,7 +84,7 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
       return Claimed(lease: lease, chunk: chunk, heartbeat: heartbeat, started: .now)
     } catch {
       heartbeat.stop()
-      throw engine.recordFailure(lease, error)
+      throw engine.recordFailure(lease, error, reading: spec.target)
     }
   }
 
@@ -101,7 +101,7 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
     try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
     let stopped = claimed.heartbeat.jobStopped
     var recorded = error
-    if stopped == nil && !shouldStop() && !claimed.heartbeat.lost { recorded = engine.recordFailure(claimed.lease, error) }
+    if stopped == nil && !shouldStop() && !claimed.heartbeat.lost { recorded = engine.recordFailure(claimed.lease, error, reading: spec.target) }
     // An outage gives back the next chunk too: it never started, and must not lose an attempt.
     if recorded is StorageUnavailable, let next { _ = try? store.giveBack(next.lease, reason: "\(recorded)") }
     _ = try? store.releaseLeases(job: job, owners: [worker])
@@ -133,7 +133,7 @@ struct ChunkSession<Processor: VideoFrameProcessor> {
                                        queuedSeconds: claimed.lease.queuedSeconds))
       } catch {
         try? FileManager.default.removeItem(atPath: claimed.chunk.segment)
-        throw engine.recordFailure(claimed.lease, error)
+        throw engine.recordFailure(claimed.lease, error, reading: spec.target)
       }
     }
   }

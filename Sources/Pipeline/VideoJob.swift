@@ -181,15 +181,16 @@ public final class JobEngine: @unchecked Sendable {
   /// "5XX" or "ended early", so the storage is asked). nil when it answers, or is not used: then
   /// the failure counts, whatever it was (a full local disk, one object that always fails), so
   /// a chunk cannot be given back for ever.
-  public func storageOutage(after error: any Error) -> String? {
-    guard let objects, !objects.answers() else { return nil }
+  /// `reading`: the job's input, when the failure may have been reading it.
+  public func storageOutage(after error: any Error, reading: String? = nil) -> String? {
+    guard let objects, !objects.answers(reading: reading) else { return nil }
     return "object storage \(objects) does not answer (\(error))"
   }
 
   /// Records a chunk's failure against its attempts and returns the error; when object storage
   /// is what failed, gives the chunk back untouched instead and returns `StorageUnavailable`.
-  func recordFailure(_ lease: ChunkLease, _ error: any Error) -> any Error {
-    if let reason = storageOutage(after: error) {
+  func recordFailure(_ lease: ChunkLease, _ error: any Error, reading input: String? = nil) -> any Error {
+    if let reason = storageOutage(after: error, reading: input) {
       _ = try? store.giveBack(lease, reason: reason)
       return StorageUnavailable(reason: reason)
     }
@@ -200,11 +201,11 @@ public final class JobEngine: @unchecked Sendable {
   /// Blocks until object storage answers again or `stop` is raised, checking after 1 s, then
   /// backing off to every 10 s. True when it answers.
   @discardableResult
-  public func waitForObjectStorage(stop: StopSignal) -> Bool {
+  public func waitForObjectStorage(stop: StopSignal, reading input: String? = nil) -> Bool {
     guard let objects else { return true }
     var pause = 1.0
     while !stop.wait(seconds: pause) {
-      if objects.answers() { return true }
+      if objects.answers(reading: input) { return true }
       pause = min(pause * 2, 10)
     }
     return false

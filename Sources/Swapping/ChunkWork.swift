@@ -37,7 +37,7 @@ func renderChunks(jobs: JobEngine, job: Int64, spec: VideoJobSpec, info: MediaIn
     } catch let unavailable as StorageUnavailable {
       // Nothing to claim that could succeed until storage answers: wait for it, then go on.
       events(.message(.warning, "\(unavailable); waiting for object storage"))
-      guard jobs.waitForObjectStorage(stop: stop) else { return total }
+      guard jobs.waitForObjectStorage(stop: stop, reading: spec.target) else { return total }
       events(.message(.warning, "object storage answers again; rendering resumes"))
     } catch {
       // A chunk that failed because the job was cancelled under it is no chunk failure.

@@ -150,9 +150,10 @@ public struct ClusterWorker: Sendable {
       } catch {
         // Reading the job's input before any chunk (its probe) fails the same way when object
         // storage is down: wait for storage rather than retry every poll.
-        if let outage = jobs.storageOutage(after: error) {
+        let target = (try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)))?.target
+        if let outage = jobs.storageOutage(after: error, reading: target) {
           logger.warning("\(outage); waiting for object storage")
-          if jobs.waitForObjectStorage(stop: stop) { logger.info("object storage answers again") }
+          if jobs.waitForObjectStorage(stop: stop, reading: target) { logger.info("object storage answers again") }
         } else {
           logger.error("job run ended with an error", metadata: ["error": "\(error)"])
           stop.wait(seconds: pollInterval)
@@ -243,6 +244,8 @@ public struct ClusterCoordinator: Sendable {
       guard try store.transitionJob(job.id, from: .running, to: .done, error: nil) else { return }
       events(.jobFinished(job: job.id, published: true, joinSeconds: nil))
     case .complete:
+      // The input, for asking whether the storage can serve it when the join fails.
+      let target = (try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)))?.target
       do {
         let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
         let info = try MediaProbe.probe(try engine.readable(spec.target))
@@ -259,7 +262,7 @@ public struct ClusterCoordinator: Sendable {
         logger.warning("\(lost)")
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
-      } catch where engine.storageOutage(after: error) != nil {
+      } catch where engine.storageOutage(after: error, reading: target) != nil {
         // Object storage down or slow (a download, an upload, ffmpeg reading the input's audio):
         // the segments are safe there; join at a later poll.
         logger.warning("object storage unavailable; joining again at the next poll", metadata: ["error": "\(error)"])
