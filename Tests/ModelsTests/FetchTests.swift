@@ -134,6 +134,8 @@ import Testing
     } throws: { error in
       (error as? ModelError)?.code == .network && "\(error)".contains("nonexistent.invalid")
     }
-    #expect(ContinuousClock.now - started < .seconds(15))
+    // Bounded by the fetcher's timeout, not hanging or retrying for ever. The margin is wide: DNS
+    // resolution of .invalid took 18.7 s in a fresh-clone run with every suite in parallel.
+    #expect(ContinuousClock.now - started < .seconds(40))
   }
 }
