@@ -244,10 +244,10 @@ public struct ClusterCoordinator: Sendable {
       guard try store.transitionJob(job.id, from: .running, to: .done, error: nil) else { return }
       events(.jobFinished(job: job.id, published: true, joinSeconds: nil))
     case .complete:
-      // The input, for asking whether the storage can serve it when the join fails.
-      let target = (try? JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)))?.target
+      // Decoded once: the join needs it, and a failed join asks whether the storage can serve its input.
+      let decoded = Result { try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8)) }
       do {
-        let spec = try JSONDecoder().decode(VideoJobSpec.self, from: Data(job.spec.utf8))
+        let spec = try decoded.get()
         let info = try MediaProbe.probe(try engine.readable(spec.target))
         let started = ContinuousClock.now
         guard try engine.finalize(job: job.id, spec: spec, info: info, mayPublish: stillLeading) == .published else { return }
@@ -262,7 +262,7 @@ public struct ClusterCoordinator: Sendable {
         logger.warning("\(lost)")
       } catch let failure as PostgresConnection.Failure where failure.isConnectionLost {
         throw failure
-      } catch where engine.storageOutage(after: error, reading: target) != nil {
+      } catch where engine.storageOutage(after: error, reading: try? decoded.get().target) != nil {
         // Object storage down or slow (a download, an upload, ffmpeg reading the input's audio):
         // the segments are safe there; join at a later poll.
         logger.warning("object storage unavailable; joining again at the next poll", metadata: ["error": "\(error)"])
