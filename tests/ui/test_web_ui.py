@@ -368,6 +368,17 @@ def test_the_jobs_list_pages_filters_and_cancels(browser, idle_server):
     browser.switch_to.active_element.click()
     wait(browser, lambda: ids[2] not in row_ids(browser), message="the deleted job leaving the list")
     assert idle_server.request("GET", f"/v1/jobs/{ids[2]}", key=key).status == 404
+    # One Delete is armed at a time, and an unconfirmed one disarms itself (10 s) without deleting.
+    delete_text = lambda job: browser.execute_script(
+        f"return document.querySelector(`#jobs-body tr[data-job='{job}'] button[data-action=delete]`).textContent")
+    click_row_action(browser, ids[3], "delete")
+    assert delete_text(ids[3]) == "Confirm delete"
+    click_row_action(browser, ids[4], "delete")
+    assert (delete_text(ids[3]), delete_text(ids[4])) == ("Delete", "Confirm delete")
+    armed_at = time.monotonic()
+    wait(browser, lambda: delete_text(ids[4]) == "Delete", timeout=20, message="the unconfirmed Delete disarming")
+    assert time.monotonic() - armed_at > 8
+    assert idle_server.job(key, ids[4])["status"] == "queued" and ids[4] in row_ids(browser)
     # Canceling a job that ended meanwhile is refused, and the API's words are shown.
     Select(element(browser, "jobs-filter")).select_by_value("queued")
     wait(browser, lambda: rows() == [i for i in ids[-2::-1] if i != ids[2]][:10], message="the queued filter")

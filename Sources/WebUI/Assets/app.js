@@ -10,6 +10,9 @@ const DEFAULTS = { weight: 0.5, blend: 80, imageQuality: 90, videoQuality: 80, c
 // Mask types that need a model file besides the swapper (the configuration's default models).
 const MASK_MODELS = { occlusion: "xseg_1", region: "bisenet_resnet_34" };
 const JOBS_PAGE = 10;
+// How long an armed Delete waits for its confirming click: long enough to outlast a list
+// refresh (3 s) and a second look, short enough that a forgotten one does not linger.
+const DELETE_CONFIRM_MS = 10000;
 
 const state = {
   key: null,
@@ -25,6 +28,7 @@ const state = {
   listFailed: false,
   listTicket: 0,      // only the newest jobs-list answer is shown
   armedDelete: null,  // job id whose Delete awaits its confirming click
+  armTimer: null,     // disarms that Delete
   submitting: false,
   sourcesNotice: "",  // why dropped or chosen sources were not added
   signingIn: false,
@@ -90,7 +94,7 @@ function signOut(message) {
   stopFollowing();
   clearTimeout(state.listTimer); state.listTimer = null;
   state.listTicket += 1;
-  state.armedDelete = null;
+  clearTimeout(state.armTimer); state.armedDelete = null;
   state.sourcesNotice = "";
   $("jobs-body").replaceChildren();
   for (const element of document.querySelectorAll(".error")) showError(element, "");
@@ -776,17 +780,22 @@ function jobRow(job) {
   const remove = button(state.armedDelete === job.id ? "Confirm delete" : "Delete", "delete", "Delete");
   remove.addEventListener("click", () => {
     // Two clicks: deleting removes the output for good.
-    if (state.armedDelete === job.id) { state.armedDelete = null; jobAction(job.id, "delete", $("jobs-error")); return; }
-    state.armedDelete = job.id;
-    remove.textContent = "Confirm delete";
-    setTimeout(() => {
-      if (state.armedDelete !== job.id) return;
-      state.armedDelete = null;
-      remove.textContent = "Delete";
-    }, 4000);
+    if (state.armedDelete === job.id) { armDelete(null); jobAction(job.id, "delete", $("jobs-error")); return; }
+    armDelete(job.id);
   });
   cell("Actions").append(actions);
   return row;
+}
+
+// One Delete is armed at a time, for DELETE_CONFIRM_MS. The buttons are looked up rather than
+// captured: a refresh may have rebuilt the row since the Delete was armed.
+function armDelete(id) {
+  clearTimeout(state.armTimer);
+  state.armedDelete = id;
+  for (const b of document.querySelectorAll("#jobs-body button[data-action=delete]")) {
+    b.textContent = b.closest("tr").dataset.job === id ? "Confirm delete" : "Delete";
+  }
+  if (id !== null) state.armTimer = setTimeout(() => armDelete(null), DELETE_CONFIRM_MS);
 }
 
 $("jobs-filter").addEventListener("change", () => { state.cursors = [null]; state.page = 0; loadJobs(); });
