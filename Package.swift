@@ -89,10 +89,10 @@ let package = Package(
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models"]),
     .testTarget(name: "FaceAnalysisTests", dependencies: ["FaceAnalysis", "OnnxRuntime", "Imaging", "Models"]),
-    .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "FaceAnalysis", "Imaging", "OnnxRuntime"]),
+    .testTarget(name: "ProcessorsTests", dependencies: ["Processors", "FaceAnalysis", "Imaging", "OnnxRuntime", "TestSupport"]),
     .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging", "TestSupport"]),
     // Shared by test targets: a throwaway PostgreSQL server (scripts/pgtest.sh), the ffmpeg runner.
-    .target(name: "TestSupport", dependencies: ["Jobs"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Jobs", "FaceAnalysis", "Imaging"], path: "Tests/TestSupport"),
     .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
     .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "Digests", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media", "Jobs", "Imaging", "TestSupport"]),

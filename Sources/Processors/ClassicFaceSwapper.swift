@@ -8,13 +8,17 @@ public struct ClassicSwapOptions: Sendable, Equatable {
   public var feather: Float
   /// Pyramid levels of the multi-band blend.
   public var blendLevels: Int
-  /// Match the source face's colour and shading to the target's.
+  /// Match the source face's colour, shading and texture contrast to the target's.
   public var colourTransfer: Bool
+  /// Keep the target's own eyes and mouth where their openness differs from the source's (a
+  /// blink, a laugh), so the target's expression survives the swap.
+  public var keepExpression: Bool
 
-  public init(feather: Float = 0.08, blendLevels: Int = 5, colourTransfer: Bool = true) {
+  public init(feather: Float = 0.08, blendLevels: Int = 5, colourTransfer: Bool = true, keepExpression: Bool = true) {
     self.feather = feather
     self.blendLevels = blendLevels
     self.colourTransfer = colourTransfer
+    self.keepExpression = keepExpression
   }
 }
 
@@ -27,12 +31,15 @@ public struct SwapResult: Sendable {
 }
 
 /// Swapline's offline swapper, for when no neural swapper file is present. It moves the source
-/// face onto the target's 68-point geometry with a triangulated piecewise-affine warp, matches
-/// colour and shading to the target (ratio of heavily blurred images, which follows lighting
-/// gradients across the face), and blends it in with a multi-band blend inside a feathered mask
-/// of the jaw-and-brow outline. Everything outside the target face's region stays untouched.
+/// face onto the target's geometry (the 68 points plus a forehead band that holds the brows)
+/// with a triangulated piecewise-affine warp; takes the target's colour and shading in L*a*b*
+/// (the low frequencies, measured on the face's skin only) and keeps the source's detail on top
+/// at no more than the target's contrast; keeps the target's eyes and mouth where their
+/// openness differs from the source's; and blends the result in with a multi-band blend inside
+/// a feathered mask. Everything outside the target face's region stays untouched.
 public struct ClassicFaceSwapper: Sendable {
-  /// One triangle topology shared by every face, from Delaunay on a reference shape.
+  /// One triangle topology shared by every face, from Delaunay on a reference shape (with its
+  /// forehead points).
   let triangles: [(Int, Int, Int)]
   public let options: ClassicSwapOptions
 
@@ -40,8 +47,21 @@ public struct ClassicFaceSwapper: Sendable {
   ///   works well); fixes the triangulation.
   public init(referenceShape: [Point2], options: ClassicSwapOptions = ClassicSwapOptions()) {
     precondition(referenceShape.count == 68)
-    triangles = Delaunay.triangulate(referenceShape)
+    triangles = Delaunay.triangulate(Landmarks68.withForehead(referenceShape))
     self.options = options
+  }
+
+  /// How much of the target's own eyes (image-left, image-right) and mouth to keep: 0 while the
+  /// openness of source and target agree, rising to 1 as they part (a closed eye against an open
+  /// one, a laugh against closed lips). Continuous, so a blink fades rather than switches.
+  public static func expressionKept(source: [Point2], target: [Point2]) -> (eyes: [Float], mouth: Float) {
+    func ramp(_ value: Float, from low: Float, to high: Float) -> Float { min(1, max(0, (value - low) / (high - low))) }
+    let eyes = (0..<2).map { eye -> Float in
+      let s = Landmarks68.eyeAspectRatio(source, eye: eye), t = Landmarks68.eyeAspectRatio(target, eye: eye)
+      return ramp(abs(s - t) / max(s, t, 0.05), from: 0.2, to: 0.45)
+    }
+    let mouth = ramp(abs(Landmarks68.mouthAspectRatio(source) - Landmarks68.mouthAspectRatio(target)), from: 0.06, to: 0.18)
+    return (eyes, mouth)
   }
 
   /// The target frame with the source face swapped onto the target face, plus the frame region
@@ -49,40 +69,39 @@ public struct ClassicFaceSwapper: Sendable {
   public func swap(source: Image, sourceShape: [Point2], target: Image, targetShape: [Point2],
                    timing: some StageTiming = NoStageTiming()) -> SwapResult {
     let source = source.converted(toChannels: 3)
-    let xs = targetShape.map(\.x), ys = targetShape.map(\.y)
+    let targetPoints = Landmarks68.withForehead(targetShape), sourcePoints = Landmarks68.withForehead(sourceShape)
+    let xs = targetPoints.map(\.x), ys = targetPoints.map(\.y)
     let faceWidth = max(1, xs.max()! - xs.min()!)
     let margin = Int(faceWidth * 0.25) + 4
     let x0 = max(0, Int(xs.min()!) - margin), y0 = max(0, Int(ys.min()!) - margin)
     let x1 = min(target.width, Int(xs.max()!.rounded(.up)) + margin), y1 = min(target.height, Int(ys.max()!.rounded(.up)) + margin)
     guard x1 - x0 > 4, y1 - y0 > 4 else { return SwapResult(image: target, region: (0, 0, 0, 0), mask: nil) }
     let width = x1 - x0, height = y1 - y0
-    let local = targetShape.map { Point2($0.x - Float(x0), $0.y - Float(y0)) }
+    let local = targetPoints.map { Point2($0.x - Float(x0), $0.y - Float(y0)) }
 
     let background = planes(of: target, x: x0, y: y0, width: width, height: height)
     var (warped, coverage) = timing.measure("swap") {
-      warpTriangles(source: source, sourceShape: sourceShape, targetShape: local, width: width, height: height)
+      warpTriangles(source: source, sourceShape: sourcePoints, targetShape: local, width: width, height: height)
     }
     // Where the warp has no data, use the target so blurs and pyramids see no black border.
     for channel in 0..<3 {
       for index in coverage.data.indices where coverage.data[index] < 0.5 { warped[channel].data[index] = background[channel].data[index] }
     }
-    timing.measure("swap") {
+    let kept = options.keepExpression ? Self.expressionKept(source: sourceShape, target: targetShape) : (eyes: [0, 0], mouth: 0)
+    let regions = timing.measure("mask") {
+      FaceRegions(shape: local, coverage: coverage, width: width, height: height, feather: max(1, faceWidth * options.feather), kept: kept)
+    }
     if options.colourTransfer {
-      // Shading is matched at the scale of the face's large features: the distance between
-      // the eye centres. Smaller scales copy the source's wrinkles and glasses into the ratio.
-      let eyes = Landmarks68.fivePoints(local)
-      let sigma = max(2, hypot(eyes[1].x - eyes[0].x, eyes[1].y - eyes[0].y) * 1.0)
-      for channel in 0..<3 {
-        let targetLight = background[channel].blurredCoarse(sigma: sigma), sourceLight = warped[channel].blurredCoarse(sigma: sigma)
-        for index in warped[channel].data.indices {
-          let ratio = (targetLight.data[index] + 1) / (sourceLight.data[index] + 1)
-          warped[channel].data[index] = min(255, max(0, warped[channel].data[index] * ratio))
-        }
+      timing.measure("swap") {
+        // Shading is matched at the scale of the face's large features: the distance between
+        // the eye centres. Smaller scales would copy the source's lighting of its wrinkles.
+        let eyes = Landmarks68.fivePoints(Array(local[0..<68]))
+        let sigma = max(2, hypot(eyes[1].x - eyes[0].x, eyes[1].y - eyes[0].y))
+        warped = transferColour(warped, onto: background, regions: regions, sigma: sigma)
       }
     }
-    }
-    let mask = timing.measure("mask") { faceMask(shape: local, coverage: coverage, width: width, height: height, faceWidth: faceWidth) }
-    var result = target.channels == 3 ? target : target
+    let mask = regions.blend
+    var result = target
     let c = target.channels
     timing.measure("paste") {
     for channel in 0..<3 {
@@ -98,6 +117,52 @@ public struct ClassicFaceSwapper: Sendable {
     }
     }
     return SwapResult(image: result, region: (x0, y0, width, height), mask: Mask(width: width, height: height, values: mask.data))
+  }
+
+  /// The warped source in the target's colour: in L*a*b*, each channel's low frequencies (a
+  /// Gaussian of `sigma`, averaged over the skin only so hair, background, eyes and mouth do not
+  /// leak in) are the target's, and the source's detail above them is kept, scaled down where
+  /// its contrast exceeds the target's (an old or side-lit photo's wrinkles and colour blotches),
+  /// never up. Only pixels on the skin or under the blend mask are converted (this runs per face
+  /// per frame); the rest take the target's own values, which is what the blend's coarse
+  /// pyramid levels should see beyond the mask.
+  func transferColour(_ warped: [Plane], onto target: [Plane], regions: FaceRegions, sigma: Float) -> [Plane] {
+    let skin = regions.skin
+    let needed = zip(skin.data, regions.blend.data).map { $0 > 0 || $1 > 0.001 }
+    let source = LabColour.lab(fromRGB: warped, where: needed), destination = LabColour.lab(fromRGB: target, where: needed)
+    // Normalised convolution; far from the skin (weight -> 0) the estimate tends to the skin's mean.
+    let floor: Float = 0.02
+    let skinWeight = skin.blurredCoarse(sigma: sigma)
+    let skinTotal = skin.data.reduce(0, +)
+    func lowPass(_ plane: Plane) -> Plane {
+      var weighted = plane
+      var total: Float = 0
+      for index in weighted.data.indices {
+        weighted.data[index] *= skin.data[index]
+        total += weighted.data[index]
+      }
+      let mean = skinTotal > 0 ? total / skinTotal : 0
+      var out = weighted.blurredCoarse(sigma: sigma)
+      for index in out.data.indices { out.data[index] = (out.data[index] + floor * mean) / (skinWeight.data[index] + floor) }
+      return out
+    }
+    var result = source
+    for channel in 0..<3 {
+      let sourceLow = lowPass(source[channel]), targetLow = lowPass(destination[channel])
+      var sourceEnergy: Float = 0, targetEnergy: Float = 0
+      for index in skin.data.indices where skin.data[index] > 0 {
+        let ds = source[channel].data[index] - sourceLow.data[index], dt = destination[channel].data[index] - targetLow.data[index]
+        sourceEnergy += skin.data[index] * ds * ds
+        targetEnergy += skin.data[index] * dt * dt
+      }
+      let gain = sourceEnergy > 0 ? min(1, max(0.35, (targetEnergy / sourceEnergy).squareRoot())) : 1
+      result[channel].data.withUnsafeMutableBufferPointer { out in
+        for index in out.indices where needed[index] {
+          out[index] = targetLow.data[index] + gain * (source[channel].data[index] - sourceLow.data[index])
+        }
+      }
+    }
+    return LabColour.rgb(fromLab: result, where: needed, elsewhere: target)
   }
 
   func planes(of image: Image, x: Int, y: Int, width: Int, height: Int) -> [Plane] {
@@ -152,11 +217,20 @@ public struct ClassicFaceSwapper: Sendable {
     return (out, coverage)
   }
 
-  /// Filled jaw-and-brow outline, pulled slightly inwards and feathered, limited to warped pixels.
-  func faceMask(shape: [Point2], coverage: Plane, width: Int, height: Int, faceWidth: Float) -> Plane {
-    let outline = Landmarks68.faceOutline.map { shape[$0] }
+}
+
+/// The classic swapper's masks over the pasted region, from the target's points (with forehead).
+struct FaceRegions {
+  /// Where the swapped face shows (1) over the target: the jaw-and-forehead outline pulled in by
+  /// one feather width and feathered, without the target's mouth opening, and without the
+  /// target's eyes and mouth as far as `kept` asks; limited to warped pixels.
+  let blend: Plane
+  /// The face's skin for colour statistics: inside the outline, outside eyes and mouth.
+  let skin: Plane
+
+  init(shape: [Point2], coverage: Plane, width: Int, height: Int, feather: Float, kept: (eyes: [Float], mouth: Float)) {
+    let outline = Landmarks68.foreheadOutline.map { shape[$0] }
     let centre = Point2(outline.map(\.x).reduce(0, +) / Float(outline.count), outline.map(\.y).reduce(0, +) / Float(outline.count))
-    let feather = max(1, faceWidth * options.feather)
     // Shrink by about one feather width so the blurred edge stays inside the warped face.
     let polygon = outline.map { point -> Point2 in
       let dx = point.x - centre.x, dy = point.y - centre.y
@@ -169,9 +243,63 @@ public struct ClassicFaceSwapper: Sendable {
     // Keep the target's own mouth opening (teeth, tongue): a closed source mouth stretched over
     // an open one looks wrong, the target's inside of the mouth does not.
     fill((60..<68).map { shape[$0] }, into: &mask, value: 0)
-    var feathered = mask.blurred(sigma: feather / 2)
-    for index in feathered.data.indices { feathered.data[index] = min(feathered.data[index], coverage.data[index]) }
-    return feathered
+    // Coarse blurs: a mask needs no fine detail, and this is per face per frame.
+    var blend = mask.blurredCoarse(sigma: feather / 2)
+
+    let eyeWidth = (shape[36].distance(to: shape[39]) + shape[42].distance(to: shape[45])) / 2
+    let lips = Array(shape[48..<60])
+    var keep = Plane(width: width, height: height), features = Plane(width: width, height: height)
+    for eye in 0..<2 {
+      let corners = (shape[36 + 6 * eye], shape[39 + 6 * eye])
+      let points = shape[(36 + 6 * eye)..<(42 + 6 * eye)]
+      let eyeCentre = Point2(points.map(\.x).reduce(0, +) / 6, points.map(\.y).reduce(0, +) / 6)
+      // The lids and lashes around the eye, closed or open; well clear of the brow.
+      let axes = (along: 0.8 * eyeWidth, across: 0.45 * eyeWidth)
+      fillEllipse(centre: eyeCentre, direction: corners, axes: axes, into: &features, value: 1)
+      if kept.eyes[eye] > 0 { fillEllipse(centre: eyeCentre, direction: corners, axes: axes, into: &keep, value: kept.eyes[eye]) }
+    }
+    let lipsCentre = Point2(lips.map(\.x).reduce(0, +) / 12, lips.map(\.y).reduce(0, +) / 12)
+    let mouthArea = lips.map { Point2(lipsCentre.x + ($0.x - lipsCentre.x) * 1.25, lipsCentre.y + ($0.y - lipsCentre.y) * 1.25) }
+    fill(mouthArea, into: &features, value: 1)
+    if kept.mouth > 0 {
+      // The target's opening and the lip edges around it (where a source's teeth would be
+      // squeezed or stretched); the lips themselves stay the source's.
+      let inner = Array(shape[60..<68])
+      let innerCentre = Point2(inner.map(\.x).reduce(0, +) / 8, inner.map(\.y).reduce(0, +) / 8)
+      let innerWidth = shape[60].distance(to: shape[64])
+      let opening = (shape[61].distance(to: shape[67]) + shape[62].distance(to: shape[66]) + shape[63].distance(to: shape[65])) / 3
+      fillEllipse(centre: innerCentre, direction: (shape[60], shape[64]),
+                  axes: (along: 0.6 * innerWidth, across: opening / 2 + 0.15 * innerWidth), into: &keep, value: kept.mouth)
+    }
+    if kept.eyes.contains(where: { $0 > 0 }) || kept.mouth > 0 {
+      let softKeep = keep.blurredCoarse(sigma: max(1, 0.15 * eyeWidth))
+      for index in blend.data.indices { blend.data[index] *= 1 - softKeep.data[index] }
+    }
+    for index in blend.data.indices { blend.data[index] = min(blend.data[index], coverage.data[index]) }
+    self.blend = blend
+
+    var skin = Plane(width: width, height: height)
+    fill(outline, into: &skin, value: 1)
+    for index in skin.data.indices { skin.data[index] *= (1 - features.data[index]) * coverage.data[index] }
+    self.skin = skin
+  }
+}
+
+/// Fills an ellipse centred at `centre`, its first axis along the line through `direction`'s
+/// two points, with half-axes `axes`.
+func fillEllipse(centre: Point2, direction: (Point2, Point2), axes: (along: Float, across: Float), into plane: inout Plane, value: Float) {
+  let length = max(1e-3, direction.0.distance(to: direction.1))
+  let ux = (direction.1.x - direction.0.x) / length, uy = (direction.1.y - direction.0.y) / length
+  let reach = max(axes.along, axes.across)
+  let minX = max(0, Int(centre.x - reach)), maxX = min(plane.width - 1, Int(centre.x + reach + 1))
+  let minY = max(0, Int(centre.y - reach)), maxY = min(plane.height - 1, Int(centre.y + reach + 1))
+  guard minX <= maxX, minY <= maxY else { return }
+  for y in minY...maxY {
+    for x in minX...maxX {
+      let dx = Float(x) - centre.x, dy = Float(y) - centre.y
+      let along = (dx * ux + dy * uy) / axes.along, across = (-dx * uy + dy * ux) / axes.across
+      if along * along + across * across <= 1 { plane.data[y * plane.width + x] = value }
+    }
   }
 }
 

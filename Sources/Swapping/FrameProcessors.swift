@@ -54,7 +54,7 @@ public struct FaceSwapperStep: FrameProcessorStep {
   public static let kind = SwapConfiguration.ProcessorKind.faceSwapper
   public static let needsFaces = true
   /// The classic swapper's source face: the largest face of the first source image with one.
-  let classicSource: (image: Image, shape: [Point2], meanShape: [Point2])?
+  let classicSource: (image: Image, shape: [Point2], swapper: ClassicFaceSwapper)?
   public let neural: NeuralPlan?
   let weight: Float
 
@@ -87,7 +87,7 @@ public struct FaceSwapperStep: FrameProcessorStep {
       let faces = try timer.measure("detect") { try setup.detector.detect(image) }
       if let largest = faces.max(by: { $0.box.area < $1.box.area }) {
         let shape = timer.measure("landmark") { predictor.predict(in: image, box: largest.box) }
-        return FaceSwapperStep(classicSource: (image, shape, predictor.meanShape), neural: nil, weight: weight)
+        return FaceSwapperStep(classicSource: (image, shape, ClassicFaceSwapper(referenceShape: predictor.meanShape)), neural: nil, weight: weight)
       }
       engine.warn("no face in source \(sources[index])")
     }
@@ -97,9 +97,8 @@ public struct FaceSwapperStep: FrameProcessorStep {
   public func process(_ frame: Image, analysis: SwapFrameProcessor.Analysis, context: ProcessorContext) throws -> Image {
     var result = frame
     if let source = classicSource {
-      let swapper = ClassicFaceSwapper(referenceShape: source.meanShape)
       for shape in analysis.shapes {
-        result = swapper.swap(source: source.image, sourceShape: source.shape, target: result, targetShape: shape, timing: context.timer).image
+        result = source.swapper.swap(source: source.image, sourceShape: source.shape, target: result, targetShape: shape, timing: context.timer).image
       }
       return result
     }

@@ -69,6 +69,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   /// tracked detector points of that frame: between detections the points move with the track
   /// instead of running the landmarker again. Touched only by the analysis thread.
   private var carriedAlignment: [Int: (points: [Point2], anchor: [Point2])] = [:]
+  /// Steadies each track's 68 points (video only). Touched only by the analysis thread.
+  private var shapeSmoother = ShapeSmoother()
   /// Frames analysed so far that had a face to process (a video without any gets a warning).
   public let framesWithFaces = Atomic<Int>(0)
 
@@ -97,6 +99,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   public func beginChunk(at frame: Int) {
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
     carriedAlignment = [:]
+    shapeSmoother.reset()
   }
 
   /// Whether the detector runs on this frame: the first of each chunk (so chunks are
@@ -151,11 +154,15 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
         if let track { carriedAlignment[track] = (faces[face].landmarks, tracked) }
       }
     }
+    let trackIDs = settings.tracking ? tracker.trackIDs : []
     let shapes = needsShapes
       ? faces.map { face -> [Point2] in
         runLog?.predicted(frame: index, box: face.box)
-        return timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
+        let shape = timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
+        guard settings.tracking, settings.trackerSmoothing < 1, let position = detected.firstIndex(of: face) else { return shape }
+        return shapeSmoother.smooth(shape, track: trackIDs[position])
       } : []
+    if settings.tracking && needsShapes { shapeSmoother.keep(tracks: Set(trackIDs)) }
     if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
     return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes)
   }

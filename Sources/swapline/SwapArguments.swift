@@ -168,7 +168,7 @@ struct VideoArguments: ParsableArguments {
   var detectorInterval: Int = 2
 
   @Option(name: .customLong("face-tracker-smoothing"), parsing: .unconditional,
-          help: "Video: weight 0-1 of a new detection in the tracked face position (1 = no smoothing).")
+          help: "Video: weight 0-1 of a new detection in the tracked face position; below 1 the 68 points are also steadied along each track (1 = no smoothing).")
   var trackerSmoothing: Float = 0.6
 
   @Option(name: .customLong("trim-frame-start"), parsing: .unconditional, help: "First video frame to process.")

