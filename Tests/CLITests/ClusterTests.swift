@@ -193,10 +193,13 @@ import Testing
     }
     #expect(committed.sorted() == [0, 1, 2, 3, 4], "commits by chunk: \(committed.sorted())\n\(logs)")
     #expect(!logs.contains("fenced out"), "\(logs)")
-    // The two abandoned chunks went back at once (released, not left to expire).
+    // The two abandoned leases went back at once (released, not left to expire). Both may have
+    // been on the same chunk (the second worker can claim the chunk the first gave back), so the
+    // releases are counted (each adds an infrastructure failure), not the chunks that show one.
     let chunks = try store().chunks(job: 1)
-    #expect(chunks.allSatisfy { $0.state == .done } && chunks.filter { $0.lastError == "worker gone" }.count >= 2,
-            "\(chunks.map { "\($0.index): \($0.lastError ?? "-")" })")
+    #expect(chunks.allSatisfy { $0.state == .done } && chunks.map(\.infrastructureFailures).reduce(0, +) >= 2
+              && chunks.contains { $0.lastError == "worker gone" },
+            "\(chunks.map { "\($0.index): \($0.lastError ?? "-") x\($0.infrastructureFailures)" })")
   }
 
   /// A worker pinned to a tenant (`--tenant`) leaves other tenants' jobs alone and renders its own.
