@@ -13,6 +13,11 @@ public struct Point2: Sendable, Equatable, Codable, CustomStringConvertible {
   public var description: String { "(\(x), \(y))" }
 
   public func distance(to other: Point2) -> Float { hypotf(x - other.x, y - other.y) }
+
+  /// The mean of the points (their centre of mass).
+  public static func centroid(of points: some Collection<Point2>) -> Point2 {
+    Point2(points.map(\.x).reduce(0, +) / Float(points.count), points.map(\.y).reduce(0, +) / Float(points.count))
+  }
 }
 
 /// An axis-aligned box in image pixels, corners (x1, y1) top-left and (x2, y2) bottom-right.

@@ -48,7 +48,7 @@ public struct ShapeSmoother: Sendable {
     guard points.count == 68 else { return points }
     let five = Landmarks68.fivePoints(points)
     let scale = max(1, five[0].distance(to: five[1]))
-    let centre = Point2(points.map(\.x).reduce(0, +) / 68, points.map(\.y).reduce(0, +) / 68)
+    let centre = Point2.centroid(of: points)
     let offsets = points.flatMap { [$0.x - centre.x, $0.y - centre.y] }
     guard var state = tracks[track] else {
       tracks[track] = Track(centre: [Filtered(value: centre.x, rate: 0), Filtered(value: centre.y, rate: 0)],

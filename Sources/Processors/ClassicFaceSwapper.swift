@@ -230,7 +230,7 @@ struct FaceRegions {
 
   init(shape: [Point2], coverage: Plane, width: Int, height: Int, feather: Float, kept: (eyes: [Float], mouth: Float)) {
     let outline = Landmarks68.foreheadOutline.map { shape[$0] }
-    let centre = Point2(outline.map(\.x).reduce(0, +) / Float(outline.count), outline.map(\.y).reduce(0, +) / Float(outline.count))
+    let centre = Point2.centroid(of: outline)
     // Shrink by about one feather width so the blurred edge stays inside the warped face.
     let polygon = outline.map { point -> Point2 in
       let dx = point.x - centre.x, dy = point.y - centre.y
@@ -252,20 +252,20 @@ struct FaceRegions {
     for eye in 0..<2 {
       let corners = (shape[36 + 6 * eye], shape[39 + 6 * eye])
       let points = shape[(36 + 6 * eye)..<(42 + 6 * eye)]
-      let eyeCentre = Point2(points.map(\.x).reduce(0, +) / 6, points.map(\.y).reduce(0, +) / 6)
+      let eyeCentre = Point2.centroid(of: points)
       // The lids and lashes around the eye, closed or open; well clear of the brow.
       let axes = (along: 0.8 * eyeWidth, across: 0.45 * eyeWidth)
       fillEllipse(centre: eyeCentre, direction: corners, axes: axes, into: &features, value: 1)
       if kept.eyes[eye] > 0 { fillEllipse(centre: eyeCentre, direction: corners, axes: axes, into: &keep, value: kept.eyes[eye]) }
     }
-    let lipsCentre = Point2(lips.map(\.x).reduce(0, +) / 12, lips.map(\.y).reduce(0, +) / 12)
+    let lipsCentre = Point2.centroid(of: lips)
     let mouthArea = lips.map { Point2(lipsCentre.x + ($0.x - lipsCentre.x) * 1.25, lipsCentre.y + ($0.y - lipsCentre.y) * 1.25) }
     fill(mouthArea, into: &features, value: 1)
     if kept.mouth > 0 {
       // The target's opening and the lip edges around it (where a source's teeth would be
       // squeezed or stretched); the lips themselves stay the source's.
       let inner = Array(shape[60..<68])
-      let innerCentre = Point2(inner.map(\.x).reduce(0, +) / 8, inner.map(\.y).reduce(0, +) / 8)
+      let innerCentre = Point2.centroid(of: inner)
       let innerWidth = shape[60].distance(to: shape[64])
       let opening = (shape[61].distance(to: shape[67]) + shape[62].distance(to: shape[66]) + shape[63].distance(to: shape[65])) / 3
       fillEllipse(centre: innerCentre, direction: (shape[60], shape[64]),
