@@ -31,11 +31,10 @@ Exit status: 0 on success, 2 if the input is not this network (or unreadable),
 """
 
 import math
-import os
-import struct
 import sys
-import tempfile
 from array import array
+
+from onnx_proto import Graph, encode_model, write_atomically
 
 IMAGE_SIZE = 150
 EMBEDDING_SIZE = 128
@@ -400,34 +399,6 @@ def pooled_size(size, window, stride, pad):
     return 1 + (size + 2 * pad - window) // stride
 
 
-class Graph:
-    def __init__(self):
-        self.nodes = []         # (op_type, inputs, outputs, attributes)
-        self.initializers = []  # (name, dims, data_type, raw bytes)
-        self.counter = 0
-
-    def fresh(self, prefix):
-        self.counter += 1
-        return "%s_%d" % (prefix, self.counter)
-
-    def constant(self, prefix, dims, values, data_type=1):
-        name = self.fresh(prefix)
-        if data_type == 1:
-            payload = array("f", values)
-            if sys.byteorder == "big":
-                payload.byteswap()
-            raw = payload.tobytes()
-        else:  # INT64
-            raw = struct.pack("<%dq" % len(values), *values)
-        self.initializers.append((name, list(dims), data_type, raw))
-        return name
-
-    def node(self, op_type, inputs, attributes=None, prefix=None):
-        output = self.fresh(prefix or op_type.lower())
-        self.nodes.append((op_type, list(inputs), [output], attributes or []))
-        return output
-
-
 def fold_affine(con, affine):
     """Scale each filter by gamma and fold beta into the bias (exact up to float rounding)."""
     filters = con["weight_shape"][0]
@@ -537,108 +508,13 @@ def build_graph(network):
     return graph, layer_counts
 
 
-# ---------------------------------------------------------------------------
-# Protobuf wire encoding of onnx.proto (field numbers from onnx/onnx.proto).
-
-
-def varint(value):
-    if value < 0:
-        value += 1 << 64  # int64 two's complement
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def field_varint(number, value):
-    return varint(number << 3) + varint(value)
-
-
-def field_bytes(number, payload):
-    if isinstance(payload, str):
-        payload = payload.encode("utf-8")
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
-
-
-def encode_attribute(name, value):
-    # AttributeProto: name=1, i=3, s=4, ints=8, type=20 (INT=2, STRING=3, INTS=7)
-    out = field_bytes(1, name)
-    if isinstance(value, bytes):
-        out += field_bytes(4, value) + field_varint(20, 3)
-    elif isinstance(value, int):
-        out += field_varint(3, value) + field_varint(20, 2)
-    else:
-        out += b"".join(field_varint(8, v) for v in value) + field_varint(20, 7)
-    return out
-
-
-def encode_node(op_type, inputs, outputs, attributes, name):
-    # NodeProto: input=1, output=2, name=3, op_type=4, attribute=5
-    out = b"".join(field_bytes(1, i) for i in inputs)
-    out += b"".join(field_bytes(2, o) for o in outputs)
-    out += field_bytes(3, name) + field_bytes(4, op_type)
-    out += b"".join(field_bytes(5, encode_attribute(k, v)) for k, v in attributes)
-    return out
-
-
-def encode_tensor(name, dims, data_type, raw):
-    # TensorProto: dims=1, data_type=2, name=8, raw_data=9
-    out = b"".join(field_varint(1, d) for d in dims)
-    return out + field_varint(2, data_type) + field_bytes(8, name) + field_bytes(9, raw)
-
-
-def encode_value_info(name, dims):
-    # ValueInfoProto{name=1, type=2}; TypeProto{tensor_type=1};
-    # TypeProto.Tensor{elem_type=1, shape=2}; TensorShapeProto{dim=1};
-    # Dimension{dim_value=1, dim_param=2}
-    shape = b""
-    for d in dims:
-        dim = field_bytes(2, d) if isinstance(d, str) else field_varint(1, d)
-        shape += field_bytes(1, dim)
-    tensor_type = field_varint(1, 1) + field_bytes(2, shape)
-    return field_bytes(1, name) + field_bytes(2, field_bytes(1, tensor_type))
-
-
-def encode_model(graph):
-    body = b"".join(field_bytes(1, encode_node(op, ins, outs, attrs, "%s_%d" % (op, i)))
-                    for i, (op, ins, outs, attrs) in enumerate(graph.nodes))
-    body += field_bytes(2, "dlib_face_recognition_resnet_model_v1")
-    body += b"".join(field_bytes(5, encode_tensor(*init)) for init in graph.initializers)
-    body += field_bytes(10, "input: float32 [N,3,150,150] RGB 0..255 (dlib face chip, NCHW); "
-                            "output: float32 [N,128] dlib face descriptor")
-    body += field_bytes(11, encode_value_info("input", ["N", 3, IMAGE_SIZE, IMAGE_SIZE]))
-    body += field_bytes(12, encode_value_info("embedding", ["N", EMBEDDING_SIZE]))
-    # ModelProto: ir_version=1, producer_name=2, graph=7, opset_import=8
-    # (OperatorSetIdProto: domain=1, version=2)
-    model = field_varint(1, 7)
-    model += field_bytes(2, "swapline scripts/convert_dlib_recognizer.py")
-    model += field_bytes(7, body)
-    model += field_bytes(8, field_bytes(1, "") + field_varint(2, 13))
-    return model
-
-
-# ---------------------------------------------------------------------------
-
-
-def write_atomically(path, payload):
-    # A temporary file plus rename: re-running overwrites, and a failed run
-    # never leaves a truncated model behind.
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp_path = tempfile.mkstemp(prefix=".convert-", suffix=".onnx", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        os.chmod(temp_path, 0o644)
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.unlink(temp_path)
-        raise
+def encode(graph):
+    return encode_model(
+        graph, "dlib_face_recognition_resnet_model_v1",
+        "input: float32 [N,3,150,150] RGB 0..255 (dlib face chip, NCHW); "
+        "output: float32 [N,128] dlib face descriptor",
+        [("input", ["N", 3, IMAGE_SIZE, IMAGE_SIZE])], [("embedding", ["N", EMBEDDING_SIZE])],
+        "swapline scripts/convert_dlib_recognizer.py")
 
 
 def main(argv):
@@ -658,7 +534,7 @@ def main(argv):
         print("error: %s is not dlib's face recognition ResNet (dlib_face_recognition_resnet_model_v1): %s"
               % (source, error), file=sys.stderr)
         return 2
-    payload = encode_model(graph)
+    payload = encode(graph)
     try:
         write_atomically(target, payload)
     except OSError as error:
