@@ -23,7 +23,7 @@ done
 cp -P vendor/onnxruntime/libonnxruntime.so* "$APP/"
 # Offline models: the SCRFD file, and the dlib model as the link into libdlib-data it is here.
 install -m 0644 models/scrfd_2.5g_kps.onnx "$APP/models/"
-install -m 0644 models/dlib_face_recognition_resnet_model_v1.onnx "$APP/models/"
+install -m 0644 models/dlib_face_recognition_resnet_model_v1.onnx models/palm_detection_full.onnx models/hand_landmark_full.onnx "$APP/models/"
 ln -sfn /usr/share/dlib/shape_predictor_68_face_landmarks.dat "$APP/models/shape_predictor_68_face_landmarks.dat"
 install -m 0644 samples/grace_hopper.jpg samples/astronaut.png "$APP/samples/"
 ln -sfn /opt/swapline/swapline "$DEST/usr/local/bin/swapline"

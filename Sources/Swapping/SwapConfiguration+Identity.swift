@@ -21,6 +21,7 @@ extension SwapConfiguration {
     }
     if processors.contains(.faceSwapper) {
       options["--face-swapper-model"] = faceSwapper.model
+      options["--hand-occlusion"] = faceMasker.handOcclusion.rawValue
       if faceSwapper.model != "classic" {
         options["--face-swapper-weight"] = "\(faceSwapper.weight)"
         options["--face-swapper-pixel-boost"] = faceSwapper.pixelBoost.map { "\($0)x\($0)" } ?? ""

@@ -78,6 +78,14 @@ public struct SwapConfiguration: Codable, Sendable, Hashable {
     public var regions = FaceMaskRegion.allCases
     public var occluderModel: OccluderModel = .xseg1
     public var parserModel: ParserModel = .bisenetResnet34
+    /// Keep hands in front of swapped faces (MediaPipe's hand models, offline pack).
+    public var handOcclusion: HandOcclusionChoice = .auto
+  }
+
+  /// auto: for the classic swapper, and for a zoo swapper whose occlusion mask has no xseg file;
+  /// on: after every swap (the hand models must be present); off: never.
+  public enum HandOcclusionChoice: String, Codable, Sendable, Hashable, CaseIterable {
+    case auto, on, off
   }
 
   public enum OccluderModel: String, Codable, Sendable, Hashable, CaseIterable {

@@ -49,7 +49,7 @@ public struct SwapEngine: Sendable {
   }
 
   /// The stages whose models run on the analysis thread (the rest run on the render thread).
-  public static let analysisOwners: Set<String> = ["face_detector", "face_landmarker", "face_recognizer"]
+  public static let analysisOwners: Set<String> = ["face_detector", "face_landmarker", "face_recognizer", "hand_landmarker"]
 
   public var swapping: Bool { configuration.processors.contains(.faceSwapper) }
   public var isClassic: Bool { configuration.faceSwapper.model == "classic" }
@@ -63,6 +63,33 @@ public struct SwapEngine: Sendable {
   var occluderNames: [String] {
     let model = configuration.faceMasker.occluderModel
     return model == .many ? ["xseg_1", "xseg_2", "xseg_3"] : [model.rawValue]
+  }
+
+  /// Whether the occlusion mask a zoo swapper asks for comes from its xseg files.
+  var occlusionFromXseg: Bool {
+    configuration.faceMasker.types.contains(.occlusion)
+      && (configuration.faceMasker.handOcclusion != .auto || occluderNames.allSatisfy { store.locate($0) != nil })
+  }
+
+  /// Whether hands are kept in front of swapped faces (see `HandOcclusionChoice`). auto turns it
+  /// on only where the hand models are present.
+  public var handOcclusion: Bool {
+    guard swapping else { return false }
+    switch configuration.faceMasker.handOcclusion {
+    case .off: return false
+    case .on: return true
+    case .auto:
+      let wanted = isClassic || (configuration.faceMasker.types.contains(.occlusion) && !occlusionFromXseg)
+      return wanted && [HandLandmarker.palmDetectorName, HandLandmarker.landmarkerName].allSatisfy { store.locate($0) != nil }
+    }
+  }
+
+  /// The hand models' files when hand occlusion is on.
+  var handModelFiles: [String] {
+    get throws {
+      guard handOcclusion else { return [] }
+      return try [HandLandmarker.palmDetectorName, HandLandmarker.landmarkerName].map { try locate($0, hint: "(offline pack: run `make setup`)") }
+    }
   }
 
   /// The zoo landmarker that refines a zoo swapper's points: auto is 2dfan4 when its file is present.
@@ -144,7 +171,8 @@ public struct SwapEngine: Sendable {
     catch let error as SwapError { throw error } catch { throw SwapError.failure("\(error)") }
     let recognizer = swapper.type.takesSourceImage ? nil : FaceRecognizer(session: try session("arcface_w600k_r50", owner: "face_recognizer", hint: zooHint))
     let masker = configuration.faceMasker
-    let types = Set(masker.types)
+    // Without its xseg files (auto), the occlusion mask is the hands' (after the swap).
+    let types = occlusionFromXseg ? Set(masker.types) : Set(masker.types).subtracting([.occlusion])
     let occluders = types.contains(.occlusion)
       ? try occluderNames.map { try session($0, owner: "face_masker") } : []
     let parser = types.contains(.region) ? try session(masker.parserModel.rawValue, owner: "face_masker") : nil
@@ -189,6 +217,7 @@ public struct SwapEngine: Sendable {
     if needsShapes { files.append(try Self.shapePredictorPath(in: store)) }
     for processor in configuration.processors { files += try processor.implementation.modelFiles(engine: self) }
     if configuration.faceSelector.mode == .reference { files.append(try locate("arcface_w600k_r50")) }
+    files += try handModelFiles
     return Set(files).sorted()
   }
 
@@ -201,10 +230,16 @@ public struct SwapEngine: Sendable {
     let predictor = needsShapes ? try timer.measure("load models") { try Self.loadShapePredictor(from: store) } : nil
     let recognizer = configuration.faceSelector.mode == .reference
       ? FaceRecognizer(session: try session("arcface_w600k_r50", owner: "face_recognizer")) : nil
+    let hands = try handModelFiles.isEmpty ? nil : HandLandmarker(
+      palmDetector: try session(HandLandmarker.palmDetectorName, owner: "hand_landmarker"),
+      landmarker: try session(HandLandmarker.landmarkerName, owner: "hand_landmarker"))
+    if swapping, configuration.faceMasker.handOcclusion == .auto, isClassic, hands == nil {
+      warn("hands in front of faces will be painted over: \(HandLandmarker.palmDetectorName).onnx or \(HandLandmarker.landmarkerName).onnx is not in \(store.directory) (offline pack: run `make setup`)")
+    }
     let setup = ProcessorSetup(sourceImages: sourceImages, detector: faceDetector, predictor: predictor)
     let steps = try configuration.processors.map { try $0.implementation.load(engine: self, setup: setup) as any FrameProcessorStep }
     let processor = SwapFrameProcessor(settings: .init(configuration, tracking: tracking), detector: faceDetector, recognizer: recognizer,
-                                       predictor: predictor, steps: steps, timer: timer, runLog: runLog)
+                                       predictor: predictor, hands: hands, steps: steps, timer: timer, runLog: runLog)
     let inferencePool = pool
     processor.poolCounters = { (inferencePool.counters.residentBytes, inferencePool.counters.evictions) }
     return processor

@@ -28,6 +28,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     public let faces: [DetectedFace]
     /// 68 points per face for the classic swapper and area masks, else empty.
     let shapes: [[Point2]]
+    /// 21 points per hand near a face, when hand occlusion is on.
+    public let hands: [[Point2]]
   }
 
   /// The per-frame part of a run's configuration.
@@ -56,6 +58,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   public let detector: FaceDetector
   let recognizer: FaceRecognizer?
   public let predictor: ShapePredictor?
+  /// Finds hands near faces (hand occlusion), or nil.
+  public let hands: HandLandmarker?
   /// The processors in the configuration's order.
   let steps: [any FrameProcessorStep]
   /// The zoo swapper's plan, when the face swapper runs one (its landmarker is analysis work).
@@ -71,11 +75,15 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   private var carriedAlignment: [Int: (points: [Point2], anchor: [Point2])] = [:]
   /// Steadies each track's 68 points (video only). Touched only by the analysis thread.
   private var shapeSmoother = ShapeSmoother()
+  /// Follows hands from frame to frame (video only). Touched only by the analysis thread.
+  private var handTracker: HandTracker?
   /// Frames analysed so far that had a face to process (a video without any gets a warning).
   public let framesWithFaces = Atomic<Int>(0)
 
-  init(settings: Settings, detector: FaceDetector, recognizer: FaceRecognizer?, predictor: ShapePredictor?, steps: [any FrameProcessorStep],
-       timer: StageTimer, runLog: ModelRunLog? = nil) {
+  init(settings: Settings, detector: FaceDetector, recognizer: FaceRecognizer?, predictor: ShapePredictor?, hands: HandLandmarker? = nil,
+       steps: [any FrameProcessorStep], timer: StageTimer, runLog: ModelRunLog? = nil) {
+    self.hands = hands
+    handTracker = hands.map(HandTracker.init)
     self.runLog = runLog
     self.settings = settings
     self.detector = detector
@@ -100,6 +108,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
     carriedAlignment = [:]
     shapeSmoother.reset()
+    handTracker?.reset()
   }
 
   /// Whether the detector runs on this frame: the first of each chunk (so chunks are
@@ -119,7 +128,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
 
   public func analyse(_ frame: Image, prepared: Prepared, index: Int) throws -> Analysis {
     let rgb = prepared.rgb
-    guard needsFaces else { return Analysis(index: index, rgb: rgb, faces: [], shapes: []) }
+    guard needsFaces else { return Analysis(index: index, rgb: rgb, faces: [], shapes: [], hands: []) }
     let detected: [DetectedFace]
     let detecting = prepared.detectorInput != nil
     if let input = prepared.detectorInput {
@@ -163,8 +172,16 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
         return shapeSmoother.smooth(shape, track: trackIDs[position])
       } : []
     if settings.tracking && needsShapes { shapeSmoother.keep(tracks: Set(trackIDs)) }
+    var hands: [[Point2]] = []
+    if swapping, !faces.isEmpty, handTracker != nil {
+      // Images search every time; video searches on detection frames and follows in between.
+      if !settings.tracking { handTracker!.reset() }
+      hands = try timer.measure("hands") {
+        try handTracker!.update(frame: rgb, faces: faces.map(\.box), searching: detecting, everyScale: !settings.tracking).map(\.points)
+      }
+    }
     if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
-    return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes)
+    return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes, hands: hands)
   }
 
   public func render(_ frame: Image, analysis: Analysis) throws -> Image {
@@ -200,6 +217,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
       if swapping, let landmarker = neural?.landmarker { analysis += try seconds { _ = try landmarker.landmarks(in: grey, box: box) } / interval }
       if settings.selector.mode == .reference, let recognizer { analysis += try seconds { _ = try recognizer.embedding(of: grey, landmarks: five) } }
       if needsShapes { analysis += seconds { _ = predictor!.predict(in: grey, box: box) } }
+      if swapping, let hands { analysis += try seconds { _ = try hands.palms(in: grey, region: HandTracker.searchRegion(around: box)) } / interval }
     }
     let context = context
     for step in steps { render += try seconds { try step.rehearse(grey: grey, five: five, context: context) } }

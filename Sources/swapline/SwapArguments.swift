@@ -14,6 +14,7 @@ extension SwapConfiguration.ProcessorKind: ExpressibleByArgument {}
 extension SwapConfiguration.LandmarkerChoice: ExpressibleByArgument {}
 extension SwapConfiguration.OccluderModel: ExpressibleByArgument {}
 extension SwapConfiguration.ParserModel: ExpressibleByArgument {}
+extension SwapConfiguration.HandOcclusionChoice: ExpressibleByArgument {}
 extension SwapConfiguration.VideoPreset: ExpressibleByArgument {}
 extension FaceMaskType: ExpressibleByArgument {}
 extension FaceMaskArea: ExpressibleByArgument {}
@@ -68,6 +69,10 @@ struct FaceMaskerArguments: ParsableArguments {
   @Option(name: .customLong("face-parser-model"), help: "bisenet model of the region mask.")
   var parserModel: SwapConfiguration.ParserModel = .bisenetResnet34
 
+  @Option(name: .customLong("hand-occlusion"),
+          help: "Keep hands in front of swapped faces (MediaPipe's hand models, offline pack). auto: for the classic swapper, and for a neural swapper whose occlusion mask has no xseg file; on: after every swap; off: never.")
+  var handOcclusion: SwapConfiguration.HandOcclusionChoice = .auto
+
   func apply(to configuration: inout SwapConfiguration) {
     configuration.faceMasker.types = types
     configuration.faceMasker.blur = blur
@@ -76,6 +81,7 @@ struct FaceMaskerArguments: ParsableArguments {
     configuration.faceMasker.regions = regions
     configuration.faceMasker.occluderModel = occluderModel
     configuration.faceMasker.parserModel = parserModel
+    configuration.faceMasker.handOcclusion = handOcclusion
   }
 }
 

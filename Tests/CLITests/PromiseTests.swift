@@ -355,8 +355,9 @@ extension PromiseTests {
     let models = folder + "/models", jobs = folder + "/jobs", input = folder + "/in.mp4", output = folder + "/o.mkv"
     try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: CLITests.root + "/models/scrfd_2.5g_kps.onnx", toPath: models + "/scrfd_2.5g_kps.onnx")
-    try FileManager.default.createSymbolicLink(atPath: models + "/shape_predictor_68_face_landmarks.dat",
-                                               withDestinationPath: CLITests.root + "/models/shape_predictor_68_face_landmarks.dat")
+    for linked in ["shape_predictor_68_face_landmarks.dat", "palm_detection_full.onnx", "hand_landmark_full.onnx"] {
+      try FileManager.default.createSymbolicLink(atPath: models + "/" + linked, withDestinationPath: CLITests.root + "/models/" + linked)
+    }
     try FileManager.default.copyItem(atPath: try DataSafetyTests.clip, toPath: input)
     let command = try DataSafetyTests.swap(output, DataSafetyTests.lossless + ["--trim-frame-end", "20", "--jobs-dir", jobs, "--models-dir", models],
                                            target: input)

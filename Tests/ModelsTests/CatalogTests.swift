@@ -35,7 +35,8 @@ import Testing
   @Test func everyModelHasALicenceAndTheOfflinePackHasHashes() {
     for spec in ModelCatalog.all { #expect(!spec.licence.identifier.isEmpty) }
     let pack = ModelCatalog.offlinePack
-    #expect(pack.map(\.name) == ["scrfd_2.5g_kps", "shape_predictor_68_face_landmarks", "dlib_face_recognition_resnet_model_v1"])
+    #expect(pack.map(\.name) == ["scrfd_2.5g_kps", "shape_predictor_68_face_landmarks", "dlib_face_recognition_resnet_model_v1",
+                                 "palm_detection_full", "hand_landmark_full"])
     for spec in pack { #expect(spec.sha256?.count == 64 && spec.isOfflinePack && spec.defaultBaseURL == nil) }
     #expect(ModelCatalog.spec(named: "yoloface_8n")!.defaultBaseURL?.absoluteString.hasSuffix("/models-3.0.0/") == true)
   }

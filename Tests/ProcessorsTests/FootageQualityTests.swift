@@ -20,6 +20,8 @@ import TestSupport
     var change: [(frame: Int, original: Double, swapped: Double)] = []
     /// Per identity frame: the swap's distance to the source and to the original face.
     var identity: [(toSource: Float, toTarget: Float)] = []
+    /// Per traced frame (Tests/Data/hand_outlines.json): the share of the hand left unchanged.
+    var hands: [(frame: Int, unchanged: Double)] = []
     var frames = 0
   }
 
@@ -50,6 +52,7 @@ import TestSupport
     let originals = try RawFrames(path: root + "/" + clip, width: width, height: height)
     let swaps = try RawFrames(path: output, width: width, height: height)
     var measured = Measured()
+    let handOutlines = try FaceMeasures.handOutlines(root: root)
     var previous: (original: [UInt8], swapped: [UInt8])?
     var box: BoundingBox?
     var index = 0
@@ -75,6 +78,10 @@ import TestSupport
                                                           width: width, height: height, box: region)
         measured.change.append((index, change.original, change.other))
       }
+      if let outline = handOutlines[index] {
+        let hand = FaceMeasures.pixels(inside: outline, width: width, height: height)
+        measured.hands.append((index, FaceMeasures.unchangedShare(before: original, after: swapped, pixels: hand)))
+      }
       previous = (original, swapped)
       index += 1
     }
@@ -90,24 +97,37 @@ import TestSupport
     #expect(m.eyes.count >= 112, "the face was found on \(m.eyes.count) of 118 detection frames")
   }
 
-  /// Frames 59-227 (2.5-9.5 s) have a hand over the face, which the offline swapper does not
-  /// yet keep in front (issue 15's occlusion part): measures there are of a painted-over hand.
+  /// Frames 59-227 (2.5-9.5 s) have a hand over the face.
   static let handFrames = 59...227
+
+  /// The hand over the face stays in front: on the traced frames (fist at the mouth, fingers over
+  /// the nose and a closed eye, fingers over the mouth), at least 90% of the hand's pixels come
+  /// out unchanged (no channel moved by more than 8 levels after the lossless round trip).
+  @Test func theHandOverTheFaceStaysInFront() throws {
+    let m = try Self.measured
+    print("hand pixels unchanged: " + m.hands.map { "frame \($0.frame) \(Int($0.unchanged * 100))%" }.joined(separator: ", "))
+    #expect(m.hands.count == 3)
+    for hand in m.hands { #expect(hand.unchanged >= 0.9, "frame \(hand.frame): \(hand.unchanged)") }
+  }
 
   /// Eye and mouth openness measured by the 68-point predictor on the swap stay within 25% of
   /// the original's on every measured frame (openness under 0.15 counts as 0.15, so a closed eye
   /// is not held to a quarter of nothing). Closed eyes stay closed; a laugh stays a laugh.
-  /// Before the target's eyes and mouth were kept, 46 of 118 frames missed for the eyes; now 19.
-  /// Known gap: grace_hopper's glasses rims, carried over the target's closed eyes, still read as
-  /// open lids on some frames, and the hand frames.
+  /// Guarded outside the hand frames: where the hand covers the mouth or an eye, the predictor
+  /// reads the hand, on the original as on the swap, and the hand is now kept in front (before,
+  /// painted over, the swap's mouth read 2 misses there; kept, 12). Before the target's eyes and
+  /// mouth were kept, 46 of 118 frames missed for the eyes. Known gap: grace_hopper's glasses
+  /// rims, carried over the target's closed eyes, still read as open lids on some frames.
   @Test func theTargetsExpressionSurvives() throws {
     let m = try Self.measured
-    for (name, series, guardrail) in [("eyes", m.eyes, 22), ("mouth", m.mouths, 3)] {
+    for (name, series, guardrail) in [("eyes", m.eyes, 9), ("mouth", m.mouths, 1)] {
       let misses = series.filter { abs($0.swapped - $0.original) > 0.25 * max($0.original, 0.15) }
+      let clearMisses = misses.filter { !Self.handFrames.contains($0.frame) }
       let worst = series.map { abs($0.swapped - $0.original) / max($0.original, 0.15) }.max() ?? 0
-      print("\(name): \(misses.count) of \(series.count) frames beyond 25%, worst \(worst); misses at \(misses.map(\.frame))")
-      #expect(misses.count <= guardrail, "\(name): frames \(misses.map(\.frame))")
-      withKnownIssue("glasses rims from the source and the hand over the face", isIntermittent: name == "mouth") {
+      print("\(name): \(misses.count) of \(series.count) frames beyond 25% (\(clearMisses.count) outside the hand frames), "
+        + "worst \(worst); misses at \(misses.map(\.frame))")
+      #expect(clearMisses.count <= guardrail, "\(name): frames \(clearMisses.map(\.frame))")
+      withKnownIssue("glasses rims from the source; the hand over the mouth and eyes", isIntermittent: name == "mouth") {
         #expect(misses.isEmpty, "\(name): frames \(misses.map(\.frame))")
       }
     }

@@ -67,7 +67,9 @@ import Testing
     // Frames out: nothing outside the face's neighbourhood changes (the bottom band, under the chin).
     #expect(difference(result, target, x: 0..<target.width, y: (target.height - 40)..<target.height) == 0)
     #expect(engine.label(version: "test") == "face-swapped by swapline test (classic swapper); synthetic media")
-    #expect(try engine.modelFiles() == [Self.root + "/models/scrfd_2.5g_kps.onnx", Self.root + "/models/shape_predictor_68_face_landmarks.dat"])
+    // Hand occlusion (auto) is on for the classic swapper when the offline pack has the hand models.
+    #expect(try engine.modelFiles() == ["hand_landmark_full.onnx", "palm_detection_full.onnx", "scrfd_2.5g_kps.onnx",
+                                        "shape_predictor_68_face_landmarks.dat"].map { Self.root + "/models/" + $0 })
     #expect(engine.timer.seconds("landmark") > 0 && engine.timer.seconds("detect") > 0)
   }
 

@@ -62,7 +62,7 @@ public enum FaceMeasures {
   }
 
   /// Even-odd point-in-polygon test.
-  static func inside(_ p: Point2, _ polygon: [Point2]) -> Bool {
+  public static func inside(_ p: Point2, _ polygon: [Point2]) -> Bool {
     var result = false
     var j = polygon.count - 1
     for i in polygon.indices {
@@ -172,7 +172,43 @@ public final class RawFrames {
   }
 
   deinit {
+    // Closing our end first: an ffmpeg blocked writing to the pipe then fails and exits (it
+    // would finish the write before acting on SIGTERM, and nobody reads any more).
+    try? output.close()
     if process.isRunning { process.terminate() }
     process.waitUntilExit()
+  }
+}
+
+extension FaceMeasures {
+  /// Tests/Data/hand_outlines.json: hands over the face in frames of the quality clip, traced by
+  /// eye (frame index -> outline in frame pixels).
+  public static func handOutlines(root: String) throws -> [Int: [Point2]] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: root + "/Tests/Data/hand_outlines.json"))
+    struct File: Decodable { let frames: [String: [[Float]]] }
+    let file = try JSONDecoder().decode(File.self, from: data)
+    return Dictionary(uniqueKeysWithValues: file.frames.map { (Int($0.key)!, $0.value.map { Point2($0[0], $0[1]) }) })
+  }
+
+  /// The pixel indices (y * width + x) whose centres lie inside `outline`.
+  public static func pixels(inside outline: [Point2], width: Int, height: Int) -> [Int] {
+    let box = BoundingBox(enclosing: outline)
+    var pixels: [Int] = []
+    for y in max(0, Int(box.y1))..<min(height, Int(box.y2) + 1) {
+      for x in max(0, Int(box.x1))..<min(width, Int(box.x2) + 1) where inside(Point2(Float(x), Float(y)), outline) {
+        pixels.append(y * width + x)
+      }
+    }
+    return pixels
+  }
+
+  /// The share of `pixels` (RGB, 3 bytes each) that `after` leaves as in `before`: no channel
+  /// moved by more than `tolerance` levels.
+  public static func unchangedShare(before: [UInt8], after: [UInt8], pixels: [Int], tolerance: Int = 8) -> Double {
+    guard !pixels.isEmpty else { return 0 }
+    let unchanged = pixels.filter { pixel in
+      (0..<3).allSatisfy { abs(Int(before[pixel * 3 + $0]) - Int(after[pixel * 3 + $0])) <= tolerance }
+    }.count
+    return Double(unchanged) / Double(pixels.count)
   }
 }

@@ -53,7 +53,8 @@ def test_every_facefusion_option_name_is_one_the_api_takes(client, workspace):
         face_swapper_pixel_boost="256x256", face_enhancer_model="gfpgan_1.4", face_enhancer_blend=80,
         frame_enhancer_model="span_kendata_x4", frame_enhancer_blend=80, output_image_quality=90, output_video_quality=80,
         output_video_preset="veryfast", output_video_encoder="libx264", trim_frame_start=0, trim_frame_end=10,
-        processors=["face_swapper"], chunk_size=100, face_detector_interval=2, face_tracker_smoothing=0.6)
+        processors=["face_swapper"], chunk_size=100, face_detector_interval=2, face_tracker_smoothing=0.6,
+        hand_occlusion="auto")
     assert sorted(values) == sorted(swapline_client.OPTIONS)
     clip = make_clip(workspace / "short.mp4", seconds=1)
     job = client.submit([SAMPLES / "grace_hopper.jpg"], clip, **values)

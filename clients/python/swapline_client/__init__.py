@@ -78,6 +78,7 @@ OPTIONS = {
     "trim_frame_start": ("video", "trimFrameStart"), "trim_frame_end": ("video", "trimFrameEnd"),
     # Swapline's own (not FaceFusion's): chunking and tracking of video jobs.
     "chunk_size": ("video", "chunkSize"), "face_detector_interval": ("video", "detectorInterval"),
+    "hand_occlusion": ("faceMasker", "handOcclusion"),
     "face_tracker_smoothing": ("video", "trackerSmoothing"),
 }
 # FaceFusion options the server sets itself, refused here with the reason rather than by the API.
