@@ -34,14 +34,10 @@ import math
 import sys
 from array import array
 
-from onnx_proto import Graph, encode_model, write_atomically
+from onnx_proto import FormatError, Graph, command_line, encode_model
 
 IMAGE_SIZE = 150
 EMBEDDING_SIZE = 128
-
-
-class FormatError(Exception):
-    """The input is not a dlib serialisation of the expected network."""
 
 
 # ---------------------------------------------------------------------------
@@ -517,33 +513,15 @@ def encode(graph):
         "swapline scripts/convert_dlib_recognizer.py")
 
 
-def main(argv):
-    if len(argv) != 3 or argv[1] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    source, target = argv[1], argv[2]
-    try:
-        with open(source, "rb") as f:
-            data = f.read()
-        network = parse_network(data)
-        graph, counts = build_graph(network)
-    except OSError as error:
-        print("error: cannot read %s: %s" % (source, error.strerror), file=sys.stderr)
-        return 2
-    except FormatError as error:
-        print("error: %s is not dlib's face recognition ResNet (dlib_face_recognition_resnet_model_v1): %s"
-              % (source, error), file=sys.stderr)
-        return 2
-    payload = encode(graph)
-    try:
-        write_atomically(target, payload)
-    except OSError as error:
-        print("error: cannot write %s: %s" % (target, error.strerror), file=sys.stderr)
-        return 1
+def convert(data):
+    graph, counts = build_graph(parse_network(data))
     summary = ", ".join("%s x%d" % item for item in sorted(counts.items()))
-    print("wrote %s (%d bytes, %d nodes); dlib layers: %s"
-          % (target, len(payload), len(graph.nodes), summary))
-    return 0
+    return encode(graph), ", %d nodes; dlib layers: %s" % (len(graph.nodes), summary)
+
+
+def main(argv):
+    return command_line(argv, __doc__, convert,
+                        "dlib's face recognition ResNet (dlib_face_recognition_resnet_model_v1)")
 
 
 if __name__ == "__main__":

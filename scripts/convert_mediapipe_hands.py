@@ -36,11 +36,7 @@ import struct
 import sys
 from array import array
 
-from onnx_proto import INT64, Graph, encode_model, write_atomically
-
-
-class FormatError(Exception):
-    pass
+from onnx_proto import INT64, FormatError, Graph, command_line, encode_model
 
 
 # --- Flatbuffer reading (tables, vectors, strings; little-endian) -------------------------
@@ -364,32 +360,11 @@ def convert(data):
         "MediaPipe %s (Apache-2.0), converted from TensorFlow Lite; input NHWC RGB 0..1" % kind,
         [("input", list(signature[0]))], [(n, list(s)) for n, s in zip(output_names, signature[1])],
         "swapline scripts/convert_mediapipe_hands.py")
-    return kind, payload, converter
+    return payload, ", %s, %d nodes" % (kind, len(converter.g.nodes))
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    source, target = argv[1], argv[2]
-    try:
-        with open(source, "rb") as f:
-            data = f.read()
-        kind, payload, converter = convert(data)
-    except OSError as error:
-        print("error: cannot read %s: %s" % (source, error.strerror), file=sys.stderr)
-        return 2
-    except (FormatError, struct.error, IndexError) as error:
-        print("error: %s is not MediaPipe's palm detector or hand landmarker: %s" % (source, error),
-              file=sys.stderr)
-        return 2
-    try:
-        write_atomically(target, payload)
-    except OSError as error:
-        print("error: cannot write %s: %s" % (target, error.strerror), file=sys.stderr)
-        return 1
-    print("wrote %s (%s, %d bytes, %d nodes)" % (target, kind, len(payload), len(converter.g.nodes)))
-    return 0
+    return command_line(argv, __doc__, convert, "MediaPipe's palm detector or hand landmarker")
 
 
 if __name__ == "__main__":

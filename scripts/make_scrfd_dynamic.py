@@ -21,11 +21,7 @@ cannot be written.
 import struct
 import sys
 
-from onnx_proto import field_bytes, varint, write_atomically
-
-
-class FormatError(Exception):
-    pass
+from onnx_proto import FormatError, command_line, field_bytes, varint
 
 
 def read_varint(data, pos):
@@ -189,26 +185,8 @@ def rewrite(model):
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    source, target = argv[1], argv[2]
-    try:
-        with open(source, "rb") as f:
-            payload = rewrite(f.read())
-    except OSError as error:
-        print("error: cannot read %s: %s" % (source, error.strerror), file=sys.stderr)
-        return 2
-    except (FormatError, UnicodeDecodeError, IndexError) as error:
-        print("error: %s is not the scrfd package's 640x640 SCRFD export: %s" % (source, error), file=sys.stderr)
-        return 2
-    try:
-        write_atomically(target, payload)
-    except OSError as error:
-        print("error: cannot write %s: %s" % (target, error.strerror), file=sys.stderr)
-        return 1
-    print("wrote %s (%d bytes): input 1x3xHxW, H and W multiples of 32" % (target, len(payload)))
-    return 0
+    return command_line(argv, __doc__, lambda data: (rewrite(data), "; input 1x3xHxW, H and W multiples of 32"),
+                        "the scrfd package's 640x640 SCRFD export")
 
 
 if __name__ == "__main__":

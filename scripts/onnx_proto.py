@@ -14,6 +14,10 @@ from array import array
 FLOAT, INT64 = 1, 7  # TensorProto.DataType
 
 
+class FormatError(Exception):
+    """The input is not the model a converter expects."""
+
+
 class Graph:
     def __init__(self):
         self.nodes = []         # (op_type, inputs, outputs, attributes)
@@ -153,3 +157,30 @@ def write_atomically(path, payload):
         if os.path.exists(temp_path):
             os.unlink(temp_path)
         raise
+
+
+def command_line(argv, doc, convert, refusal):
+    """The converters' shared command line: `IN OUT`. `convert(bytes)` returns the ONNX payload
+    and a summary line, or raises FormatError (a truncated or malformed file may also surface as
+    struct.error, IndexError or UnicodeDecodeError). Exit status: 0 written, 2 not the expected
+    model or unreadable (`refusal` says what was expected), 1 the output cannot be written."""
+    if len(argv) != 3 or argv[1] in ("-h", "--help"):
+        print(doc.split("\n\n")[1], file=sys.stderr)
+        return 2
+    source, target = argv[1], argv[2]
+    try:
+        with open(source, "rb") as f:
+            payload, summary = convert(f.read())
+    except OSError as error:
+        print("error: cannot read %s: %s" % (source, error.strerror), file=sys.stderr)
+        return 2
+    except (FormatError, struct.error, IndexError, UnicodeDecodeError) as error:
+        print("error: %s is not %s: %s" % (source, refusal, error), file=sys.stderr)
+        return 2
+    try:
+        write_atomically(target, payload)
+    except OSError as error:
+        print("error: cannot write %s: %s" % (target, error.strerror), file=sys.stderr)
+        return 1
+    print("wrote %s (%d bytes%s)" % (target, len(payload), summary))
+    return 0
