@@ -139,11 +139,12 @@ import TestSupport
   /// Motion-compensated frame-to-frame change inside the face, with the original's own motion:
   /// the swap changes at most 1.5x as much as the original over the clip, and no single frame
   /// more than 3x (a frame where the original barely changes counts as changing by 1 level).
-  /// Measured: 2.11x over the clip, 1.74x without the hand frames (2.59x and 2.13x with the 68
-  /// points unsmoothed, `--face-tracker-smoothing 1`; 2.69x before this work). Known gap: the
-  /// hand frames (the pasted face does not move with the hand it is painted over), and the rest
-  /// is above 1.5x too (the source's bilinear resampling shimmers; its wrinkles add texture that
-  /// any sub-pixel motion turns into change).
+  /// Measured: 1.90x over the clip, 1.74x without the hand frames (2.11x with the hand painted
+  /// over; 2.59x and 2.13x with the 68 points unsmoothed, `--face-tracker-smoothing 1`; 2.69x
+  /// before this work). Known gap: above 1.5x everywhere (the source's bilinear resampling
+  /// shimmers; its wrinkles add texture that any sub-pixel motion turns into change), single
+  /// frames jump where the 68-point fit restarts from a new detector box, and around a moving
+  /// hand the soft edge of its mask moves with it.
   @Test func theSwappedFaceIsAsSteadyAsTheFootage() throws {
     let m = try Self.measured
     func ratio(_ frames: [(frame: Int, original: Double, swapped: Double)]) -> Double {
@@ -154,9 +155,9 @@ import TestSupport
     let worst = m.change.map { $0.swapped / max($0.original, 1) }.max() ?? 0
     print("stability: swap/original \(ratio(m.change)) over \(m.change.count) frames, \(ratio(clear)) without the hand; "
       + "worst frame \(worst); jumps at \(jumps.map(\.frame))")
-    #expect(ratio(m.change) < 2.3)
+    #expect(ratio(m.change) < 2.05)
     #expect(ratio(clear) < 1.9)
-    withKnownIssue("the hand over the face is painted over") {
+    withKnownIssue("the swap shimmers more than the footage; detection frames jump") {
       #expect(ratio(m.change) <= 1.5)
       #expect(jumps.isEmpty, "frames \(jumps.map(\.frame))")
     }
