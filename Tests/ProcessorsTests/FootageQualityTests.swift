@@ -115,7 +115,7 @@ import TestSupport
   /// is not held to a quarter of nothing). Closed eyes stay closed; a laugh stays a laugh.
   /// Guarded outside the hand frames: where the hand covers the mouth or an eye, the predictor
   /// reads the hand, on the original as on the swap, and the hand is now kept in front (before,
-  /// painted over, the swap's mouth read 2 misses there; kept, 12). Before the target's eyes and
+  /// painted over, the swap's mouth read 2 misses there; kept, 7 to 12). Before the target's eyes and
   /// mouth were kept, 46 of 118 frames missed for the eyes. Known gap: grace_hopper's glasses
   /// rims, carried over the target's closed eyes, still read as open lids on some frames; those
   /// frames are borderline and flip with the detector's box: outside the hand frames 8 missed
