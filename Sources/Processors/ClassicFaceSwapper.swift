@@ -139,8 +139,9 @@ public struct ClassicFaceSwapper: Sendable {
     var result = target
     let c = target.channels
     timing.measure("paste") {
+    let blendedChannels = multiBandBlend(foregrounds: warped, backgrounds: background, mask: mask, levels: options.blendLevels)
     for channel in 0..<3 {
-      let blended = multiBandBlend(foreground: warped[channel], background: background[channel], mask: mask, levels: options.blendLevels)
+      let blended = blendedChannels[channel]
       for y in 0..<height {
         for x in 0..<width {
           let m = mask.data[y * width + x]
@@ -158,8 +159,11 @@ public struct ClassicFaceSwapper: Sendable {
   /// Gaussian of `sigma`, averaged over the skin only so hair, background, eyes and mouth do not
   /// leak in) are the target's, and the source's detail above them is kept, scaled down where
   /// its contrast exceeds the target's (an old or side-lit photo's wrinkles and colour blotches),
-  /// never up. Only pixels on the skin or under the blend mask are converted (this runs per face
-  /// per frame); the rest take the target's own values, which is what the blend's coarse
+  /// never up. Lightness detail is limited band by band: the two finest pyramid bands nowhere
+  /// exceed the target's own contrast in the same place (a sharp photo's wrinkles and glasses
+  /// rims pasted over soft video skin shimmer as the face moves), the rest as a whole over the
+  /// pasted face. Only pixels on the skin or under the blend mask are converted (this runs per
+  /// face per frame); the rest take the target's own values, which is what the blend's coarse
   /// pyramid levels should see beyond the mask.
   func transferColour(_ warped: [Plane], onto target: [Plane], regions: FaceRegions, sigma: Float) -> [Plane] {
     let skin = regions.skin
@@ -181,23 +185,73 @@ public struct ClassicFaceSwapper: Sendable {
       for index in out.data.indices { out.data[index] = (out.data[index] + floor * mean) / (skinWeight.data[index] + floor) }
       return out
     }
+    /// sqrt(target energy / source energy) over `weights`, at most 1, at least 0.35.
+    func gain(_ sourceDetail: Plane, _ targetDetail: Plane, weights: Plane) -> Float {
+      var sourceEnergy: Float = 0, targetEnergy: Float = 0
+      for index in weights.data.indices where weights.data[index] > 0 {
+        let ds = sourceDetail.data[index], dt = targetDetail.data[index]
+        sourceEnergy += weights.data[index] * ds * ds
+        targetEnergy += weights.data[index] * dt * dt
+      }
+      return sourceEnergy > 0 ? min(1, max(0.35, (targetEnergy / sourceEnergy).squareRoot())) : 1
+    }
+    // Lightness everywhere in the region: its bands are taken around every converted pixel.
+    let sourceLightness = LabColour.lightness(fromRGB: warped), targetLightness = LabColour.lightness(fromRGB: target)
     var result = source
     for channel in 0..<3 {
-      let sourceLow = lowPass(source[channel]), targetLow = lowPass(destination[channel])
-      var sourceEnergy: Float = 0, targetEnergy: Float = 0
-      for index in skin.data.indices where skin.data[index] > 0 {
-        let ds = source[channel].data[index] - sourceLow.data[index], dt = destination[channel].data[index] - targetLow.data[index]
-        sourceEnergy += skin.data[index] * ds * ds
-        targetEnergy += skin.data[index] * dt * dt
-      }
-      let gain = sourceEnergy > 0 ? min(1, max(0.35, (targetEnergy / sourceEnergy).squareRoot())) : 1
+      let (sourcePlane, targetPlane) = channel == 0 ? (sourceLightness, targetLightness) : (source[channel], destination[channel])
+      let sourceLow = lowPass(sourcePlane), targetLow = lowPass(targetPlane)
+      let fineBands = channel == 0 ? 2 : 0
+      let sourceBands = Self.detailBands(sourcePlane, low: sourceLow, fine: fineBands)
+      let targetBands = Self.detailBands(targetPlane, low: targetLow, fine: fineBands)
+      // Fine bands: a gain per pixel from both sides' local energy (over a tenth of the eye
+      // distance). The rest: one gain, over the pasted face for lightness, the skin for colour.
+      var gains = (0..<fineBands).map { Self.localGain(sourceBands[$0], targetBands[$0], sigma: 0.1 * sigma) }
+      let restGain = gain(sourceBands[fineBands], targetBands[fineBands], weights: channel == 0 ? regions.blend : skin)
+      gains.append(Plane(width: skin.width, height: skin.height, fill: restGain))
       result[channel].data.withUnsafeMutableBufferPointer { out in
         for index in out.indices where needed[index] {
-          out[index] = targetLow.data[index] + gain * (source[channel].data[index] - sourceLow.data[index])
+          var value = targetLow.data[index]
+          for band in sourceBands.indices { value += gains[band].data[index] * sourceBands[band].data[index] }
+          out[index] = value
         }
       }
     }
     return LabColour.rgb(fromLab: result, where: needed, elsewhere: target)
+  }
+
+  /// Per pixel, sqrt(target's local energy / source's), at most 1: energies are the squared
+  /// detail blurred by `sigma`; a small floor keeps flat areas (both near 0) from dividing noise.
+  static func localGain(_ sourceDetail: Plane, _ targetDetail: Plane, sigma: Float) -> Plane {
+    var sourceEnergy = sourceDetail, targetEnergy = targetDetail
+    for index in sourceEnergy.data.indices {
+      sourceEnergy.data[index] *= sourceEnergy.data[index]
+      targetEnergy.data[index] *= targetEnergy.data[index]
+    }
+    var gain = sourceEnergy.blurredCoarse(sigma: sigma)
+    let target = targetEnergy.blurredCoarse(sigma: sigma)
+    for index in gain.data.indices { gain.data[index] = min(1, ((target.data[index] + 0.25) / (gain.data[index] + 0.25)).squareRoot()) }
+    return gain
+  }
+
+  /// `plane` minus `low`, split into the finest `fine` pyramid bands (each the difference of
+  /// successive binomial blurs, at full size) and the rest.
+  static func detailBands(_ plane: Plane, low: Plane, fine: Int) -> [Plane] {
+    var bands: [Plane] = []
+    var current = plane, level = plane
+    var sizes: [(width: Int, height: Int)] = []
+    for _ in 0..<fine {
+      sizes.append((level.width, level.height))
+      level = level.downsampled()
+      let smooth = sizes.reversed().reduce(level) { $0.upsampled(width: $1.width, height: $1.height) }
+      var band = current
+      for index in band.data.indices { band.data[index] -= smooth.data[index] }
+      bands.append(band)
+      current = smooth
+    }
+    for index in current.data.indices { current.data[index] -= low.data[index] }
+    bands.append(current)
+    return bands
   }
 
   func planes(of image: Image, x: Int, y: Int, width: Int, height: Int) -> [Plane] {

@@ -39,6 +39,24 @@ enum LabColour {
     return out
   }
 
+  /// The L* plane alone, at every pixel (the classic swapper splits lightness into pyramid
+  /// bands, which must not see the unconverted pixels of `lab(fromRGB:where:)` as a cliff).
+  static func lightness(fromRGB rgb: [Plane]) -> Plane {
+    var out = Plane(width: rgb[0].width, height: rgb[0].height)
+    linearTable.withUnsafeBufferPointer { table in
+      cubeRootTable.withUnsafeBufferPointer { roots in
+        out.data.withUnsafeMutableBufferPointer { lightness in
+          for index in lightness.indices {
+            func linear(_ value: Float) -> Float { table[Int(min(max(value, 0), 255) * (4096 / 255) + 0.5)] }
+            let y = 0.2126729 * linear(rgb[0].data[index]) + 0.7151522 * linear(rgb[1].data[index]) + 0.0721750 * linear(rgb[2].data[index])
+            lightness[index] = 116 * (y > 1 ? cbrtf(y) : lookUp(roots, y)) - 16
+          }
+        }
+      }
+    }
+    return out
+  }
+
   /// L*, a*, b* planes back to sRGB levels (0...255, clamped to the gamut's box) at the pixels
   /// `needed`; the others are copied from `elsewhere`.
   static func rgb(fromLab lab: [Plane], where needed: [Bool], elsewhere: [Plane]) -> [Plane] {

@@ -119,12 +119,12 @@ import TestSupport
   /// mouth were kept, 46 of 118 frames missed for the eyes. Known gap: grace_hopper's glasses
   /// rims, carried over the target's closed eyes, still read as open lids on some frames; those
   /// frames are borderline and flip with the detector's box: outside the hand frames 8 missed
-  /// with SCRFD on the square 640 canvas, 13 at the frame's aspect (boxes within 2 px of each
-  /// other), so the guard leaves room for that noise; the mouth's one miss outside is frame 228,
-  /// the hand leaving the chin.
+  /// with SCRFD on the square 640 canvas, 10-13 at the frame's aspect (boxes within 2 px of each
+  /// other), so the guard leaves room for that noise; the mouth missed once outside (frame 228,
+  /// the hand leaving the chin) before the source's fine detail was limited, none since.
   @Test func theTargetsExpressionSurvives() throws {
     let m = try Self.measured
-    for (name, series, guardrail) in [("eyes", m.eyes, 15), ("mouth", m.mouths, 2)] {
+    for (name, series, guardrail) in [("eyes", m.eyes, 15), ("mouth", m.mouths, 1)] {
       let misses = series.filter { abs($0.swapped - $0.original) > 0.25 * max($0.original, 0.15) }
       let clearMisses = misses.filter { !Self.handFrames.contains($0.frame) }
       let worst = series.map { abs($0.swapped - $0.original) / max($0.original, 0.15) }.max() ?? 0
@@ -140,12 +140,12 @@ import TestSupport
   /// Motion-compensated frame-to-frame change inside the face, with the original's own motion:
   /// the swap changes at most 1.5x as much as the original over the clip, and no single frame
   /// more than 3x (a frame where the original barely changes counts as changing by 1 level).
-  /// Measured: 1.90x over the clip, 1.74x without the hand frames (2.11x with the hand painted
-  /// over; 2.59x and 2.13x with the 68 points unsmoothed, `--face-tracker-smoothing 1`; 2.69x
-  /// before this work). Known gap: above 1.5x everywhere (the source's bilinear resampling
-  /// shimmers; its wrinkles add texture that any sub-pixel motion turns into change), single
-  /// frames jump where the 68-point fit restarts from a new detector box, and around a moving
-  /// hand the soft edge of its mask moves with it.
+  /// Measured: 1.58x over the clip, 1.45x without the hand frames, 7 frames over 3x, all with
+  /// the hand over the face (1.90x / 1.74x / 24 before the source's fine detail was limited to
+  /// the target's, band by band and place by place; 2.11x with the hand painted over; 2.69x
+  /// before this work). Texture is what this measure sees: the clip itself with its finest
+  /// pyramid band doubled, moving exactly as filmed, scores 1.5x. Known gap: in the hand frames
+  /// the 68 points are fitted around the hand and the pasted face moves with their errors.
   @Test func theSwappedFaceIsAsSteadyAsTheFootage() throws {
     let m = try Self.measured
     func ratio(_ frames: [(frame: Int, original: Double, swapped: Double)]) -> Double {
@@ -156,9 +156,9 @@ import TestSupport
     let worst = m.change.map { $0.swapped / max($0.original, 1) }.max() ?? 0
     print("stability: swap/original \(ratio(m.change)) over \(m.change.count) frames, \(ratio(clear)) without the hand; "
       + "worst frame \(worst); jumps at \(jumps.map(\.frame))")
-    #expect(ratio(m.change) < 2.05)
-    #expect(ratio(clear) < 1.9)
-    withKnownIssue("the swap shimmers more than the footage; detection frames jump") {
+    #expect(ratio(m.change) < 1.7)
+    #expect(ratio(clear) < 1.55)
+    withKnownIssue("frames with the hand over the face jump") {
       #expect(ratio(m.change) <= 1.5)
       #expect(jumps.isEmpty, "frames \(jumps.map(\.frame))")
     }
