@@ -163,15 +163,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
         if let track { carriedAlignment[track] = (faces[face].landmarks, tracked) }
       }
     }
-    let trackIDs = settings.tracking ? tracker.trackIDs : []
-    let shapes = needsShapes
-      ? faces.map { face -> [Point2] in
-        runLog?.predicted(frame: index, box: face.box)
-        let shape = timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
-        guard settings.tracking, settings.trackerSmoothing < 1, let position = detected.firstIndex(of: face) else { return shape }
-        return shapeSmoother.smooth(shape, track: trackIDs[position])
-      } : []
-    if settings.tracking && needsShapes { shapeSmoother.keep(tracks: Set(trackIDs)) }
+    // Hands first: a face they cover gets its 68 points steadied harder.
     var hands: [[Point2]] = []
     if swapping, !faces.isEmpty, handTracker != nil {
       // Images search every time; video searches on detection frames and follows in between.
@@ -180,6 +172,15 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
         try handTracker!.update(frame: rgb, faces: faces.map(\.box), searching: detecting, everyScale: !settings.tracking).map(\.points)
       }
     }
+    let trackIDs = settings.tracking ? tracker.trackIDs : []
+    let shapes = needsShapes
+      ? faces.map { face -> [Point2] in
+        runLog?.predicted(frame: index, box: face.box)
+        let shape = timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
+        guard settings.tracking, settings.trackerSmoothing < 1, let position = detected.firstIndex(of: face) else { return shape }
+        return shapeSmoother.smooth(shape, track: trackIDs[position], occluded: !hands.isEmpty)
+      } : []
+    if settings.tracking && needsShapes { shapeSmoother.keep(tracks: Set(trackIDs)) }
     if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
     return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes, hands: hands)
   }

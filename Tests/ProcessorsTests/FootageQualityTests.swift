@@ -115,7 +115,7 @@ import TestSupport
   /// is not held to a quarter of nothing). Closed eyes stay closed; a laugh stays a laugh.
   /// Guarded outside the hand frames: where the hand covers the mouth or an eye, the predictor
   /// reads the hand, on the original as on the swap, and the hand is now kept in front (before,
-  /// painted over, the swap's mouth read 2 misses there; kept, 7 to 12). Before the target's eyes and
+  /// painted over, the swap's mouth read 2 misses there; kept, 7 to 13). Before the target's eyes and
   /// mouth were kept, 46 of 118 frames missed for the eyes. Known gap: grace_hopper's glasses
   /// rims, carried over the target's closed eyes, still read as open lids on some frames; those
   /// frames are borderline and flip with the detector's box: outside the hand frames 8 missed
@@ -140,8 +140,8 @@ import TestSupport
   /// Motion-compensated frame-to-frame change inside the face, with the original's own motion:
   /// the swap changes at most 1.5x as much as the original over the clip, and no single frame
   /// more than 3x (a frame where the original barely changes counts as changing by 1 level).
-  /// Measured: 1.58x over the clip, 1.45x without the hand frames, 7 frames over 3x, all with
-  /// the hand over the face (1.90x / 1.74x / 24 before the source's fine detail was limited to
+  /// Measured: 1.54x over the clip, 1.45x without the hand frames, 3 frames over 3x, all as the
+  /// hand arrives (7 before the points were held steadier under a hand; 1.90x / 1.74x / 24 before the source's fine detail was limited to
   /// the target's, band by band and place by place; 2.11x with the hand painted over; 2.69x
   /// before this work). Texture is what this measure sees: the clip itself with its finest
   /// pyramid band doubled, moving exactly as filmed, scores 1.5x. Known gap: in the hand frames
@@ -156,7 +156,7 @@ import TestSupport
     let worst = m.change.map { $0.swapped / max($0.original, 1) }.max() ?? 0
     print("stability: swap/original \(ratio(m.change)) over \(m.change.count) frames, \(ratio(clear)) without the hand; "
       + "worst frame \(worst); jumps at \(jumps.map(\.frame))")
-    #expect(ratio(m.change) < 1.7)
+    #expect(ratio(m.change) < 1.65)
     #expect(ratio(clear) < 1.55)
     withKnownIssue("frames with the hand over the face jump") {
       #expect(ratio(m.change) <= 1.5)
