@@ -50,7 +50,7 @@ public struct ShapeSmoother: Sendable {
   /// The steadied points of `track` for this frame; the first frame of a track passes unchanged.
   /// `occluded`: a hand covers part of the face in this frame; the predictor fits the points
   /// around it and they jump from frame to frame, so the filter opens more slowly (measured on
-  /// the footage clip: frames jumping over 3x the footage's own change 7 -> 4).
+  /// the footage clip: frames jumping over 3x the footage's own change 7 -> 3).
   public mutating func smooth(_ points: [Point2], track: Int, occluded: Bool = false) -> [Point2] {
     let speedGain = occluded ? options.speedGain * options.occludedShare : options.speedGain
     guard points.count == 68 else { return points }

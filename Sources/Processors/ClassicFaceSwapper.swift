@@ -195,25 +195,22 @@ public struct ClassicFaceSwapper: Sendable {
       }
       return sourceEnergy > 0 ? min(1, max(0.35, (targetEnergy / sourceEnergy).squareRoot())) : 1
     }
-    // Lightness everywhere in the region: its bands are taken around every converted pixel.
-    let sourceLightness = LabColour.lightness(fromRGB: warped), targetLightness = LabColour.lightness(fromRGB: target)
     var result = source
     for channel in 0..<3 {
-      let (sourcePlane, targetPlane) = channel == 0 ? (sourceLightness, targetLightness) : (source[channel], destination[channel])
-      let sourceLow = lowPass(sourcePlane), targetLow = lowPass(targetPlane)
+      let sourceLow = lowPass(source[channel]), targetLow = lowPass(destination[channel])
       let fineBands = channel == 0 ? 2 : 0
-      let sourceBands = Self.detailBands(sourcePlane, low: sourceLow, fine: fineBands)
-      let targetBands = Self.detailBands(targetPlane, low: targetLow, fine: fineBands)
+      let sourceBands = Self.detailBands(source[channel], low: sourceLow, fine: fineBands)
+      let targetBands = Self.detailBands(destination[channel], low: targetLow, fine: fineBands)
       // Fine bands: a gain per pixel from both sides' local energy (over a tenth of the eye
       // distance). The rest: one gain, over the pasted face for lightness, the skin for colour.
-      var gains = (0..<fineBands).map { Self.localGain(sourceBands[$0], targetBands[$0], sigma: 0.1 * sigma) }
-      let restGain = gain(sourceBands[fineBands], targetBands[fineBands], weights: channel == 0 ? regions.blend : skin)
-      gains.append(Plane(width: skin.width, height: skin.height, fill: restGain))
+      let fineGains = (0..<fineBands).map { Self.localGain(sourceBands[$0], targetBands[$0], sigma: 0.1 * sigma) }
+      let rest = sourceBands[fineBands]
+      let restGain = gain(rest, targetBands[fineBands], weights: channel == 0 ? regions.blend : skin)
       result[channel].data.withUnsafeMutableBufferPointer { out in
         for index in out.indices where needed[index] {
           var value = targetLow.data[index]
-          for band in sourceBands.indices { value += gains[band].data[index] * sourceBands[band].data[index] }
-          out[index] = value
+          for band in fineGains.indices { value += fineGains[band].data[index] * sourceBands[band].data[index] }
+          out[index] = value + restGain * rest.data[index]
         }
       }
     }

@@ -15,42 +15,25 @@ enum LabColour {
     return c <= 0.04045 ? c / 12.92 : powf((c + 0.055) / 1.055, 2.4)
   }
 
-  /// Three planes of sRGB levels (0...255) to L*, a*, b* planes, at the pixels `needed` (the
-  /// others are 0).
+  /// Three planes of sRGB levels (0...255) to L*, a*, b* planes: L* at every pixel, a* and b*
+  /// at the pixels `needed` (the others are 0). L* is cheap, and the classic swapper splits it
+  /// into pyramid bands, which must not see unconverted pixels as a cliff.
   static func lab(fromRGB rgb: [Plane], where needed: [Bool]) -> [Plane] {
     let count = rgb[0].data.count
     var out = (0..<3).map { _ in Plane(width: rgb[0].width, height: rgb[0].height) }
     linearTable.withUnsafeBufferPointer { table in
       cubeRootTable.withUnsafeBufferPointer { roots in
         func f(_ t: Float) -> Float { t > 1 ? cbrtf(t) : lookUp(roots, t) }
-        for index in 0..<count where needed[index] {
+        for index in 0..<count {
           func linear(_ value: Float) -> Float { table[Int(min(max(value, 0), 255) * (4096 / 255) + 0.5)] }
           let r = linear(rgb[0].data[index]), g = linear(rgb[1].data[index]), b = linear(rgb[2].data[index])
-          let x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / white.x
-          let y = (0.2126729 * r + 0.7151522 * g + 0.0721750 * b) / white.y
-          let z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / white.z
-          let fx = f(x), fy = f(y), fz = f(z)
+          let fy = f((0.2126729 * r + 0.7151522 * g + 0.0721750 * b) / white.y)
           out[0].data[index] = 116 * fy - 16
-          out[1].data[index] = 500 * (fx - fy)
-          out[2].data[index] = 200 * (fy - fz)
-        }
-      }
-    }
-    return out
-  }
-
-  /// The L* plane alone, at every pixel (the classic swapper splits lightness into pyramid
-  /// bands, which must not see the unconverted pixels of `lab(fromRGB:where:)` as a cliff).
-  static func lightness(fromRGB rgb: [Plane]) -> Plane {
-    var out = Plane(width: rgb[0].width, height: rgb[0].height)
-    linearTable.withUnsafeBufferPointer { table in
-      cubeRootTable.withUnsafeBufferPointer { roots in
-        out.data.withUnsafeMutableBufferPointer { lightness in
-          for index in lightness.indices {
-            func linear(_ value: Float) -> Float { table[Int(min(max(value, 0), 255) * (4096 / 255) + 0.5)] }
-            let y = 0.2126729 * linear(rgb[0].data[index]) + 0.7151522 * linear(rgb[1].data[index]) + 0.0721750 * linear(rgb[2].data[index])
-            lightness[index] = 116 * (y > 1 ? cbrtf(y) : lookUp(roots, y)) - 16
-          }
+          guard needed[index] else { continue }
+          let x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / white.x
+          let z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / white.z
+          out[1].data[index] = 500 * (f(x) - fy)
+          out[2].data[index] = 200 * (fy - f(z))
         }
       }
     }

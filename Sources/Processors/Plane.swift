@@ -25,9 +25,10 @@ struct Plane {
     let (w0, w1, w2): (Float, Float, Float) = (1.0 / 16, 4.0 / 16, 6.0 / 16)
     let width = width, height = height
     var horizontal = Plane(width: outWidth, height: height)
-    // Output columns whose five taps all lie inside the row (2x - 2 >= 0, 2x + 2 <= width - 1)
-    // take the plain kernel; the few at the edges clamp.
-    let interior = 1...max(0, (width - 3) / 2)
+    // Output columns 1...interiorEnd have all five taps inside the row (2x - 2 >= 0,
+    // 2x + 2 <= width - 1) and take the plain kernel; the few at the edges clamp. A row under 5
+    // pixels has no interior column.
+    let interiorEnd = (width - 3) / 2
     data.withUnsafeBufferPointer { source in
       horizontal.data.withUnsafeMutableBufferPointer { out in
         for y in 0..<height {
@@ -37,13 +38,12 @@ struct Plane {
             return (at(2 * x - 2) + at(2 * x + 2)) * w0 + (at(2 * x - 1) + at(2 * x + 1)) * w1 + at(2 * x) * w2
           }
           line[0] = clamped(0)
-          if interior.upperBound >= interior.lowerBound {
-            for x in interior {
-              let centre = row + 2 * x
-              line[x] = (centre[-2] + centre[2]) * w0 + (centre[-1] + centre[1]) * w1 + centre[0] * w2
-            }
+          var x = 1
+          while x <= interiorEnd {
+            let centre = row + 2 * x
+            line[x] = (centre[-2] + centre[2]) * w0 + (centre[-1] + centre[1]) * w1 + centre[0] * w2
+            x += 1
           }
-          var x = max(1, interior.upperBound + 1)
           while x < outWidth { line[x] = clamped(x); x += 1 }
         }
       }
