@@ -51,8 +51,10 @@ import Testing
     #expect(Self.runs("scrfd_2.5g_kps", in: carried) == 10 + 1 + 1, "\(carried)")
     let everyFrame = try Self.swap(models, folder + "/every.mkv", frames: 20, ["--chunk-size", "10", "--face-detector-interval", "1"])
     #expect(Self.runs("2dfan4", in: everyFrame) == 20 + 1, "\(everyFrame)")
-    // The plan weighs the stages: the stand-in swapper is cheap next to SCRFD, so analysis leads.
-    #expect(carried.contains("placement: analysis-bound ("), "\(carried)")
+    // The plan weighs the stages: with SCRFD and the landmarker on every frame, the stand-in
+    // swapper is cheap next to them, so analysis leads. (At the default interval the two sides
+    // measure within a few milliseconds of each other on two cores, so either plan is right there.)
+    #expect(everyFrame.contains("placement: analysis-bound ("), "\(everyFrame)")
   }
 
   /// Fidelity of the default cadence: against running every model on every frame, mean PSNR at
