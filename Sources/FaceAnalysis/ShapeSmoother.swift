@@ -37,6 +37,7 @@ public struct ShapeSmoother: Sendable {
   struct Track: Sendable {
     var centre: [Filtered]    // x, y
     var offsets: [Filtered]   // 68 x, y pairs around the centre
+    var input: Point2         // the centre of the last points given, unsmoothed
   }
 
   public let options: Options
@@ -51,7 +52,10 @@ public struct ShapeSmoother: Sendable {
   /// `occluded`: a hand covers part of the face in this frame; the predictor fits the points
   /// around it and they jump from frame to frame, so the filter opens more slowly (measured on
   /// the footage clip: frames jumping over 3x the footage's own change 7 -> 3).
-  public mutating func smooth(_ points: [Point2], track: Int, occluded: Bool = false) -> [Point2] {
+  /// `motion`: how the picture of the face moved since the previous frame (FaceMotion), when
+  /// measured; the filter then starts from where the head went, so it follows head motion
+  /// without lag and without opening, and filters only what the points do beyond it.
+  public mutating func smooth(_ points: [Point2], track: Int, occluded: Bool = false, motion: FaceMovement? = nil) -> [Point2] {
     let speedGain = occluded ? options.speedGain * options.occludedShare : options.speedGain
     guard points.count == 68 else { return points }
     let five = Landmarks68.fivePoints(points)
@@ -60,8 +64,18 @@ public struct ShapeSmoother: Sendable {
     let offsets = points.flatMap { [$0.x - centre.x, $0.y - centre.y] }
     guard var state = tracks[track] else {
       tracks[track] = Track(centre: [Filtered(value: centre.x, rate: 0), Filtered(value: centre.y, rate: 0)],
-                            offsets: offsets.map { Filtered(value: $0, rate: 0) })
+                            offsets: offsets.map { Filtered(value: $0, rate: 0) }, input: centre)
       return points
+    }
+    if let motion {
+      let moved = motion.apply(Point2(state.centre[0].value, state.centre[1].value))
+      state.centre[0].value = moved.x
+      state.centre[1].value = moved.y
+      for index in 0..<68 {
+        let offset = motion.turned(Point2(state.offsets[2 * index].value, state.offsets[2 * index + 1].value))
+        state.offsets[2 * index].value = offset.x
+        state.offsets[2 * index + 1].value = offset.y
+      }
     }
     // The head moves as a whole: its centre may move faster before the filter opens.
     state.centre[0] = step(state.centre[0], to: centre.x, scale: scale, gain: speedGain * 2)
@@ -69,9 +83,13 @@ public struct ShapeSmoother: Sendable {
     for index in offsets.indices {
       state.offsets[index] = step(state.offsets[index], to: offsets[index], scale: scale, gain: speedGain)
     }
+    state.input = centre
     tracks[track] = state
     return (0..<68).map { Point2(state.centre[0].value + state.offsets[2 * $0].value, state.centre[1].value + state.offsets[2 * $0 + 1].value) }
   }
+
+  /// The centre of the points last given for `track` (before smoothing), if it has any.
+  public func lastCentre(track: Int) -> Point2? { tracks[track]?.input }
 
   /// Drops tracks that are no longer followed.
   public mutating func keep(tracks live: Set<Int>) {

@@ -69,6 +69,18 @@ public struct ClassicFaceSwapper: Sendable {
     return (eyes, mouth)
   }
 
+  /// `expressionKept` held along a video's face track: it rises at once when the target's
+  /// openness departs from the source's (a blink) but falls by at most a quarter a frame. A
+  /// single frame where the points read a closed eye as open would otherwise paste the source's
+  /// eye in for that one frame (a pop the stability measure sees: the footage clip's frame 467);
+  /// keeping the target's own eye a few frames longer is never wrong about the expression.
+  public static func held(_ measured: (eyes: [Float], mouth: Float), after previous: (eyes: [Float], mouth: Float)?)
+    -> (eyes: [Float], mouth: Float) {
+    guard let previous, previous.eyes.count == measured.eyes.count else { return measured }
+    let fall: Float = 0.25
+    return (zip(measured.eyes, previous.eyes).map { max($0, $1 - fall) }, max(measured.mouth, previous.mouth - fall))
+  }
+
   /// Which of the target's eyes (image-left, image-right) are behind dark glasses: the eye's
   /// surroundings (lids, lashes, white and iris, as a rule 60-90% as bright as the cheek below)
   /// under 45% of the brighter cheek's.
@@ -99,8 +111,10 @@ public struct ClassicFaceSwapper: Sendable {
 
   /// The target frame with the source face swapped onto the target face, plus the frame region
   /// that was rewritten (x, y, width, height).
+  /// `kept`: how much of the target's eyes and mouth to keep, when the caller holds it steady
+  /// over a video (see `expressionKept`); nil: measured on these two shapes.
   public func swap(source: Image, sourceShape: [Point2], target: Image, targetShape: [Point2],
-                   timing: some StageTiming = NoStageTiming()) -> SwapResult {
+                   kept: (eyes: [Float], mouth: Float)? = nil, timing: some StageTiming = NoStageTiming()) -> SwapResult {
     let source = source.converted(toChannels: 3)
     let targetPoints = Landmarks68.withForehead(targetShape), sourcePoints = Landmarks68.withForehead(sourceShape)
     let xs = targetPoints.map(\.x), ys = targetPoints.map(\.y)
@@ -118,9 +132,17 @@ public struct ClassicFaceSwapper: Sendable {
     }
     // Where the warp has no data, use the target so blurs and pyramids see no black border.
     for channel in 0..<3 {
-      for index in coverage.data.indices where coverage.data[index] < 0.5 { warped[channel].data[index] = background[channel].data[index] }
+      var plane = warped[channel].data
+      plane.withUnsafeMutableBufferPointer { out in
+        coverage.data.withUnsafeBufferPointer { covered in
+          background[channel].data.withUnsafeBufferPointer { behind in
+            for index in 0..<out.count where covered[index] < 0.5 { out[index] = behind[index] }
+          }
+        }
+      }
+      warped[channel] = Plane(width: width, height: height, data: plane)
     }
-    let kept = options.keepExpression ? Self.expressionKept(source: sourceShape, target: targetShape) : (eyes: [0, 0], mouth: 0)
+    let kept = options.keepExpression ? kept ?? Self.expressionKept(source: sourceShape, target: targetShape) : (eyes: [0, 0], mouth: 0)
     let lenses = options.keepDarkLenses ? Self.darkLenses(in: background, shape: local) : [false, false]
     let regions = timing.measure("mask") {
       FaceRegions(shape: local, coverage: coverage, width: width, height: height, feather: max(1, faceWidth * options.feather), kept: kept,
@@ -137,20 +159,25 @@ public struct ClassicFaceSwapper: Sendable {
     }
     let mask = regions.blend
     var result = target
-    let c = target.channels
+    let c = target.channels, frameWidth = target.width
     timing.measure("paste") {
-    let blendedChannels = multiBandBlend(foregrounds: warped, backgrounds: background, mask: mask, levels: options.blendLevels)
-    for channel in 0..<3 {
-      let blended = blendedChannels[channel]
-      for y in 0..<height {
-        for x in 0..<width {
-          let m = mask.data[y * width + x]
-          // Outside the mask the frame keeps its exact bytes (the pyramid would drift them by rounding).
-          guard m > 0.001 else { continue }
-          result.pixels[((y0 + y) * target.width + x0 + x) * c + channel] = UInt8(min(255, max(0, blended.data[y * width + x])) + 0.5)
+      let blendedChannels = multiBandBlend(foregrounds: warped, backgrounds: background, mask: mask, levels: options.blendLevels)
+      result.pixels.withUnsafeMutableBufferPointer { pixels in
+        mask.data.withUnsafeBufferPointer { mask in
+          for channel in 0..<3 {
+            blendedChannels[channel].data.withUnsafeBufferPointer { blended in
+              for y in 0..<height {
+                let line = pixels.baseAddress! + ((y0 + y) * frameWidth + x0) * c + channel
+                for x in 0..<width {
+                  // Outside the mask the frame keeps its exact bytes (the pyramid would drift them by rounding).
+                  guard mask[y * width + x] > 0.001 else { continue }
+                  line[x * c] = UInt8(min(255, max(0, blended[y * width + x])) + 0.5)
+                }
+              }
+            }
+          }
         }
       }
-    }
     }
     return SwapResult(image: result, region: (x0, y0, width, height), mask: Mask(width: width, height: height, values: mask.data))
   }
@@ -206,13 +233,27 @@ public struct ClassicFaceSwapper: Sendable {
       let fineGains = (0..<fineBands).map { Self.localGain(sourceBands[$0], targetBands[$0], sigma: 0.1 * sigma) }
       let rest = sourceBands[fineBands]
       let restGain = gain(rest, targetBands[fineBands], weights: channel == 0 ? regions.blend : skin)
-      result[channel].data.withUnsafeMutableBufferPointer { out in
-        for index in out.indices where needed[index] {
-          var value = targetLow.data[index]
-          for band in fineGains.indices { value += fineGains[band].data[index] * sourceBands[band].data[index] }
-          out[index] = value + restGain * rest.data[index]
+      // Band by band over the whole plane, in the order the sum is written: raw buffers, as
+      // this is per pixel per channel per frame.
+      var channelOut = result[channel].data
+      channelOut.withUnsafeMutableBufferPointer { out in
+        needed.withUnsafeBufferPointer { needed in
+          targetLow.data.withUnsafeBufferPointer { low in
+            for index in 0..<out.count where needed[index] { out[index] = low[index] }
+          }
+          for band in fineGains.indices {
+            fineGains[band].data.withUnsafeBufferPointer { gain in
+              sourceBands[band].data.withUnsafeBufferPointer { detail in
+                for index in 0..<out.count where needed[index] { out[index] += gain[index] * detail[index] }
+              }
+            }
+          }
+          rest.data.withUnsafeBufferPointer { rest in
+            for index in 0..<out.count where needed[index] { out[index] = out[index] + restGain * rest[index] }
+          }
         }
       }
+      result[channel] = Plane(width: result[channel].width, height: result[channel].height, data: channelOut)
     }
     return LabColour.rgb(fromLab: result, where: needed, elsewhere: target)
   }
@@ -252,55 +293,76 @@ public struct ClassicFaceSwapper: Sendable {
   }
 
   func planes(of image: Image, x: Int, y: Int, width: Int, height: Int) -> [Plane] {
-    var planes = (0..<3).map { _ in Plane(width: width, height: height) }
-    for row in 0..<height {
-      for column in 0..<width {
-        let offset = ((y + row) * image.width + x + column) * image.channels
-        for channel in 0..<3 { planes[channel].data[row * width + column] = Float(image.pixels[offset + channel]) }
-      }
-    }
-    return planes
-  }
-
-  /// Piecewise-affine warp: every target triangle samples the matching source triangle.
-  func warpTriangles(source: Image, sourceShape: [Point2], targetShape: [Point2], width: Int, height: Int) -> ([Plane], Plane) {
-    var out = (0..<3).map { _ in Plane(width: width, height: height) }
-    var coverage = Plane(width: width, height: height)
-    let sw = source.width, sh = source.height
-    source.pixels.withUnsafeBufferPointer { pixels in
-      for (i, j, k) in triangles {
-        let (a, b, c) = (targetShape[i], targetShape[j], targetShape[k])
-        guard let map = Imaging.AffineTransform.fromTriangle((a, b, c), to: (sourceShape[i], sourceShape[j], sourceShape[k])) else { continue }
-        let minX = max(0, Int(min(a.x, b.x, c.x).rounded(.down))), maxX = min(width - 1, Int(max(a.x, b.x, c.x).rounded(.up)))
-        let minY = max(0, Int(min(a.y, b.y, c.y).rounded(.down))), maxY = min(height - 1, Int(max(a.y, b.y, c.y).rounded(.up)))
-        guard minX <= maxX, minY <= maxY else { continue }
-        let area = (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x)
-        guard abs(area) > 1e-3 else { continue }
-        for y in minY...maxY {
-          for x in minX...maxX {
-            let px = Float(x), py = Float(y)
-            // Barycentric inside test with a small tolerance so shared edges leave no gaps.
-            let w0 = ((b.x - px) * (c.y - py) - (b.y - py) * (c.x - px)) / area
-            let w1 = ((c.x - px) * (a.y - py) - (c.y - py) * (a.x - px)) / area
-            let w2 = 1 - w0 - w1
-            guard w0 >= -1e-4, w1 >= -1e-4, w2 >= -1e-4 else { continue }
-            let s = map.apply(x: Double(px), y: Double(py))
-            let sx = min(max(Float(s.x), 0), Float(sw - 1)), sy = min(max(Float(s.y), 0), Float(sh - 1))
-            let ix = min(Int(sx), sw - 2 < 0 ? 0 : sw - 2), iy = min(Int(sy), sh - 2 < 0 ? 0 : sh - 2)
-            let fx = sx - Float(ix), fy = sy - Float(iy)
-            let index = y * width + x
-            for channel in 0..<3 {
-              let p00 = Float(pixels[(iy * sw + ix) * 3 + channel]), p01 = Float(pixels[(iy * sw + ix + 1) * 3 + channel])
-              let p10 = Float(pixels[((iy + 1) * sw + ix) * 3 + channel]), p11 = Float(pixels[((iy + 1) * sw + ix + 1) * 3 + channel])
-              let top = p00 + (p01 - p00) * fx, bottom = p10 + (p11 - p10) * fx
-              out[channel].data[index] = top + (bottom - top) * fy
+    var red = [Float](repeating: 0, count: width * height), green = red, blue = red
+    let stride = image.channels
+    image.pixels.withUnsafeBufferPointer { pixels in
+      red.withUnsafeMutableBufferPointer { r in
+        green.withUnsafeMutableBufferPointer { g in
+          blue.withUnsafeMutableBufferPointer { b in
+            for row in 0..<height {
+              var offset = ((y + row) * image.width + x) * stride
+              for column in row * width..<(row + 1) * width {
+                r[column] = Float(pixels[offset])
+                g[column] = Float(pixels[offset + 1])
+                b[column] = Float(pixels[offset + 2])
+                offset += stride
+              }
             }
-            coverage.data[index] = 1
           }
         }
       }
     }
-    return (out, coverage)
+    return [red, green, blue].map { Plane(width: width, height: height, data: $0) }
+  }
+
+  /// Piecewise-affine warp: every target triangle samples the matching source triangle.
+  func warpTriangles(source: Image, sourceShape: [Point2], targetShape: [Point2], width: Int, height: Int) -> ([Plane], Plane) {
+    var red = [Float](repeating: 0, count: width * height), green = red, blue = red, coverage = red
+    let sw = source.width, sh = source.height
+    source.pixels.withUnsafeBufferPointer { pixels in
+      red.withUnsafeMutableBufferPointer { red in
+        green.withUnsafeMutableBufferPointer { green in
+          blue.withUnsafeMutableBufferPointer { blue in
+            coverage.withUnsafeMutableBufferPointer { coverage in
+              let out = [red.baseAddress!, green.baseAddress!, blue.baseAddress!]
+              for (i, j, k) in triangles {
+                let (a, b, c) = (targetShape[i], targetShape[j], targetShape[k])
+                guard let map = Imaging.AffineTransform.fromTriangle((a, b, c), to: (sourceShape[i], sourceShape[j], sourceShape[k])) else { continue }
+                let minX = max(0, Int(min(a.x, b.x, c.x).rounded(.down))), maxX = min(width - 1, Int(max(a.x, b.x, c.x).rounded(.up)))
+                let minY = max(0, Int(min(a.y, b.y, c.y).rounded(.down))), maxY = min(height - 1, Int(max(a.y, b.y, c.y).rounded(.up)))
+                guard minX <= maxX, minY <= maxY else { continue }
+                let area = (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x)
+                guard abs(area) > 1e-3 else { continue }
+                for y in minY...maxY {
+                  for x in minX...maxX {
+                    let px = Float(x), py = Float(y)
+                    // Barycentric inside test with a small tolerance so shared edges leave no gaps.
+                    let w0 = ((b.x - px) * (c.y - py) - (b.y - py) * (c.x - px)) / area
+                    let w1 = ((c.x - px) * (a.y - py) - (c.y - py) * (a.x - px)) / area
+                    let w2 = 1 - w0 - w1
+                    guard w0 >= -1e-4, w1 >= -1e-4, w2 >= -1e-4 else { continue }
+                    let s = map.apply(x: Double(px), y: Double(py))
+                    let sx = min(max(Float(s.x), 0), Float(sw - 1)), sy = min(max(Float(s.y), 0), Float(sh - 1))
+                    let ix = min(Int(sx), sw - 2 < 0 ? 0 : sw - 2), iy = min(Int(sy), sh - 2 < 0 ? 0 : sh - 2)
+                    let fx = sx - Float(ix), fy = sy - Float(iy)
+                    let index = y * width + x
+                    let p00 = pixels.baseAddress! + (iy * sw + ix) * 3, p10 = p00 + sw * 3
+                    for channel in 0..<3 {
+                      let v00 = Float(p00[channel]), v01 = Float(p00[3 + channel])
+                      let v10 = Float(p10[channel]), v11 = Float(p10[3 + channel])
+                      let top = v00 + (v01 - v00) * fx, bottom = v10 + (v11 - v10) * fx
+                      out[channel][index] = top + (bottom - top) * fy
+                    }
+                    coverage[index] = 1
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return ([red, green, blue].map { Plane(width: width, height: height, data: $0) }, Plane(width: width, height: height, data: coverage))
   }
 
 }

@@ -102,8 +102,10 @@ public struct FaceSwapperStep: FrameProcessorStep {
       return context.timer.measure("hands") { HandOcclusion.restore(swapped, from: frame, hands: analysis.hands) }
     }
     if let source = classicSource {
-      for shape in analysis.shapes {
-        result = source.swapper.swap(source: source.image, sourceShape: source.shape, target: result, targetShape: shape, timing: context.timer).image
+      for (index, shape) in analysis.shapes.enumerated() {
+        let kept = index < analysis.expressions.count ? analysis.expressions[index] : nil
+        result = source.swapper.swap(source: source.image, sourceShape: source.shape, target: result, targetShape: shape, kept: kept,
+                                     timing: context.timer).image
       }
       return keepingHands(result)
     }

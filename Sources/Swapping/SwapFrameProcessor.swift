@@ -17,6 +17,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   public struct Prepared: @unchecked Sendable {
     let rgb: Image
     let detectorInput: FaceDetector.PreparedFrame?
+    /// The frame's luma, for measuring face motion (video with 68 points only).
+    let grey: GreyFrame?
   }
 
   /// What render needs from analyse; computed on the analysis thread.
@@ -30,6 +32,9 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     let shapes: [[Point2]]
     /// 21 points per hand near a face, when hand occlusion is on.
     public let hands: [[Point2]]
+    /// Per shape, how much of the target's eyes and mouth the classic swapper keeps, held
+    /// steady along the track (video); empty: the swapper measures it per frame.
+    var expressions: [(eyes: [Float], mouth: Float)?] = []
   }
 
   /// The per-frame part of a run's configuration.
@@ -75,6 +80,12 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   private var carriedAlignment: [Int: (points: [Point2], anchor: [Point2])] = [:]
   /// Steadies each track's 68 points (video only). Touched only by the analysis thread.
   private var shapeSmoother = ShapeSmoother()
+  /// Per track, the classic swapper's kept share of the target's eyes and mouth on the last
+  /// frame. Touched only by the analysis thread.
+  private var heldExpression: [Int: (eyes: [Float], mouth: Float)] = [:]
+  /// The previous frame's luma in this chunk, for the smoother's face motion. Touched only by
+  /// the analysis thread.
+  private var previousGrey: GreyFrame?
   /// Follows hands from frame to frame (video only). Touched only by the analysis thread.
   private var handTracker: HandTracker?
   /// Frames analysed so far that had a face to process (a video without any gets a warning).
@@ -108,6 +119,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     tracker = FaceTracker(options: .init(smoothing: settings.trackerSmoothing))
     carriedAlignment = [:]
     shapeSmoother.reset()
+    heldExpression = [:]
+    previousGrey = nil
     handTracker?.reset()
   }
 
@@ -118,7 +131,9 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   public func prepare(_ frame: Image, index: Int, position: Int) throws -> Prepared {
     let rgb = frame.converted(toChannels: 3)
     let input = needsFaces && detects(position: position) ? timer.measure("prepare") { detector.prepare(rgb) } : nil
-    return Prepared(rgb: rgb, detectorInput: input)
+    // Made here, on the decode thread: the analysis thread is the one that sets the pace.
+    let grey = settings.tracking && needsShapes && settings.trackerSmoothing < 1 ? GreyFrame(rgb) : nil
+    return Prepared(rgb: rgb, detectorInput: input, grey: grey)
   }
 
   /// For a single image: prepare and analyse on the calling thread.
@@ -178,11 +193,41 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
         runLog?.predicted(frame: index, box: face.box)
         let shape = timer.measure("landmark") { predictor!.predict(in: rgb, box: face.box) }
         guard settings.tracking, settings.trackerSmoothing < 1, let position = detected.firstIndex(of: face) else { return shape }
-        return shapeSmoother.smooth(shape, track: trackIDs[position], occluded: !hands.isEmpty)
+        let motion = timer.measure("motion") { () -> FaceMovement? in
+          guard let previousGrey, let grey = prepared.grey else { return nil }
+          // The fresh points' move since the last frame is the search's starting guess.
+          let guess = shapeSmoother.lastCentre(track: trackIDs[position]).map {
+            let now = Point2.centroid(of: shape)
+            return Point2(now.x - $0.x, now.y - $0.y)
+          } ?? Point2(0, 0)
+          return FaceMotion.movement(from: previousGrey, to: grey, box: face.box, guess: guess)
+        }
+        return shapeSmoother.smooth(shape, track: trackIDs[position], occluded: !hands.isEmpty, motion: motion)
       } : []
+    if prepared.grey != nil { previousGrey = prepared.grey }
     if settings.tracking && needsShapes { shapeSmoother.keep(tracks: Set(trackIDs)) }
+    let expressions = settings.tracking ? heldExpressions(shapes: shapes, faces: faces, detected: detected, trackIDs: trackIDs) : []
     if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
-    return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes, hands: hands)
+    return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes, hands: hands, expressions: expressions)
+  }
+
+  /// The classic swapper's kept share of each target face's eyes and mouth, held along its
+  /// track (ClassicFaceSwapper.held).
+  private func heldExpressions(shapes: [[Point2]], faces: [DetectedFace], detected: [DetectedFace], trackIDs: [Int])
+    -> [(eyes: [Float], mouth: Float)?] {
+    guard let sourceShape = steps.lazy.compactMap({ ($0 as? FaceSwapperStep)?.classicSource?.shape }).first,
+          shapes.count == faces.count else { return [] }
+    var live = Set<Int>()
+    let held = zip(shapes, faces).map { shape, face -> (eyes: [Float], mouth: Float)? in
+      guard let position = detected.firstIndex(of: face), position < trackIDs.count else { return nil }
+      let track = trackIDs[position]
+      live.insert(track)
+      let kept = ClassicFaceSwapper.held(ClassicFaceSwapper.expressionKept(source: sourceShape, target: shape), after: heldExpression[track])
+      heldExpression[track] = kept
+      return kept
+    }
+    heldExpression = heldExpression.filter { live.contains($0.key) }
+    return held
   }
 
   public func render(_ frame: Image, analysis: Analysis) throws -> Image {

@@ -38,4 +38,27 @@ struct ShapeSmootherTests {
     #expect(coveredJitter < 0.8 * jitter)
     #expect(coveredMotion < motion)
   }
+
+  /// A head moving 6 px a frame with every point jittering by +-0.5 px: told the face's
+  /// measured movement, the smoother sees a still face and damps the jitter as it does there;
+  /// untold, the head's speed opens the filter and the jitter gets through.
+  @Test func measuredMotionIsFollowedAndItsJitterDamped() {
+    var told = ShapeSmoother(), untold = ShapeSmoother()
+    var errorTold: Float = 0, errorUntold: Float = 0, lagTold: Float = 0
+    for frame in 0..<20 {
+      let shift = Float(frame) * 6, jitter: Float = frame % 2 == 0 ? 0.5 : -0.5
+      let truth = Self.still.map { Point2($0.x + shift, $0.y) }
+      let shape = truth.map { Point2($0.x + jitter, $0.y + jitter) }
+      let step = FaceMovement(a: 1, b: 0, shift: Point2(6, 0), pivot: Point2(100, 120))
+      let a = told.smooth(shape, track: 1, motion: frame == 0 ? nil : step)
+      let b = untold.smooth(shape, track: 1)
+      guard frame >= 10 else { continue }
+      errorTold += zip(a, truth).map { abs($0.x - $1.x) + abs($0.y - $1.y) }.reduce(0, +) / 680
+      errorUntold += zip(b, truth).map { abs($0.x - $1.x) + abs($0.y - $1.y) }.reduce(0, +) / 680
+      lagTold += (truth[30].x - a[30].x) / 10
+    }
+    print("moving head, 0.5 px jitter: mean error \(errorTold) px told the motion, \(errorUntold) px not; lag \(lagTold) px")
+    #expect(abs(lagTold) < 0.1)
+    #expect(errorTold < 0.75 * errorUntold)
+  }
 }

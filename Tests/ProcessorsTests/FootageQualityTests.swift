@@ -115,16 +115,17 @@ import TestSupport
   /// is not held to a quarter of nothing). Closed eyes stay closed; a laugh stays a laugh.
   /// Guarded outside the hand frames: where the hand covers the mouth or an eye, the predictor
   /// reads the hand, on the original as on the swap, and the hand is now kept in front (before,
-  /// painted over, the swap's mouth read 2 misses there; kept, 7 to 13). Before the target's eyes and
-  /// mouth were kept, 46 of 118 frames missed for the eyes. Known gap: grace_hopper's glasses
-  /// rims, carried over the target's closed eyes, still read as open lids on some frames; those
-  /// frames are borderline and flip with the detector's box: outside the hand frames 8 missed
-  /// with SCRFD on the square 640 canvas, 10-13 at the frame's aspect (boxes within 2 px of each
-  /// other), so the guard leaves room for that noise; the mouth missed once outside (frame 228,
-  /// the hand leaving the chin) before the source's fine detail was limited, none since.
+  /// painted over, the swap's mouth read 2 misses there; kept, 7 to 13; 9 since the kept eyes
+  /// and mouth are held along the track). Before the target's eyes and mouth were kept, 46 of
+  /// 118 frames missed for the eyes. Known gap: grace_hopper's glasses rims, carried over the
+  /// target's closed eyes, still read as open lids on some frames; those frames are borderline
+  /// and flip with the detector's box: outside the hand frames 8 missed with SCRFD on the square
+  /// 640 canvas, 10-13 at the frame's aspect (boxes within 2 px of each other), 8 with the held
+  /// expression, so the guard leaves room for that noise; the mouth misses once outside (frame
+  /// 228, the hand leaving the chin).
   @Test func theTargetsExpressionSurvives() throws {
     let m = try Self.measured
-    for (name, series, guardrail) in [("eyes", m.eyes, 15), ("mouth", m.mouths, 1)] {
+    for (name, series, guardrail) in [("eyes", m.eyes, 12), ("mouth", m.mouths, 1)] {
       let misses = series.filter { abs($0.swapped - $0.original) > 0.25 * max($0.original, 0.15) }
       let clearMisses = misses.filter { !Self.handFrames.contains($0.frame) }
       let worst = series.map { abs($0.swapped - $0.original) / max($0.original, 0.15) }.max() ?? 0
@@ -140,12 +141,13 @@ import TestSupport
   /// Motion-compensated frame-to-frame change inside the face, with the original's own motion:
   /// the swap changes at most 1.5x as much as the original over the clip, and no single frame
   /// more than 3x (a frame where the original barely changes counts as changing by 1 level).
-  /// Measured: 1.54x over the clip, 1.45x without the hand frames, 3 frames over 3x, all as the
-  /// hand arrives (7 before the points were held steadier under a hand; 1.90x / 1.74x / 24 before the source's fine detail was limited to
-  /// the target's, band by band and place by place; 2.11x with the hand painted over; 2.69x
-  /// before this work). Texture is what this measure sees: the clip itself with its finest
-  /// pyramid band doubled, moving exactly as filmed, scores 1.5x. Known gap: in the hand frames
-  /// the 68 points are fitted around the hand and the pasted face moves with their errors.
+  /// Measured: 1.44x over the clip, 1.37x without the hand frames, worst frame 2.9x, since the
+  /// smoother follows the face's measured motion (FaceMotion) and the kept eyes and mouth are
+  /// held along the track (1.54x / 1.45x and 3 frames over 3x before; 1.90x / 1.74x / 24 before
+  /// the source's fine detail was limited to the target's, band by band and place by place;
+  /// 2.11x with the hand painted over; 2.69x before this work). Texture is what this measure
+  /// sees: the clip itself with its finest pyramid band doubled, moving exactly as filmed,
+  /// scores 1.5x.
   @Test func theSwappedFaceIsAsSteadyAsTheFootage() throws {
     let m = try Self.measured
     func ratio(_ frames: [(frame: Int, original: Double, swapped: Double)]) -> Double {
@@ -156,12 +158,9 @@ import TestSupport
     let worst = m.change.map { $0.swapped / max($0.original, 1) }.max() ?? 0
     print("stability: swap/original \(ratio(m.change)) over \(m.change.count) frames, \(ratio(clear)) without the hand; "
       + "worst frame \(worst); jumps at \(jumps.map(\.frame))")
-    #expect(ratio(m.change) < 1.65)
-    #expect(ratio(clear) < 1.55)
-    withKnownIssue("frames with the hand over the face jump") {
-      #expect(ratio(m.change) <= 1.5)
-      #expect(jumps.isEmpty, "frames \(jumps.map(\.frame))")
-    }
+    #expect(ratio(m.change) <= 1.5)
+    #expect(ratio(clear) < 1.45)
+    #expect(jumps.isEmpty, "frames \(jumps.map(\.frame))")
   }
 
   /// By the offline recogniser, the swap is on average closer to the source than to the person
