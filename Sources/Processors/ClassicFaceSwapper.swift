@@ -26,6 +26,23 @@ public struct ClassicSwapOptions: Sendable, Equatable {
   }
 }
 
+/// How much of the target's own features the classic swapper keeps (0: the source's, 1: the
+/// target's), image-left and image-right eye, the mouth's opening (and the lip edges around it),
+/// and the whole mouth with its lips (where a hand covers it).
+public struct KeptFeatures: Sendable, Equatable {
+  public var eyes: [Float]
+  public var mouth: Float
+  public var lips: Float
+
+  public init(eyes: [Float] = [0, 0], mouth: Float = 0, lips: Float = 0) {
+    self.eyes = eyes
+    self.mouth = mouth
+    self.lips = lips
+  }
+
+  public static let none = KeptFeatures()
+}
+
 /// The swapped frame, the rectangle of it that may have changed, and the blend mask over that
 /// rectangle (1 = source face).
 public struct SwapResult: Sendable {
@@ -59,14 +76,14 @@ public struct ClassicFaceSwapper: Sendable {
   /// How much of the target's own eyes (image-left, image-right) and mouth to keep: 0 while the
   /// openness of source and target agree, rising to 1 as they part (a closed eye against an open
   /// one, a laugh against closed lips). Continuous, so a blink fades rather than switches.
-  public static func expressionKept(source: [Point2], target: [Point2]) -> (eyes: [Float], mouth: Float) {
+  public static func expressionKept(source: [Point2], target: [Point2]) -> KeptFeatures {
     func ramp(_ value: Float, from low: Float, to high: Float) -> Float { min(1, max(0, (value - low) / (high - low))) }
     let eyes = (0..<2).map { eye -> Float in
       let s = Landmarks68.eyeAspectRatio(source, eye: eye), t = Landmarks68.eyeAspectRatio(target, eye: eye)
       return ramp(abs(s - t) / max(s, t, 0.05), from: 0.2, to: 0.45)
     }
     let mouth = ramp(abs(Landmarks68.mouthAspectRatio(source) - Landmarks68.mouthAspectRatio(target)), from: 0.06, to: 0.18)
-    return (eyes, mouth)
+    return KeptFeatures(eyes: eyes, mouth: mouth)
   }
 
   /// `expressionKept` held along a video's face track: it rises at once when the target's
@@ -74,11 +91,27 @@ public struct ClassicFaceSwapper: Sendable {
   /// single frame where the points read a closed eye as open would otherwise paste the source's
   /// eye in for that one frame (a pop the stability measure sees: the footage clip's frame 467);
   /// keeping the target's own eye a few frames longer is never wrong about the expression.
-  public static func held(_ measured: (eyes: [Float], mouth: Float), after previous: (eyes: [Float], mouth: Float)?)
-    -> (eyes: [Float], mouth: Float) {
+  public static func held(_ measured: KeptFeatures, after previous: KeptFeatures?) -> KeptFeatures {
     guard let previous, previous.eyes.count == measured.eyes.count else { return measured }
     let fall: Float = 0.25
-    return (zip(measured.eyes, previous.eyes).map { max($0, $1 - fall) }, max(measured.mouth, previous.mouth - fall))
+    return KeptFeatures(eyes: zip(measured.eyes, previous.eyes).map { max($0, $1 - fall) }, mouth: max(measured.mouth, previous.mouth - fall),
+                        lips: max(measured.lips, previous.lips - fall))
+  }
+
+  /// The features a hand covers: an eye or the mouth with a point of it inside a hand's outline
+  /// (the hull of its 21 points, widened by a tenth of the eye distance). The predictor fits
+  /// points around the fingers there, and the source's eye or lips warped by them read wrong
+  /// between the fingers; the target's own, kept, are what the hand covers in the footage.
+  public static func covered(by hands: [[Point2]], shape: [Point2]) -> KeptFeatures {
+    guard shape.count == 68, !hands.isEmpty else { return .none }
+    let eyeDistance = Point2.centroid(of: shape[36..<42]).distance(to: Point2.centroid(of: shape[42..<48]))
+    let margin = 0.1 * eyeDistance
+    let hulls = hands.filter { $0.count >= 3 }.map(convexHull)
+    func isCovered(_ points: ArraySlice<Point2>) -> Bool {
+      hulls.contains { hull in points.contains { distance(from: $0, toInsideOf: hull) <= margin } }
+    }
+    return KeptFeatures(eyes: [isCovered(shape[36..<42]) ? 1 : 0, isCovered(shape[42..<48]) ? 1 : 0], mouth: 0,
+                        lips: isCovered(shape[48..<60]) ? 1 : 0)
   }
 
   /// Which of the target's eyes (image-left, image-right) are behind dark glasses: the eye's
@@ -114,7 +147,7 @@ public struct ClassicFaceSwapper: Sendable {
   /// `kept`: how much of the target's eyes and mouth to keep, when the caller holds it steady
   /// over a video (see `expressionKept`); nil: measured on these two shapes.
   public func swap(source: Image, sourceShape: [Point2], target: Image, targetShape: [Point2],
-                   kept: (eyes: [Float], mouth: Float)? = nil, timing: some StageTiming = NoStageTiming()) -> SwapResult {
+                   kept: KeptFeatures? = nil, timing: some StageTiming = NoStageTiming()) -> SwapResult {
     let source = source.converted(toChannels: 3)
     let targetPoints = Landmarks68.withForehead(targetShape), sourcePoints = Landmarks68.withForehead(sourceShape)
     let xs = targetPoints.map(\.x), ys = targetPoints.map(\.y)
@@ -142,7 +175,7 @@ public struct ClassicFaceSwapper: Sendable {
       }
       warped[channel] = Plane(width: width, height: height, data: plane)
     }
-    let kept = options.keepExpression ? kept ?? Self.expressionKept(source: sourceShape, target: targetShape) : (eyes: [0, 0], mouth: 0)
+    let kept = options.keepExpression ? kept ?? Self.expressionKept(source: sourceShape, target: targetShape) : .none
     let lenses = options.keepDarkLenses ? Self.darkLenses(in: background, shape: local) : [false, false]
     let regions = timing.measure("mask") {
       FaceRegions(shape: local, coverage: coverage, width: width, height: height, feather: max(1, faceWidth * options.feather), kept: kept,
@@ -377,7 +410,7 @@ struct FaceRegions {
   let skin: Plane
 
   /// `lenses`: per eye, whether the target wears dark glasses there (the lens is kept whole).
-  init(shape: [Point2], coverage: Plane, width: Int, height: Int, feather: Float, kept: (eyes: [Float], mouth: Float),
+  init(shape: [Point2], coverage: Plane, width: Int, height: Int, feather: Float, kept: KeptFeatures,
        lenses: [Bool] = [false, false]) {
     let outline = Landmarks68.foreheadOutline.map { shape[$0] }
     let centre = Point2.centroid(of: outline)
@@ -438,7 +471,8 @@ struct FaceRegions {
       fillEllipse(centre: innerCentre, direction: (shape[60], shape[64]),
                   axes: (along: 0.6 * innerWidth, across: opening / 2 + 0.15 * innerWidth), into: &keep, value: kept.mouth)
     }
-    if kept.eyes.contains(where: { $0 > 0 }) || kept.mouth > 0 || lenses.contains(true) {
+    if kept.lips > 0 { fill(mouthArea, into: &keep, value: max(kept.lips, kept.mouth)) }
+    if kept.eyes.contains(where: { $0 > 0 }) || kept.mouth > 0 || kept.lips > 0 || lenses.contains(true) {
       let softKeep = keep.blurredCoarse(sigma: max(1, 0.15 * eyeWidth))
       for index in blend.data.indices { blend.data[index] *= 1 - softKeep.data[index] }
     }
@@ -512,4 +546,36 @@ extension Imaging.AffineTransform {
     let x = solve(to.0.x, to.1.x, to.2.x), y = solve(to.0.y, to.1.y, to.2.y)
     return Imaging.AffineTransform(a: x.0, b: x.1, tx: x.2, c: y.0, d: y.1, ty: y.2)
   }
+}
+
+/// The convex hull of `points` (Andrew's monotone chain), counter-clockwise in image axes.
+func convexHull(_ points: [Point2]) -> [Point2] {
+  let sorted = points.sorted { ($0.x, $0.y) < ($1.x, $1.y) }
+  guard sorted.count >= 3 else { return sorted }
+  func cross(_ o: Point2, _ a: Point2, _ b: Point2) -> Float { (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x) }
+  var lower: [Point2] = [], upper: [Point2] = []
+  for point in sorted {
+    while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], point) <= 0 { lower.removeLast() }
+    lower.append(point)
+  }
+  for point in sorted.reversed() {
+    while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], point) <= 0 { upper.removeLast() }
+    upper.append(point)
+  }
+  return Array(lower.dropLast() + upper.dropLast())
+}
+
+/// 0 inside the convex polygon `hull` (from `convexHull`), else the distance to its nearest edge.
+func distance(from point: Point2, toInsideOf hull: [Point2]) -> Float {
+  guard hull.count >= 3 else { return .infinity }
+  var inside = true, nearest = Float.infinity
+  for index in hull.indices {
+    let a = hull[index], b = hull[(index + 1) % hull.count]
+    let edge = Point2(b.x - a.x, b.y - a.y), toPoint = Point2(point.x - a.x, point.y - a.y)
+    if edge.x * toPoint.y - edge.y * toPoint.x < 0 { inside = false }
+    let length = edge.x * edge.x + edge.y * edge.y
+    let t = length > 0 ? min(1, max(0, (toPoint.x * edge.x + toPoint.y * edge.y) / length)) : 0
+    nearest = min(nearest, hypot(toPoint.x - t * edge.x, toPoint.y - t * edge.y))
+  }
+  return inside ? 0 : nearest
 }

@@ -34,7 +34,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     public let hands: [[Point2]]
     /// Per shape, how much of the target's eyes and mouth the classic swapper keeps, held
     /// steady along the track (video); empty: the swapper measures it per frame.
-    var expressions: [(eyes: [Float], mouth: Float)?] = []
+    var expressions: [KeptFeatures?] = []
   }
 
   /// The per-frame part of a run's configuration.
@@ -82,7 +82,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   private var shapeSmoother = ShapeSmoother()
   /// Per track, the classic swapper's kept share of the target's eyes and mouth on the last
   /// frame. Touched only by the analysis thread.
-  private var heldExpression: [Int: (eyes: [Float], mouth: Float)] = [:]
+  private var heldExpression: [Int: KeptFeatures] = [:]
   /// The previous frame's luma in this chunk, for the smoother's face motion. Touched only by
   /// the analysis thread.
   private var previousGrey: GreyFrame?
@@ -206,23 +206,28 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
       } : []
     if prepared.grey != nil { previousGrey = prepared.grey }
     if settings.tracking && needsShapes { shapeSmoother.keep(tracks: Set(trackIDs)) }
-    let expressions = settings.tracking ? heldExpressions(shapes: shapes, faces: faces, detected: detected, trackIDs: trackIDs) : []
+    let expressions = settings.tracking ? heldExpressions(shapes: shapes, faces: faces, detected: detected, trackIDs: trackIDs, hands: hands) : []
     if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
     return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes, hands: hands, expressions: expressions)
   }
 
   /// The classic swapper's kept share of each target face's eyes and mouth, held along its
   /// track (ClassicFaceSwapper.held).
-  private func heldExpressions(shapes: [[Point2]], faces: [DetectedFace], detected: [DetectedFace], trackIDs: [Int])
-    -> [(eyes: [Float], mouth: Float)?] {
+  private func heldExpressions(shapes: [[Point2]], faces: [DetectedFace], detected: [DetectedFace], trackIDs: [Int], hands: [[Point2]])
+    -> [KeptFeatures?] {
     guard let sourceShape = steps.lazy.compactMap({ ($0 as? FaceSwapperStep)?.classicSource?.shape }).first,
           shapes.count == faces.count else { return [] }
     var live = Set<Int>()
-    let held = zip(shapes, faces).map { shape, face -> (eyes: [Float], mouth: Float)? in
+    let held = zip(shapes, faces).map { shape, face -> KeptFeatures? in
       guard let position = detected.firstIndex(of: face), position < trackIDs.count else { return nil }
       let track = trackIDs[position]
       live.insert(track)
-      let kept = ClassicFaceSwapper.held(ClassicFaceSwapper.expressionKept(source: sourceShape, target: shape), after: heldExpression[track])
+      // What the expression asks, and, where a hand covers an eye or the mouth, all of it.
+      var measured = ClassicFaceSwapper.expressionKept(source: sourceShape, target: shape)
+      let covered = ClassicFaceSwapper.covered(by: hands, shape: shape)
+      measured.eyes = zip(measured.eyes, covered.eyes).map { max($0, $1) }
+      measured.lips = covered.lips
+      let kept = ClassicFaceSwapper.held(measured, after: heldExpression[track])
       heldExpression[track] = kept
       return kept
     }
