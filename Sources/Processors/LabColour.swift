@@ -19,70 +19,62 @@ enum LabColour {
   /// at the pixels `needed` (the others are 0). L* is cheap, and the classic swapper splits it
   /// into pyramid bands, which must not see unconverted pixels as a cliff.
   static func lab(fromRGB rgb: [Plane], where needed: [Bool]) -> [Plane] {
-    let count = rgb[0].data.count
-    var lightness = [Float](repeating: 0, count: count), a = lightness, b = lightness
-    // Raw buffers throughout: this runs on two face regions per frame, and array indexing
-    // through [Plane] costs more than the arithmetic.
-    linearTable.withUnsafeBufferPointer { table in
+    let zeros = [Float](repeating: 0, count: rgb[0].data.count)
+    return linearTable.withUnsafeBufferPointer { table in
       cubeRootTable.withUnsafeBufferPointer { roots in
-        rgb[0].data.withUnsafeBufferPointer { red in
-          rgb[1].data.withUnsafeBufferPointer { green in
-            rgb[2].data.withUnsafeBufferPointer { blue in
-              needed.withUnsafeBufferPointer { needed in
-                lightness.withUnsafeMutableBufferPointer { outL in
-                  a.withUnsafeMutableBufferPointer { outA in
-                    b.withUnsafeMutableBufferPointer { outB in
-                      func f(_ t: Float) -> Float { t > 1 ? cbrtf(t) : lookUp(roots, t) }
-                      func linear(_ value: Float) -> Float { table[Int(min(max(value, 0), 255) * (4096 / 255) + 0.5)] }
-                      for index in 0..<count {
-                        let r = linear(red[index]), g = linear(green[index]), bl = linear(blue[index])
-                        let fy = f((0.2126729 * r + 0.7151522 * g + 0.0721750 * bl) / white.y)
-                        outL[index] = 116 * fy - 16
-                        guard needed[index] else { continue }
-                        let x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * bl) / white.x
-                        let z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * bl) / white.z
-                        outA[index] = 500 * (f(x) - fy)
-                        outB[index] = 200 * (fy - f(z))
-                      }
-                    }
-                  }
-                }
-              }
-            }
+        needed.withUnsafeBufferPointer { needed in
+          func f(_ t: Float) -> Float { t > 1 ? cbrtf(t) : lookUp(roots, t) }
+          func linear(_ value: Float) -> Float { table[Int(min(max(value, 0), 255) * (4096 / 255) + 0.5)] }
+          return perPixel(rgb, startingFrom: [zeros, zeros, zeros]) { index, red, green, blue in
+            let r = linear(red), g = linear(green), b = linear(blue)
+            let fy = f((0.2126729 * r + 0.7151522 * g + 0.0721750 * b) / white.y)
+            guard needed[index] else { return (116 * fy - 16, 0, 0) }
+            let x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / white.x
+            let z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / white.z
+            return (116 * fy - 16, 500 * (f(x) - fy), 200 * (fy - f(z)))
           }
         }
       }
     }
-    let (width, height) = (rgb[0].width, rgb[0].height)
-    return [Plane(width: width, height: height, data: lightness), Plane(width: width, height: height, data: a),
-            Plane(width: width, height: height, data: b)]
   }
 
   /// L*, a*, b* planes back to sRGB levels (0...255, clamped to the gamut's box) at the pixels
   /// `needed`; the others are copied from `elsewhere`.
   static func rgb(fromLab lab: [Plane], where needed: [Bool], elsewhere: [Plane]) -> [Plane] {
-    let count = lab[0].data.count
-    var red = elsewhere[0].data, green = elsewhere[1].data, blue = elsewhere[2].data
     encodeTable.withUnsafeBufferPointer { encoding in
-      lab[0].data.withUnsafeBufferPointer { lightness in
-        lab[1].data.withUnsafeBufferPointer { a in
-          lab[2].data.withUnsafeBufferPointer { b in
-            needed.withUnsafeBufferPointer { needed in
-              red.withUnsafeMutableBufferPointer { outR in
-                green.withUnsafeMutableBufferPointer { outG in
-                  blue.withUnsafeMutableBufferPointer { outB in
-                    for index in 0..<count where needed[index] {
-                      let fy = (lightness[index] + 16) / 116
-                      let fx = fy + a[index] / 500, fz = fy - b[index] / 200
-                      let x = inverse(fx) * white.x, y = inverse(fy) * white.y, z = inverse(fz) * white.z
-                      let r = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z
-                      let g = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z
-                      let bl = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z
-                      outR[index] = lookUp(encoding, r)
-                      outG[index] = lookUp(encoding, g)
-                      outB[index] = lookUp(encoding, bl)
-                    }
-                  }
+      needed.withUnsafeBufferPointer { needed in
+        perPixel(lab, startingFrom: elsewhere.map(\.data)) { index, lightness, a, b in
+          guard needed[index] else { return nil }
+          let fy = (lightness + 16) / 116
+          let fx = fy + a / 500, fz = fy - b / 200
+          let x = inverse(fx) * white.x, y = inverse(fy) * white.y, z = inverse(fz) * white.z
+          let r = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z
+          let g = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z
+          let bl = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z
+          return (lookUp(encoding, r), lookUp(encoding, g), lookUp(encoding, bl))
+        }
+      }
+    }
+  }
+
+  /// Three planes mapped pixel by pixel into three new ones that start as `output` (`body`
+  /// returns nil to leave a pixel as it starts). Raw buffers throughout: this runs on two face
+  /// regions per frame, and indexing through [Plane] costs more than the arithmetic.
+  @inline(__always)
+  private static func perPixel(_ input: [Plane], startingFrom output: [[Float]],
+                               _ body: (Int, Float, Float, Float) -> (Float, Float, Float)?) -> [Plane] {
+    var (first, second, third) = (output[0], output[1], output[2])
+    input[0].data.withUnsafeBufferPointer { in0 in
+      input[1].data.withUnsafeBufferPointer { in1 in
+        input[2].data.withUnsafeBufferPointer { in2 in
+          first.withUnsafeMutableBufferPointer { out0 in
+            second.withUnsafeMutableBufferPointer { out1 in
+              third.withUnsafeMutableBufferPointer { out2 in
+                for index in 0..<in0.count {
+                  guard let value = body(index, in0[index], in1[index], in2[index]) else { continue }
+                  out0[index] = value.0
+                  out1[index] = value.1
+                  out2[index] = value.2
                 }
               }
             }
@@ -90,9 +82,8 @@ enum LabColour {
         }
       }
     }
-    let (width, height) = (lab[0].width, lab[0].height)
-    return [Plane(width: width, height: height, data: red), Plane(width: width, height: height, data: green),
-            Plane(width: width, height: height, data: blue)]
+    let (width, height) = (input[0].width, input[0].height)
+    return [first, second, third].map { Plane(width: width, height: height, data: $0) }
   }
 
   /// f(t) of the Lab definition on 0...1 in 8192 steps, read with linear interpolation (a
