@@ -35,6 +35,14 @@ case "${1:-}" in
     options="-p $port -k $dir -c listen_addresses=$listen -c fsync=${PGTEST_FSYNC:-off} -c max_connections=200"
     echo "$options" > "$dir/options"
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null 2>&1 </dev/null
+    # PostgreSQL starts when it can bind any one of its addresses: another test server on this
+    # port at 127.0.0.1 would then take this one's clients there (its databases "do not exist").
+    # Every address or none: the caller retries on another port.
+    if grep -q "could not bind" "$dir/server.log"; then
+      as_pg "$BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+      echo "port $port is taken on one of $listen" >&2
+      exit 1
+    fi
     echo "postgresql://postgres@127.0.0.1:$port/postgres" | tee "$dir/url.tmp" >/dev/null
     mv "$dir/url.tmp" "$dir/url" 2>/dev/null || true
     if [ -n "${4:-}" ]; then
