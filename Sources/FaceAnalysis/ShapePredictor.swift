@@ -134,15 +134,25 @@ public struct ShapePredictor: Sendable {
             features[index] = 0
           }
         }
-        for tree in cascade {
-          var node = 0
-          let splits = tree.splits
-          while node < splits.count {
-            let split = splits[node]
-            node = features[Int(split.first)] - features[Int(split.second)] > split.threshold ? 2 * node + 1 : 2 * node + 2
+        // Raw buffers: 500 trees a level, each adding a 136-value leaf (array subscripts with
+        // their checks cost more than the additions).
+        shape.withUnsafeMutableBufferPointer { shape in
+          features.withUnsafeBufferPointer { features in
+            for tree in cascade {
+              tree.splits.withUnsafeBufferPointer { splits in
+                var node = 0
+                while node < splits.count {
+                  let split = splits[node]
+                  node = features[Int(split.first)] - features[Int(split.second)] > split.threshold ? 2 * node + 1 : 2 * node + 2
+                }
+                let leafStart = (node - splits.count) * shape.count
+                tree.leaves.withUnsafeBufferPointer { leaves in
+                  let leaf = leaves.baseAddress! + leafStart
+                  for value in 0..<shape.count { shape[value] += leaf[value] }
+                }
+              }
+            }
           }
-          let leafStart = (node - splits.count) * shape.count
-          for value in 0..<shape.count { shape[value] += tree.leaves[leafStart + value] }
         }
       }
     }
