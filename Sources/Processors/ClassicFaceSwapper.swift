@@ -106,9 +106,9 @@ public struct ClassicFaceSwapper: Sendable {
     guard shape.count == 68, !hands.isEmpty else { return .none }
     let eyeDistance = Point2.centroid(of: shape[36..<42]).distance(to: Point2.centroid(of: shape[42..<48]))
     let margin = 0.1 * eyeDistance
-    let hulls = hands.filter { $0.count >= 3 }.map(convexHull)
+    let hulls = hands.filter { $0.count >= 3 }.map(FaceMasker.convexHull)
     func isCovered(_ points: ArraySlice<Point2>) -> Bool {
-      hulls.contains { hull in points.contains { distance(from: $0, toInsideOf: hull) <= margin } }
+      hulls.contains { hull in points.contains { HandOcclusion.squaredDistance(from: $0, toConvex: hull) <= margin * margin } }
     }
     return KeptFeatures(eyes: [isCovered(shape[36..<42]) ? 1 : 0, isCovered(shape[42..<48]) ? 1 : 0], mouth: 0,
                         lips: isCovered(shape[48..<60]) ? 1 : 0)
@@ -546,36 +546,4 @@ extension Imaging.AffineTransform {
     let x = solve(to.0.x, to.1.x, to.2.x), y = solve(to.0.y, to.1.y, to.2.y)
     return Imaging.AffineTransform(a: x.0, b: x.1, tx: x.2, c: y.0, d: y.1, ty: y.2)
   }
-}
-
-/// The convex hull of `points` (Andrew's monotone chain), counter-clockwise in image axes.
-func convexHull(_ points: [Point2]) -> [Point2] {
-  let sorted = points.sorted { ($0.x, $0.y) < ($1.x, $1.y) }
-  guard sorted.count >= 3 else { return sorted }
-  func cross(_ o: Point2, _ a: Point2, _ b: Point2) -> Float { (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x) }
-  var lower: [Point2] = [], upper: [Point2] = []
-  for point in sorted {
-    while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], point) <= 0 { lower.removeLast() }
-    lower.append(point)
-  }
-  for point in sorted.reversed() {
-    while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], point) <= 0 { upper.removeLast() }
-    upper.append(point)
-  }
-  return Array(lower.dropLast() + upper.dropLast())
-}
-
-/// 0 inside the convex polygon `hull` (from `convexHull`), else the distance to its nearest edge.
-func distance(from point: Point2, toInsideOf hull: [Point2]) -> Float {
-  guard hull.count >= 3 else { return .infinity }
-  var inside = true, nearest = Float.infinity
-  for index in hull.indices {
-    let a = hull[index], b = hull[(index + 1) % hull.count]
-    let edge = Point2(b.x - a.x, b.y - a.y), toPoint = Point2(point.x - a.x, point.y - a.y)
-    if edge.x * toPoint.y - edge.y * toPoint.x < 0 { inside = false }
-    let length = edge.x * edge.x + edge.y * edge.y
-    let t = length > 0 ? min(1, max(0, (toPoint.x * edge.x + toPoint.y * edge.y) / length)) : 0
-    nearest = min(nearest, hypot(toPoint.x - t * edge.x, toPoint.y - t * edge.y))
-  }
-  return inside ? 0 : nearest
 }
