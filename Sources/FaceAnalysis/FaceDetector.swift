@@ -69,20 +69,31 @@ public struct FaceDetector: Sendable {
     let inputs: [Input]
     let width: Int
     let height: Int
+    /// The detector size the inputs were made for (`options.size`, or a video's coarse size).
+    public let size: Int
   }
 
-  public func prepare(_ image: Image) -> PreparedFrame {
+  /// Half the detector size, for a video's detections between full-size ones where every face
+  /// followed is large (see SwapFrameProcessor); nil where a model takes only its fixed square
+  /// (a smaller frame on the same canvas would cost the same).
+  public var coarseSize: Int? {
+    !backends.isEmpty && backends.allSatisfy(\.fitsFrame) && options.size >= 320 ? options.size / 2 : nil
+  }
+
+  /// `size`: the detector size to fit the frame to (default `options.size`).
+  public func prepare(_ image: Image, size: Int? = nil) -> PreparedFrame {
+    let size = size ?? options.size
     var inputs: [PreparedFrame.Input] = []
     for angle in options.angles {
       // FaceFusion's angles turn the frame counter-clockwise; rotated(quarterTurns:) turns clockwise.
       let turns = ((360 - angle % 360) % 360) / 90
       let rotated = turns == 0 ? image : image.rotated(quarterTurns: turns)
       for (index, backend) in backends.enumerated() {
-        let prepared = Self.prepareInput(rotated, size: options.size, family: backend.family, fitToFrame: backend.fitsFrame)
+        let prepared = Self.prepareInput(rotated, size: size, family: backend.family, fitToFrame: backend.fitsFrame)
         inputs.append(.init(turns: turns, backend: index, tensor: prepared.tensor, ratioX: prepared.ratioX, ratioY: prepared.ratioY))
       }
     }
-    return PreparedFrame(inputs: inputs, width: image.width, height: image.height)
+    return PreparedFrame(inputs: inputs, width: image.width, height: image.height, size: size)
   }
 
   /// Runs the models on prepared inputs: decoding, un-rotation and NMS as `detect(_:)`.

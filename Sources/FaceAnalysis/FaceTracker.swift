@@ -75,6 +75,9 @@ public struct FaceTracker: Sendable {
   /// while a face is followed, so per-face results can be carried between detections.
   public var trackIDs: [Int] { tracks.map(\.id) }
 
+  /// The faces followed now, as the last `update` or `predict` returned them.
+  public var faces: [DetectedFace] { tracks.map(\.face) }
+
   /// The tracked faces for a frame without detection: each moved on by its velocity.
   public mutating func predict() -> [DetectedFace] {
     for index in tracks.indices {

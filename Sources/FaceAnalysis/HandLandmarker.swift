@@ -208,6 +208,9 @@ public struct HandTracker: Sendable {
 
   public init(landmarker: HandLandmarker) { self.landmarker = landmarker }
 
+  /// Whether a hand was found in the last frame (and is followed into the next).
+  public var isFollowing: Bool { !following.isEmpty }
+
   public mutating func reset() {
     following = []
     searches = 0

@@ -67,7 +67,7 @@ extension RunReport {
   /// masks included), timing only the swapper model: its solo time, with every core.
   static func inferenceFloor(log: ModelRunLog, target: String, info: MediaInfo, detector: FaceDetector, predictor: ShapePredictor?, neural: NeuralPlan?,
                       range: Range<Int>) throws -> [String: (runs: Int, seconds: Double)] {
-    let detections = Set(log.detections)
+    let detections = Dictionary(grouping: log.detections, by: \.frame)
     let predictions = Dictionary(grouping: log.predictions, by: \.frame)
     let swaps = Dictionary(grouping: log.swaps, by: \.frame)
     var detect = (runs: 0, seconds: 0.0), landmarks = (runs: 0, seconds: 0.0), swapper = (runs: 0, seconds: 0.0)
@@ -76,9 +76,9 @@ extension RunReport {
     while let frame = try reader.next() {
       defer { index += 1 }
       let rgb = frame.converted(toChannels: 3)
-      if detections.contains(index) {
+      for run in detections[index] ?? [] {
         var timings = DetectionTimings()
-        _ = try detector.detect(rgb, timings: &timings)
+        _ = try detector.detect(detector.prepare(rgb, size: run.size), timings: &timings)
         detect.runs += 1
         detect.seconds += timings.inference
       }

@@ -13,6 +13,7 @@ extension SwapConfiguration {
       "--face-detector-model": faceDetector.model.rawValue, "--face-detector-size": String(faceDetector.size),
       "--face-detector-score": "\(faceDetector.score)", "--face-detector-angles": list(Set(faceDetector.angles).sorted()),
       "--face-detector-interval": String(video.detectorInterval), "--face-tracker-smoothing": "\(video.trackerSmoothing)",
+      "--face-detector-coarse": video.coarseDetection ? "on" : "off",
       "--face-selector-mode": faceSelector.mode.rawValue, "--face-selector-order": faceSelector.order.rawValue,
     ]
     if faceSelector.mode == .reference {

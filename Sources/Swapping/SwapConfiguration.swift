@@ -126,6 +126,9 @@ public struct SwapConfiguration: Codable, Sendable, Hashable {
     public var chunkSize = 100
     public var detectorInterval = 2
     public var trackerSmoothing: Float = 0.6
+    /// Detection runs at half size between full-size runs while every face followed is large and
+    /// no hand is near one (`--face-detector-coarse`; SwapFrameProcessor.coarseSize).
+    public var coarseDetection = true
     public var trimFrameStart: Int?
     public var trimFrameEnd: Int?
   }

@@ -16,7 +16,10 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   /// @unchecked: handed from the decoding thread to the analysis thread, never shared.
   public struct Prepared: @unchecked Sendable {
     let rgb: Image
+    /// The detector's full-size input (see detectsAtFullSize), and its coarse one (video).
     let detectorInput: FaceDetector.PreparedFrame?
+    let coarseInput: FaceDetector.PreparedFrame?
+    var detecting: Bool { detectorInput != nil || coarseInput != nil }
     /// The frame's luma, for measuring face motion (video with 68 points only).
     let grey: GreyFrame?
   }
@@ -46,6 +49,8 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     var landmarkerScore: Float
     /// Whether frames are a video (tracking between detections) or independent images.
     var tracking: Bool
+    /// Video: detection frames between full-size ones may run the detector at half size.
+    var coarseDetection: Bool
 
     public init(_ configuration: SwapConfiguration, tracking: Bool) {
       processors = configuration.processors
@@ -56,6 +61,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
                                           referenceDistance: selector.referenceDistance)
       landmarkerScore = configuration.faceLandmarker.score
       self.tracking = tracking
+      coarseDetection = configuration.video.coarseDetection
     }
   }
 
@@ -128,12 +134,38 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   /// independent), then every `detectorInterval`-th.
   func detects(position: Int) -> Bool { !settings.tracking || position % settings.detectorInterval == 0 }
 
+  /// In video, while every face followed is at least `coarseFaceSide` pixels and no hand is
+  /// near one, the detector runs at half its size (`FaceDetector.coarseSize`; such a face is then
+  /// 64 px or more in its input, well inside what SCRFD finds reliably): a quarter of the
+  /// compute. Always the same scale while it lasts, so the boxes the 68 points start from do not
+  /// jump between scales; under a hand the points are least sure, and the full-size box the
+  /// steadiest start (the footage clip's stability measure: 1.40x with hands at full size, a
+  /// frame at 3.3x with them coarse). Every
+  /// `fullDetectionEvery`-th detection frame (and the chunk's first) also runs at full size, for
+  /// new faces only: a new small face is found within that many detections.
+  static let fullDetectionEvery = 4
+  static let coarseFaceSide: Float = 128
+
+  /// Whether a detection frame also gets the full-size input: the chunk's first, then every
+  /// `fullDetectionEvery`-th detection frame, or every one when coarse detection is off.
+  func detectsAtFullSize(position: Int) -> Bool {
+    coarseSize == nil || position % (settings.detectorInterval * Self.fullDetectionEvery) == 0
+  }
+
+  /// The coarse detector size for this run, or nil (images, the option off, a fixed-size model).
+  var coarseSize: Int? { settings.tracking && settings.coarseDetection ? detector.coarseSize : nil }
+
   public func prepare(_ frame: Image, index: Int, position: Int) throws -> Prepared {
     let rgb = frame.converted(toChannels: 3)
-    let input = needsFaces && detects(position: position) ? timer.measure("prepare") { detector.prepare(rgb) } : nil
+    let detecting = needsFaces && detects(position: position)
+    let (input, coarse) = timer.measure("prepare") { () -> (FaceDetector.PreparedFrame?, FaceDetector.PreparedFrame?) in
+      guard detecting else { return (nil, nil) }
+      return (detectsAtFullSize(position: position) ? detector.prepare(rgb) : nil,
+              position > 0 ? coarseSize.map { detector.prepare(rgb, size: $0) } : nil)
+    }
     // Made here, on the decode thread: the analysis thread is the one that sets the pace.
     let grey = settings.tracking && needsShapes && settings.trackerSmoothing < 1 ? GreyFrame(rgb) : nil
-    return Prepared(rgb: rgb, detectorInput: input, grey: grey)
+    return Prepared(rgb: rgb, detectorInput: input, coarseInput: coarse, grey: grey)
   }
 
   /// For a single image: prepare and analyse on the calling thread.
@@ -145,11 +177,9 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     let rgb = prepared.rgb
     guard needsFaces else { return Analysis(index: index, rgb: rgb, faces: [], shapes: [], hands: []) }
     let detected: [DetectedFace]
-    let detecting = prepared.detectorInput != nil
-    if let input = prepared.detectorInput {
-      runLog?.detected(frame: index)
-      var timings = DetectionTimings()
-      let faces = try timer.measure("detect") { try detector.detect(input, timings: &timings) }
+    let detecting = prepared.detecting
+    if detecting {
+      let faces = try timer.measure("detect") { try detect(rgb, prepared: prepared, index: index) }
       detected = settings.tracking ? tracker.update(with: faces) : faces
     } else {
       detected = tracker.predict()
@@ -209,6 +239,30 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
     let expressions = settings.tracking ? heldExpressions(shapes: shapes, faces: faces, detected: detected, trackIDs: trackIDs, hands: hands) : []
     if !faces.isEmpty { framesWithFaces.add(1, ordering: .relaxed) }
     return Analysis(index: index, rgb: rgb, faces: faces, shapes: shapes, hands: hands, expressions: expressions)
+  }
+
+  /// The faces on a detection frame: at the coarse size while every face followed is large, no
+  /// hand is followed, and it finds them all, with the full-size run's new faces where there is
+  /// one; otherwise (no face followed yet, a small one, a hand, one missed) at full size.
+  private func detect(_ rgb: Image, prepared: Prepared, index: Int) throws -> [DetectedFace] {
+    var timings = DetectionTimings()
+    func run(_ input: FaceDetector.PreparedFrame) throws -> [DetectedFace] {
+      runLog?.detected(frame: index, size: input.size)
+      return try detector.detect(input, timings: &timings)
+    }
+    let followed = tracker.faces
+    if let coarse = prepared.coarseInput, !followed.isEmpty, handTracker?.isFollowing != true,
+       followed.allSatisfy({ min($0.box.width, $0.box.height) >= Self.coarseFaceSide }) {
+      var faces = try run(coarse)
+      if faces.count >= followed.count {
+        if let full = prepared.detectorInput {
+          let coarseBoxes = faces.map(\.box)
+          faces += try run(full).filter { face in !coarseBoxes.contains { $0.intersectionOverUnion(face.box) > 0.3 } }
+        }
+        return faces
+      }
+    }
+    return try run(prepared.detectorInput ?? detector.prepare(rgb))
   }
 
   /// The classic swapper's kept share of each target face's eyes and mouth, held along its
@@ -289,14 +343,15 @@ public final class ModelRunLog: @unchecked Sendable {
   }
 
   private let lock = NSLock()
-  public private(set) var detections: [Int] = []
+  /// Detector runs: the frame and the detector size (a video's coarse runs are smaller).
+  public private(set) var detections: [(frame: Int, size: Int)] = []
   public private(set) var predictions: [(frame: Int, box: BoundingBox)] = []
   public private(set) var landmarkerRuns: [Int] = []
   public private(set) var swaps: [Swap] = []
 
   public init() {}
 
-  func detected(frame: Int) { lock.withLock { detections.append(frame) } }
+  func detected(frame: Int, size: Int) { lock.withLock { detections.append((frame, size)) } }
   func predicted(frame: Int, box: BoundingBox) { lock.withLock { predictions.append((frame, box)) } }
   func landmarked(frame: Int) { lock.withLock { landmarkerRuns.append(frame) } }
   func swapped(_ swap: Swap) { lock.withLock { swaps.append(swap) } }

@@ -177,6 +177,10 @@ struct VideoArguments: ParsableArguments {
           help: "Video: weight 0-1 of a new detection in the tracked face position; below 1 the 68 points are also steadied along each track (1 = no smoothing).")
   var trackerSmoothing: Float = 0.6
 
+  @Option(name: .customLong("face-detector-coarse"),
+          help: "Video: on runs the detector at half its size between full-size detections while every face followed is at least 128 px and no hand is near it (a quarter of the compute; new faces are still looked for at full size every 4th detection); off: always full size.")
+  var coarseDetection: Switch = .on
+
   @Option(name: .customLong("trim-frame-start"), parsing: .unconditional, help: "First video frame to process.")
   var trimFrameStart: Int?
 
@@ -187,7 +191,13 @@ struct VideoArguments: ParsableArguments {
     configuration.video.chunkSize = chunkSize
     configuration.video.detectorInterval = detectorInterval
     configuration.video.trackerSmoothing = trackerSmoothing
+    configuration.video.coarseDetection = coarseDetection == .on
     configuration.video.trimFrameStart = trimFrameStart
     configuration.video.trimFrameEnd = trimFrameEnd
   }
+}
+
+/// An option that is on or off.
+enum Switch: String, ExpressibleByArgument, CaseIterable {
+  case on, off
 }

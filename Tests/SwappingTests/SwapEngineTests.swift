@@ -208,3 +208,54 @@ import Testing
     #expect(outcome.timer.seconds("join") > 0 && outcome.placement != nil)
   }
 }
+
+/// Video detection at half size between full-size runs (SwapFrameProcessor.coarseSize): on
+/// real footage with a large face, the schedule, and faces as the full-size detector finds them.
+@Suite(.serialized) struct CoarseDetectionTests {
+  /// The first 24 frames of the footage clip (640x360, a ~210x270 face, no hand yet), through the
+  /// video path's prepare and analyse, with the detector runs logged.
+  func run(_ file: String, frames: Int, coarse: Bool) throws -> (runs: [(frame: Int, size: Int)], boxes: [[BoundingBox]]) {
+    var configuration = SwapConfiguration(sources: ["samples/grace_hopper.jpg"], target: file, output: "unused.mp4")
+    configuration.video.coarseDetection = coarse
+    let engine = try SwapEngineTests().engine(configuration)
+    let log = ModelRunLog()
+    let processor = try engine.makeProcessor(sourceImages: [try SwapEngineTests().image("grace_hopper.jpg")], tracking: true, runLog: log)
+    let info = try MediaProbe.probe(file)
+    let reader = try FrameReader(path: file, info: info, start: 0, count: frames)
+    processor.beginChunk(at: 0)
+    var boxes: [[BoundingBox]] = []
+    var position = 0
+    while let frame = try reader.next() {
+      let prepared = try processor.prepare(frame, index: position, position: position)
+      boxes.append(try processor.analyse(frame, prepared: prepared, index: position).faces.map(\.box))
+      position += 1
+    }
+    return (log.detections, boxes)
+  }
+
+  @Test func aLargeFaceIsDetectedAtHalfSizeBetweenFullSizeRuns() throws {
+    let clip = SwapEngineTests.root + "/samples/footage/crying_hand_laugh.mp4"
+    let coarse = try run(clip, frames: 24, coarse: true)
+    // Frame 0 at full size (nothing followed yet); then every 2nd frame at 320, and every 8th
+    // also at 640 for new faces.
+    let expected = [(0, 640)] + stride(from: 2, to: 24, by: 2).flatMap { frame in frame % 8 == 0 ? [(frame, 320), (frame, 640)] : [(frame, 320)] }
+    #expect(coarse.runs.map { [$0.frame, $0.size] } == expected.map { [$0.0, $0.1] }, "\(coarse.runs)")
+    let full = try run(clip, frames: 24, coarse: false)
+    #expect(full.runs.map { [$0.frame, $0.size] } == stride(from: 0, to: 24, by: 2).map { [$0, 640] }, "\(full.runs)")
+    // The same one face on every frame, where the full-size detector puts it.
+    #expect(coarse.boxes.allSatisfy { $0.count == 1 } && full.boxes.allSatisfy { $0.count == 1 })
+    let overlaps = zip(coarse.boxes, full.boxes).map { $0[0].intersectionOverUnion($1[0]) }
+    print("coarse vs full box IoU: worst \(overlaps.min()!), mean \(overlaps.reduce(0, +) / Float(overlaps.count))")
+    #expect(overlaps.allSatisfy { $0 > 0.9 }, "\(overlaps)")
+  }
+
+  /// A face under 128 px (the astronaut, ~70 px, in a 320x240 clip) keeps every run at full size.
+  @Test func aSmallFaceKeepsTheFullSize() throws {
+    let folder = try SwapEngineTests.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let clip = try SwapEngineTests.clip(in: folder, seconds: "1", audio: false)
+    let result = try run(clip, frames: 12, coarse: true)
+    #expect(result.boxes.allSatisfy { $0.count == 1 })
+    #expect(result.runs.map { [$0.frame, $0.size] } == stride(from: 0, to: 12, by: 2).map { [$0, 640] }, "\(result.runs)")
+  }
+}
