@@ -41,7 +41,7 @@ public struct VideoEncoding: Sendable, Equatable, Codable {
   /// x264/x265 preset names (ultrafast ... veryslow); mapped for nvenc and vp9.
   public var preset: String
 
-  public init(encoder: Encoder = .libx264, quality: Int = 80, preset: String = "veryfast") {
+  public init(encoder: Encoder = .libx264, quality: Int = 65, preset: String = "veryfast") {
     self.encoder = encoder
     self.quality = min(max(quality, 0), 100)
     self.preset = preset

@@ -146,8 +146,8 @@ struct OutputArguments: ParsableArguments {
   @Option(name: .customLong("output-image-quality"), parsing: .unconditional, help: "JPEG/WebP quality 0-100 (100 = lossless WebP).")
   var imageQuality: Int = 90
 
-  @Option(name: .customLong("output-video-quality"), parsing: .unconditional, help: "Video quality 0-100 (libx264 crf = 51 - 0.51 x quality).")
-  var videoQuality: Int = 80
+  @Option(name: .customLong("output-video-quality"), parsing: .unconditional, help: "Video quality 0-100 (libx264 crf = 51 - 0.51 x quality, FaceFusion's mapping). Default 65: crf 18, x264's visually lossless point, about the bitrate of a typical input (FaceFusion's 80 is crf 10, several times it).")
+  var videoQuality: Int = 65
 
   @Option(name: .customLong("output-video-preset"), help: "Encoder preset (mapped for nvenc and vp9).")
   var videoPreset: SwapConfiguration.VideoPreset = .veryfast

@@ -58,6 +58,9 @@ import Testing
     }
     let (slow, _) = try x264Settings(["--output-video-quality", "80", "--output-video-preset", "veryslow"])
     #expect(slow.contains(" crf=10.0 ") && slow.contains(" subme=10 ") && slow.contains(" me=umh "), "\(slow)")
+    // The default, 65: crf 18 (FaceFusion's 80 gave ~4x a typical input's bitrate).
+    let (plain, _) = try x264Settings([])
+    #expect(plain.contains(" crf=18.0 ") && plain.contains(" subme=2 "), "\(plain)")
     let (fast, _) = try x264Settings(["--output-video-quality", "20", "--output-video-preset", "ultrafast"])
     #expect(fast.contains(" crf=41.0 ") && fast.contains(" subme=0 ") && fast.contains(" me=dia "), "\(fast)")
 

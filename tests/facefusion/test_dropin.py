@@ -135,7 +135,8 @@ def test_a_documented_command_line_gives_the_same_output_as_swap(tmp_path):
               "--temp-frame-format", "png", "--models-dir", ROOT / "models", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "--temp-frame-format has no effect" in out.stderr
-    swap = run("swap", "-s", "source.jpg", "-t", "target.mp4", "-o", "swap.mp4", "--models-dir", ROOT / "models", cwd=tmp_path)
+    swap = run("swap", "-s", "source.jpg", "-t", "target.mp4", "-o", "swap.mp4", "--output-video-quality", "80",
+               "--models-dir", ROOT / "models", cwd=tmp_path)
     assert swap.returncode == 0, swap.stderr
     frames = decoded(tmp_path / "output.mp4")
     assert len(frames) > 50 and frames == decoded(tmp_path / "swap.mp4")   # video frames and audio packets

@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const MAX_SOURCES = 10;
 const OUTPUT_FORMATS = { image: ["png", "jpg", "webp"], video: ["mp4", "mkv", "mov", "webm"] };
-const DEFAULTS = { weight: 0.5, blend: 80, imageQuality: 90, videoQuality: 80, chunkSize: 100, selectorMode: "many", enhancer: "gfpgan_1.4" };
+const DEFAULTS = { weight: 0.5, blend: 80, imageQuality: 90, videoQuality: 65, chunkSize: 100, selectorMode: "many", enhancer: "gfpgan_1.4" };
 // Mask types that need a model file besides the swapper (the configuration's default models).
 const MASK_MODELS = { occlusion: "xseg_1", region: "bisenet_resnet_34" };
 const JOBS_PAGE = 10;
