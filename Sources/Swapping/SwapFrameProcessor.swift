@@ -140,9 +140,9 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
   /// compute. Always the same scale while it lasts, so the boxes the 68 points start from do not
   /// jump between scales; under a hand the points are least sure, and the full-size box the
   /// steadiest start (the footage clip's stability measure: 1.40x with hands at full size, a
-  /// frame at 3.3x with them coarse). Every
-  /// `fullDetectionEvery`-th detection frame (and the chunk's first) also runs at full size, for
-  /// new faces only: a new small face is found within that many detections.
+  /// frame at 3.3x with them coarse). Every `fullDetectionEvery`-th detection frame (and the
+  /// chunk's first) also runs at full size, for new faces only: a new small face is found within
+  /// that many detections.
   static let fullDetectionEvery = 4
   static let coarseFaceSide: Float = 128
 
