@@ -157,12 +157,12 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
 
   public func prepare(_ frame: Image, index: Int, position: Int) throws -> Prepared {
     let rgb = frame.converted(toChannels: 3)
-    let detecting = needsFaces && detects(position: position)
-    let (input, coarse) = timer.measure("prepare") { () -> (FaceDetector.PreparedFrame?, FaceDetector.PreparedFrame?) in
-      guard detecting else { return (nil, nil) }
-      return (detectsAtFullSize(position: position) ? detector.prepare(rgb) : nil,
-              position > 0 ? coarseSize.map { detector.prepare(rgb, size: $0) } : nil)
-    }
+    // Timed only on detection frames, as before coarse inputs: other frames prepare nothing.
+    let (input, coarse): (FaceDetector.PreparedFrame?, FaceDetector.PreparedFrame?) = needsFaces && detects(position: position)
+      ? timer.measure("prepare") {
+        (detectsAtFullSize(position: position) ? detector.prepare(rgb) : nil, position > 0 ? coarseSize.map { detector.prepare(rgb, size: $0) } : nil)
+      }
+      : (nil, nil)
     // Made here, on the decode thread: the analysis thread is the one that sets the pace.
     let grey = settings.tracking && needsShapes && settings.trackerSmoothing < 1 ? GreyFrame(rgb) : nil
     return Prepared(rgb: rgb, detectorInput: input, coarseInput: coarse, grey: grey)
