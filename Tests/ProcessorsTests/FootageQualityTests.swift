@@ -16,6 +16,10 @@ import TestSupport
     /// Per measured frame: eye and mouth openness of the original and of the swap.
     var eyes: [(frame: Int, original: Double, swapped: Double)] = []
     var mouths: [(frame: Int, original: Double, swapped: Double)] = []
+    /// The same openness read on the original with +-1 level of noise added (no swap): the
+    /// measure's own floor.
+    var noisyEyes: [(frame: Int, original: Double, swapped: Double)] = []
+    var noisyMouths: [(frame: Int, original: Double, swapped: Double)] = []
     /// Per frame (from 1): motion-compensated change inside the face, original and swap.
     var change: [(frame: Int, original: Double, swapped: Double)] = []
     /// Per identity frame: the swap's distance to the source and to the original face.
@@ -56,6 +60,7 @@ import TestSupport
     var previous: (original: [UInt8], swapped: [UInt8])?
     var box: BoundingBox?
     var index = 0
+    var noise = SeededNoise(seed: 0x9E37_79B9_7F4A_7C15)
     while let original = try originals.next() {
       guard let swapped = try swaps.next() else { throw FixtureError("the swap has fewer frames than the clip (\(index))") }
       let originalImage = try Image(width: width, height: height, channels: 3, pixels: original)
@@ -66,6 +71,10 @@ import TestSupport
         let swappedShape = f.predictor.predict(in: swappedImage, box: face.box)
         measured.eyes.append((index, FaceMeasures.eyeOpenness(targetShape), FaceMeasures.eyeOpenness(swappedShape)))
         measured.mouths.append((index, FaceMeasures.mouthOpenness(targetShape), FaceMeasures.mouthOpenness(swappedShape)))
+        let noisy = try Image(width: width, height: height, channels: 3, pixels: original.map { noise.nudged($0) })
+        let noisyShape = f.predictor.predict(in: noisy, box: face.box)
+        measured.noisyEyes.append((index, FaceMeasures.eyeOpenness(targetShape), FaceMeasures.eyeOpenness(noisyShape)))
+        measured.noisyMouths.append((index, FaceMeasures.mouthOpenness(targetShape), FaceMeasures.mouthOpenness(noisyShape)))
         if index % 8 == 0 {
           let result = try recognizer.descriptor(of: swappedImage, shape: swappedShape)
           let target = try recognizer.descriptor(of: originalImage, shape: targetShape)
@@ -91,6 +100,23 @@ import TestSupport
 
   static var measured: Measured { get throws { try measuredResult.get() } }
 
+  /// +-1 level per byte, from a fixed seed (a linear congruential generator: the same noise on
+  /// every run and machine).
+  struct SeededNoise {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func nudged(_ value: UInt8) -> UInt8 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return UInt8(clamping: Int(value) + Int(state >> 33) % 3 - 1)
+    }
+  }
+
+  /// The frames where `series` reads beyond 25% of the original's openness (under 0.15 counts
+  /// as 0.15).
+  static func misses(_ series: [(frame: Int, original: Double, swapped: Double)]) -> [(frame: Int, original: Double, swapped: Double)] {
+    series.filter { abs($0.swapped - $0.original) > 0.25 * max($0.original, 0.15) }
+  }
+
   @Test func everyFrameIsSwappedAndTheFaceIsFoundThroughout() throws {
     let m = try Self.measured
     #expect(m.frames == 472)
@@ -113,37 +139,51 @@ import TestSupport
   /// Eye and mouth openness measured by the 68-point predictor on the swap stay within 25% of
   /// the original's on every measured frame (openness under 0.15 counts as 0.15, so a closed eye
   /// is not held to a quarter of nothing). Closed eyes stay closed; a laugh stays a laugh.
-  /// Guarded outside the hand frames: where the hand covers the mouth or an eye, the predictor
-  /// reads the hand, on the original as on the swap, and the hand is now kept in front (before,
-  /// painted over, the swap's mouth read 2 misses there; kept, 7 to 13; 8-9 since the kept eyes
-  /// and mouth are held along the track, also with the target's lips kept under the fingers:
-  /// the predictor reads the hybrid face's mouth around a hand differently, whatever the lips). Before the target's eyes and mouth were kept, 46 of
-  /// 118 frames missed for the eyes. Known gap: grace_hopper's glasses rims, carried over the
-  /// target's closed eyes, still read as open lids on some frames; those frames are borderline
-  /// and flip with the detector's box: outside the hand frames 8 missed with SCRFD on the square
-  /// 640 canvas, 10-13 at the frame's aspect (boxes within 2 px of each other), 8 with the held
-  /// expression, so the guard leaves room for that noise; the mouth misses once outside (frame
-  /// 228, the hand leaving the chin).
+  /// Where the hand covers the mouth or an eye (frames 59-227) the predictor reads the hand, on
+  /// the original as on the swap, and reads the hybrid face around it differently whatever the
+  /// lips. Measured: eyes 6 of 118 frames beyond 25% (2 outside the hand frames), mouth 8 (1:
+  /// frame 228, the hand leaving the chin) since a kept eye takes its socket too (25 / 10
+  /// before, when grace_hopper's glasses rims over the target's closed eyes read as open lids;
+  /// 46 / 2 before the target's eyes and mouth were kept at all). The guards leave room for the
+  /// measure's own noise (`theExpressionMeasureMissesOnImperceptibleNoise`); "every frame" stays
+  /// a known issue, for that reason.
   @Test func theTargetsExpressionSurvives() throws {
     let m = try Self.measured
-    for (name, series, guardrail) in [("eyes", m.eyes, 12), ("mouth", m.mouths, 1)] {
-      let misses = series.filter { abs($0.swapped - $0.original) > 0.25 * max($0.original, 0.15) }
+    for (name, series, guardrail) in [("eyes", m.eyes, (all: 10, clear: 4)), ("mouth", m.mouths, (all: 12, clear: 1))] {
+      let misses = Self.misses(series)
       let clearMisses = misses.filter { !Self.handFrames.contains($0.frame) }
       let worst = series.map { abs($0.swapped - $0.original) / max($0.original, 0.15) }.max() ?? 0
       print("\(name): \(misses.count) of \(series.count) frames beyond 25% (\(clearMisses.count) outside the hand frames), "
         + "worst \(worst); misses at \(misses.map(\.frame))")
-      #expect(clearMisses.count <= guardrail, "\(name): frames \(clearMisses.map(\.frame))")
-      withKnownIssue("glasses rims from the source; the hand over the mouth and eyes", isIntermittent: name == "mouth") {
+      #expect(misses.count <= guardrail.all, "\(name): frames \(misses.map(\.frame))")
+      #expect(clearMisses.count <= guardrail.clear, "\(name): frames \(clearMisses.map(\.frame))")
+      withKnownIssue("the measure's own noise; the hand over the mouth and eyes", isIntermittent: true) {
         #expect(misses.isEmpty, "\(name): frames \(misses.map(\.frame))")
       }
     }
   }
 
+  /// Why "no frame beyond 25%" is not asserted: the measure itself reads frames beyond 25% on
+  /// the original clip with +-1 level of noise added, a change no viewer can see and no swap
+  /// can avoid (dlib's cascade is bistable on nearly closed eyes and on lips in motion). Measured
+  /// with this seed: eyes 2 of 118 (frames 0, 76), mouth 1 (140); six other draws gave 0-4 and
+  /// 1-2, x264 at crf 18 gave 3 and 2 (docs/QUALITY.md, eighth session). The day the predictor
+  /// reads such noise steadily, this fails, and the every-frame bar above can be promoted.
+  @Test func theExpressionMeasureMissesOnImperceptibleNoise() throws {
+    let m = try Self.measured
+    let eyes = Self.misses(m.noisyEyes), mouths = Self.misses(m.noisyMouths)
+    print("the original with +-1 level of noise: eyes \(eyes.count) of \(m.noisyEyes.count) frames beyond 25% "
+      + "(at \(eyes.map(\.frame))), mouth \(mouths.count) (at \(mouths.map(\.frame)))")
+    #expect(m.noisyEyes.count == m.eyes.count)
+    #expect(!eyes.isEmpty || !mouths.isEmpty, "the predictor now reads +-1 level of noise steadily on every frame")
+  }
+
   /// Motion-compensated frame-to-frame change inside the face, with the original's own motion:
   /// the swap changes at most 1.5x as much as the original over the clip, and no single frame
   /// more than 3x (a frame where the original barely changes counts as changing by 1 level).
-  /// Measured: 1.40x over the clip, 1.35x without the hand frames, worst frame 2.61x (1.41x /
-  /// 1.36x / 2.86x before coarse detection moved the boxes slightly), since the
+  /// Measured: 1.36x over the clip, 1.33x without the hand frames, worst frame 2.67x since a
+  /// kept eye takes its socket (1.40x / 1.35x / 2.61x before; 1.41x / 1.36x / 2.86x before
+  /// coarse detection moved the boxes slightly), since the
   /// smoother follows the face's measured motion (FaceMotion), the kept eyes and mouth are held
   /// along the track, and the target's own eyes and lips are kept under a hand (1.54x / 1.45x
   /// and 3 frames over 3x before; 1.90x / 1.74x / 24 before
