@@ -245,15 +245,15 @@ public struct ClassicFaceSwapper: Sendable {
       for index in out.data.indices { out.data[index] = (out.data[index] + floor * mean) / (skinWeight.data[index] + floor) }
       return out
     }
-    /// sqrt(target energy / source energy) over `weights`, at most 1, at least 0.35.
-    func gain(_ sourceDetail: Plane, _ targetDetail: Plane, weights: Plane) -> Float {
+    /// sqrt(target energy / source energy) over `weights`, at most 1, at least `floor`.
+    func gain(_ sourceDetail: Plane, _ targetDetail: Plane, weights: Plane, floor: Float) -> Float {
       var sourceEnergy: Float = 0, targetEnergy: Float = 0
       for index in weights.data.indices where weights.data[index] > 0 {
         let ds = sourceDetail.data[index], dt = targetDetail.data[index]
         sourceEnergy += weights.data[index] * ds * ds
         targetEnergy += weights.data[index] * dt * dt
       }
-      return sourceEnergy > 0 ? min(1, max(0.35, (targetEnergy / sourceEnergy).squareRoot())) : 1
+      return sourceEnergy > 0 ? min(1, max(floor, (targetEnergy / sourceEnergy).squareRoot())) : 1
     }
     var result = source
     for channel in 0..<3 {
@@ -265,7 +265,11 @@ public struct ClassicFaceSwapper: Sendable {
       // distance). The rest: one gain, over the pasted face for lightness, the skin for colour.
       let fineGains = (0..<fineBands).map { Self.localGain(sourceBands[$0], targetBands[$0], sigma: 0.1 * sigma) }
       let rest = sourceBands[fineBands]
-      let restGain = gain(rest, targetBands[fineBands], weights: channel == 0 ? regions.blend : skin)
+      // Lightness detail keeps at least 0.35 of the source's (its features); colour detail may
+      // go down to 0.2: a sharp, warm photo's red wrinkles and rims on an evenly lit video face
+      // otherwise spread its a* and b* up to 1.4-1.6x the face's own (the footage clip with
+      // grace_hopper's or Newton's portrait).
+      let restGain = gain(rest, targetBands[fineBands], weights: channel == 0 ? regions.blend : skin, floor: channel == 0 ? 0.35 : 0.2)
       // Band by band over the whole plane, in the order the sum is written: raw buffers, as
       // this is per pixel per channel per frame.
       var channelOut = result[channel].data
