@@ -39,6 +39,9 @@ public struct ShapeSmoother: Sendable {
     var offsets: [Filtered]   // 68 x, y pairs around the centre
     var input: Point2         // the centre of the last points given, unsmoothed
     var misfits = 0           // consecutive frames whose eyes and brows jumped (see `heldUpperFeatures`)
+
+    /// The 68 points as the filters hold them now.
+    var points: [Point2] { (0..<68).map { Point2(centre[0].value + offsets[2 * $0].value, centre[1].value + offsets[2 * $0 + 1].value) } }
   }
 
   public let options: Options
@@ -79,9 +82,7 @@ public struct ShapeSmoother: Sendable {
       }
     }
     var points = points
-    if let held = Self.heldUpperFeatures(points, smoothed: (0..<68).map {
-      Point2(state.centre[0].value + state.offsets[2 * $0].value, state.centre[1].value + state.offsets[2 * $0 + 1].value)
-    }, scale: scale) {
+    if let held = Self.heldUpperFeatures(points, smoothed: state.points, scale: scale) {
       // Past `longestMisfit` frames the jump is taken as real and followed until it settles.
       if state.misfits < Self.longestMisfit { points = held }
       state.misfits += 1
@@ -98,7 +99,7 @@ public struct ShapeSmoother: Sendable {
     }
     state.input = rawCentre
     tracks[track] = state
-    return (0..<68).map { Point2(state.centre[0].value + state.offsets[2 * $0].value, state.centre[1].value + state.offsets[2 * $0 + 1].value) }
+    return state.points
   }
 
   /// The eyes and brows of a frame, jumping together against the nose by more than a twelfth of
